@@ -1,0 +1,1 @@
+"""The core: campaign config, storage, intake, outbox, scheduler, templates and CLI."""
