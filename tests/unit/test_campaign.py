@@ -76,8 +76,10 @@ def test_missing_tables_and_wrong_types_are_named() -> None:
 
 def test_phases_must_be_the_four_of_the_plan_in_order() -> None:
     text = EXAMPLE.replace('id = "rectify"', 'id = "fix"')
-    assert ("phases", "must be the plan's four phases in order: "
-            "prepare, collect, rectify, evaluate") in problems(text)
+    assert (
+        "phases",
+        "must be the plan's four phases in order: prepare, collect, rectify, evaluate",
+    ) in problems(text)
 
 
 def test_not_toml_at_all() -> None:
@@ -92,9 +94,11 @@ def test_an_unreadable_file(tmp_path: Path) -> None:
 
 
 def test_scoring_parameters_are_read() -> None:
-    text = EXAMPLE.replace('unknown_policy = "score"', 'unknown_policy = "exclude"').replace(
-        'aggregation = "pooled"', 'aggregation = "item_mean"'
-    ).replace("general = 5,", "general = 4.5,")
+    text = (
+        EXAMPLE.replace('unknown_policy = "score"', 'unknown_policy = "exclude"')
+        .replace('aggregation = "pooled"', 'aggregation = "item_mean"')
+        .replace("general = 5,", "general = 4.5,")
+    )
     c = parse_campaign(text, Path("c.toml"))
     assert c.scoring.unknown_policy is UnknownPolicy.EXCLUDE
     assert c.scoring.aggregation is Aggregation.ITEM_MEAN

@@ -1,0 +1,189 @@
+"""Cases (opinions and complaints), their attachments and their history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.clock import iso, parse_iso
+from bot.db.database import Database, Row, Tx
+
+
+@dataclass(frozen=True)
+class Attachment:
+    kind: str  # photo | document
+    file_id: str
+    file_unique_id: str
+    file_name: str | None = None
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """What a resident (or an organiser recording offline intake) files."""
+
+    unit_id: str
+    item_id: str | None  # None: "other"
+    text: str
+    channel: str
+    source: str | None
+    author_id: int | None
+    anonymous: bool
+    author_name: str | None
+    lang: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    id: int
+    unit_id: str
+    item_id: str | None
+    text: str
+    channel: str
+    source: str | None
+    author_id: int | None
+    anonymous: bool
+    author_name: str | None
+    lang: str
+    state: str
+    filed_at: dt.datetime
+    updated_at: dt.datetime
+    attachment_count: int = 0
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    at: dt.datetime
+    actor_id: int | None
+    actor_role: str
+    from_state: str | None
+    to_state: str
+    reason: str
+
+
+CASE_COLUMNS = (
+    "c.id, c.unit_id, c.item_id, c.text, c.channel, c.source, c.author_id, c.anonymous, "
+    "c.author_name, c.lang, c.state, c.filed_at, c.updated_at, "
+    "(SELECT COUNT(*) FROM case_attachments a WHERE a.case_id = c.id) AS attachment_count"
+)
+
+
+def _case(row: Row) -> Case:
+    return Case(
+        id=row["id"],
+        unit_id=row["unit_id"],
+        item_id=row["item_id"],
+        text=row["text"],
+        channel=row["channel"],
+        source=row["source"],
+        author_id=row["author_id"],
+        anonymous=bool(row["anonymous"]),
+        author_name=row["author_name"],
+        lang=row["lang"],
+        state=row["state"],
+        filed_at=parse_iso(row["filed_at"]),
+        updated_at=parse_iso(row["updated_at"]),
+        attachment_count=row["attachment_count"],
+    )
+
+
+async def file_case(
+    tx: Tx, new: NewCase, origin_key: str, state: str, actor_role: str, now: dt.datetime
+) -> tuple[int, bool]:
+    """File a case once per ``origin_key``; return its id and whether it is new."""
+    stamp = iso(now)
+    cursor = await tx.execute(
+        """
+        INSERT INTO cases (unit_id, item_id, text, channel, source, author_id, anonymous,
+                           author_name, lang, state, filed_at, updated_at, origin_key)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (origin_key) DO NOTHING
+        RETURNING id
+        """,
+        (
+            new.unit_id,
+            new.item_id,
+            new.text,
+            new.channel,
+            new.source,
+            new.author_id,
+            int(new.anonymous),
+            new.author_name if not new.anonymous else None,
+            new.lang,
+            state,
+            stamp,
+            stamp,
+            origin_key,
+        ),
+    )
+    row = await cursor.fetchone()
+    await cursor.close()
+    if row is None:
+        existing = await (
+            await tx.execute("SELECT id FROM cases WHERE origin_key = ?", (origin_key,))
+        ).fetchone()
+        assert existing is not None
+        return int(existing[0]), False
+    case_id = int(row[0])
+    await tx.executemany(
+        "INSERT INTO case_attachments (case_id, position, kind, file_id, file_unique_id, "
+        "file_name) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (case_id, i, a.kind, a.file_id, a.file_unique_id, a.file_name)
+            for i, a in enumerate(new.attachments)
+        ],
+    )
+    await tx.execute(
+        "INSERT INTO case_events (case_id, at, actor_id, actor_role, from_state, to_state) "
+        "VALUES (?, ?, ?, ?, NULL, ?)",
+        (case_id, stamp, new.author_id, actor_role, state),
+    )
+    return case_id, True
+
+
+async def get_case(db: Database, case_id: int) -> Case | None:
+    row = await db.fetchone(f"SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = ?", (case_id,))
+    return _case(row) if row else None
+
+
+async def list_cases_by_author(db: Database, author_id: int, limit: int = 50) -> list[Case]:
+    rows = await db.fetchall(
+        f"SELECT {CASE_COLUMNS} FROM cases c WHERE c.author_id = ? ORDER BY c.id DESC LIMIT ?",
+        (author_id, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def count_cases_by_author(db: Database, author_id: int) -> int:
+    return int(
+        await db.fetchval("SELECT COUNT(*) FROM cases WHERE author_id = ?", (author_id,)) or 0
+    )
+
+
+async def case_history(db: Database, case_id: int) -> list[CaseEvent]:
+    rows = await db.fetchall(
+        "SELECT at, actor_id, actor_role, from_state, to_state, reason FROM case_events "
+        "WHERE case_id = ? ORDER BY id",
+        (case_id,),
+    )
+    return [
+        CaseEvent(
+            parse_iso(r["at"]),
+            r["actor_id"],
+            r["actor_role"],
+            r["from_state"],
+            r["to_state"],
+            r["reason"],
+        )
+        for r in rows
+    ]
+
+
+async def case_attachments(db: Database, case_id: int) -> Sequence[Attachment]:
+    rows = await db.fetchall(
+        "SELECT kind, file_id, file_unique_id, file_name FROM case_attachments "
+        "WHERE case_id = ? ORDER BY position",
+        (case_id,),
+    )
+    return [Attachment(r["kind"], r["file_id"], r["file_unique_id"], r["file_name"]) for r in rows]

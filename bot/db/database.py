@@ -1,0 +1,152 @@
+"""The connection pair, the transaction and the migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.errors import DatabaseError
+
+log = logging.getLogger(__name__)
+
+Row = sqlite3.Row
+Tx = aiosqlite.Connection  # the writer, inside a transaction
+Params = Sequence[Any] | dict[str, Any]
+
+MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """Every migration shipped with the code, as (number, name, SQL), in order."""
+    found = []
+    for entry in resources.files("bot.db").joinpath("migrations").iterdir():
+        match = MIGRATION_RE.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    numbers = [n for n, _, _ in found]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise DatabaseError(f"migrations must be numbered 0001, 0002, … without gaps: {numbers}")
+    return found
+
+
+async def _connect(path: Path | str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(str(path), isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    await conn.execute("PRAGMA busy_timeout = 10000")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+class Database:
+    """A SQLite file opened for the bot: a serialised writer and a reader."""
+
+    def __init__(
+        self, path: Path | str, writer: aiosqlite.Connection, reader: aiosqlite.Connection
+    ) -> None:
+        self.path = Path(path)
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, campaign_id: str | None = None) -> Database:
+        """Open (creating if needed), migrate, and check it belongs to ``campaign_id``."""
+        writer = await _connect(path)
+        try:
+            mode = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise DatabaseError(f"{path}: cannot use write-ahead logging")
+            # NORMAL keeps every commit across a crash of the process (kill -9); only a
+            # power cut can lose the last commits before a checkpoint.
+            await writer.execute("PRAGMA synchronous = NORMAL")
+            await migrate(writer)
+            if campaign_id is not None:
+                await _claim(writer, campaign_id, path)
+            reader = await _connect(path)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._reader.close()
+            await self._writer.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """One transaction on the writer; commits on success, rolls back on any error."""
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(await self._reader.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._reader.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy of the whole database, taken while the bot runs."""
+        async with self._lock:
+            dest = await aiosqlite.connect(str(target))
+            try:
+                await self._writer.backup(dest)
+            finally:
+                await dest.close()
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Apply every migration newer than the file's ``user_version``, each in its own
+    transaction; return the resulting version."""
+    row = await (await conn.execute("PRAGMA user_version")).fetchone()
+    current = int(row[0]) if row else 0
+    known = migrations()
+    if current > len(known):
+        raise DatabaseError(
+            f"the database is at schema version {current}, newer than this code "
+            f"({len(known)}): upgrade the bot"
+        )
+    for number, name, sql in known[current:]:
+        try:
+            await conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise DatabaseError(f"migration {name} failed: {exc}") from exc
+        log.info("applied migration %s", name)
+        current = number
+    return current
+
+
+async def _claim(conn: aiosqlite.Connection, campaign_id: str, path: Path | str) -> None:
+    row = await (await conn.execute("SELECT value FROM meta WHERE key = 'campaign_id'")).fetchone()
+    if row is None:
+        await conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('campaign_id', ?)", (campaign_id,)
+        )
+    elif row[0] != campaign_id:
+        raise DatabaseError(
+            f"{path} holds the campaign {row[0]!r}, not {campaign_id!r}: "
+            "use another EVALBOT_DB for a new campaign"
+        )

@@ -1,0 +1,101 @@
+"""The inbox: every update, stored before it is acknowledged, until it is processed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.clock import iso
+from bot.db.database import Database
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An update as it arrives: its id, its lane and its JSON body."""
+
+    update_id: int
+    lane: int
+    body: str
+
+
+@dataclass(frozen=True)
+class Pending:
+    update_id: int
+    lane: int
+    body: str
+    attempts: int
+
+
+async def store(db: Database, batch: Sequence[Incoming], now: dt.datetime) -> list[Incoming]:
+    """Store a batch in one transaction and move the stored offset past it.
+
+    Returns the updates that were new (an update seen before is not stored twice).
+    """
+    if not batch:
+        return []
+    ids = [u.update_id for u in batch]
+    async with db.transaction() as tx:
+        marks = ",".join("?" * len(ids))
+        seen = {
+            row[0]
+            for row in await tx.execute_fetchall(
+                f"SELECT update_id FROM inbox WHERE update_id IN ({marks})", ids
+            )
+        }
+        fresh = [u for u in batch if u.update_id not in seen]
+        stamp = iso(now)
+        await tx.executemany(
+            "INSERT INTO inbox (update_id, lane, body, received_at) VALUES (?, ?, ?, ?)",
+            [(u.update_id, u.lane, u.body, stamp) for u in fresh],
+        )
+        await tx.execute(
+            "UPDATE meta SET value = ? WHERE key = 'intake_offset' AND CAST(value AS INTEGER) < ?",
+            (str(max(ids) + 1), max(ids) + 1),
+        )
+    return fresh
+
+
+async def offset(db: Database) -> int:
+    """The first update id not yet stored: where getUpdates continues after a restart."""
+    value = await db.fetchval("SELECT value FROM meta WHERE key = 'intake_offset'")
+    return int(value or 0)
+
+
+async def pending(db: Database) -> list[Pending]:
+    """Updates stored but not processed, in arrival order."""
+    rows = await db.fetchall(
+        "SELECT update_id, lane, body, attempts FROM inbox WHERE done_at IS NULL ORDER BY update_id"
+    )
+    return [Pending(r["update_id"], r["lane"], r["body"], r["attempts"]) for r in rows]
+
+
+async def mark_done(db: Database, update_ids: Sequence[int], now: dt.datetime) -> None:
+    if not update_ids:
+        return
+    async with db.transaction() as tx:
+        await tx.executemany(
+            "UPDATE inbox SET done_at = ? WHERE update_id = ? AND done_at IS NULL",
+            [(iso(now), i) for i in update_ids],
+        )
+
+
+async def count_attempt(db: Database, update_id: int) -> int:
+    """Note one more failed attempt at an update; return how many there have been."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,)
+        )
+        row = await (
+            await tx.execute("SELECT attempts FROM inbox WHERE update_id = ?", (update_id,))
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+async def prune(db: Database, before: dt.datetime) -> int:
+    """Forget processed updates older than ``before``; return how many."""
+    async with db.transaction() as tx:
+        cursor = await tx.execute(
+            "DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (iso(before),)
+        )
+        return cursor.rowcount

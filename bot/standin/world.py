@@ -1,0 +1,201 @@
+"""What the stand-in remembers: users, chats, the messages in them, pending updates, polls.
+
+The world is plain data plus an :class:`asyncio.Condition` that is notified whenever
+anything happens, so simulated users and tests can wait for the bot's answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+@dataclass
+class Sent:
+    """A message in a chat, as it stands now (edits change it in place)."""
+
+    message_id: int
+    chat_id: int
+    from_bot: bool
+    kind: str  # text | photo | document | poll | sticker | …
+    text: str = ""  # text or caption, as sent (HTML when parse_mode is HTML)
+    plain: str = ""  # what the user sees
+    parse_mode: str | None = None
+    reply_markup: JSON | None = None
+    poll_id: str | None = None
+    date: int = 0
+    edits: int = 0
+    deleted: bool = False
+    raw: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the bot did in a chat, in order: a message, an edit, a deletion."""
+
+    kind: str  # message | edit | delete
+    message_id: int
+    snapshot: Sent
+
+
+@dataclass
+class Poll:
+    poll_id: str
+    chat_id: int
+    message_id: int
+    question: str
+    options: list[str]
+    is_anonymous: bool
+    allows_multiple_answers: bool
+    closed: bool = False
+    votes: dict[int, list[int]] = field(default_factory=dict)
+
+
+@dataclass
+class CallbackAnswer:
+    text: str | None
+    show_alert: bool
+
+
+class FloodLimits:
+    """Telegram's limits on sending, as the stand-in enforces them when asked to.
+
+    ``per_second``: messages a second over all chats; ``per_chat``: a second per private
+    chat; ``per_group_minute``: a minute per group. ``None`` turns a limit off. Counting is
+    over sliding windows, like Telegram's.
+    """
+
+    def __init__(
+        self,
+        per_second: float | None = None,
+        per_chat: float | None = None,
+        per_group_minute: int | None = None,
+    ) -> None:
+        self.per_second = per_second
+        self.per_chat = per_chat
+        self.per_group_minute = per_group_minute
+        self._all: deque[float] = deque()
+        self._chats: dict[int, deque[float]] = {}
+        self.flood_until = 0.0  # a forced flood: every send refused until then
+        self.refused = 0
+
+    def check(self, chat_id: int, now: float) -> float | None:
+        """Seconds to wait if this send is over a limit (and it is then not counted)."""
+        if now < self.flood_until:
+            return self.flood_until - now
+        if self.per_second is not None:
+            window = self._all
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if len(window) >= self.per_second:
+                return window[0] + 1.0 - now
+        group = chat_id < 0
+        limit = self.per_group_minute if group else self.per_chat
+        span = 60.0 if group else 1.0
+        chat_window = self._chats.setdefault(chat_id, deque())
+        if limit is not None:
+            while chat_window and chat_window[0] <= now - span:
+                chat_window.popleft()
+            if len(chat_window) >= limit:
+                return chat_window[0] + span - now
+        self._all.append(now)
+        if limit is not None:
+            chat_window.append(now)
+        return None
+
+
+class World:
+    """Everything the stand-in knows, and the notifications of change."""
+
+    def __init__(self, bot_id: int = 7000000001, bot_username: str = "evalbot_standin_bot") -> None:
+        self.bot_user: JSON = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "Evaluation bot",
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.changed = asyncio.Condition()
+        self.updates: list[JSON] = []  # not yet confirmed by an offset
+        self.delivered_up_to = 0  # the highest update id confirmed by the bot
+        self._next_update = itertools.count(1)
+        self._next_query = itertools.count(1)
+        self._next_poll = itertools.count(1)
+        self._next_file = itertools.count(1)
+        self.messages: dict[int, dict[int, Sent]] = {}
+        self._next_message: dict[int, itertools.count[int]] = {}
+        self.events: dict[int, list[Event]] = {}
+        self.chats: dict[int, JSON] = {}
+        self.polls: dict[str, Poll] = {}
+        self.queries: dict[str, tuple[int, float]] = {}  # id -> (chat id, when asked)
+        self.answers: dict[str, CallbackAnswer] = {}
+        self.blocked: set[int] = set()
+        self.commands: dict[str, list[JSON]] = {}
+        self.calls: dict[str, int] = {}
+        self.webhook: JSON | None = None
+        self.on_update: Callable[[JSON], None] | None = None
+        self.started = time.time()
+
+    # -- ids and chats -------------------------------------------------------------------------
+
+    def new_message_id(self, chat_id: int) -> int:
+        counter = self._next_message.setdefault(chat_id, itertools.count(1))
+        return next(counter)
+
+    def new_query_id(self) -> str:
+        return f"q{next(self._next_query)}"
+
+    def new_poll_id(self) -> str:
+        return f"5{next(self._next_poll):09d}"
+
+    def new_file(self, prefix: str) -> tuple[str, str]:
+        n = next(self._next_file)
+        return f"{prefix}-file-{n:06d}", f"{prefix}-u{n:06d}"
+
+    def chat(self, chat_id: int) -> JSON | None:
+        return self.chats.get(chat_id)
+
+    # -- what the bot sends --------------------------------------------------------------------
+
+    def record(self, kind: str, message: Sent) -> None:
+        self.messages.setdefault(message.chat_id, {})[message.message_id] = message
+        snapshot = Sent(**{**message.__dict__, "raw": dict(message.raw)})
+        self.events.setdefault(message.chat_id, []).append(
+            Event(kind, message.message_id, snapshot)
+        )
+
+    def message(self, chat_id: int, message_id: int) -> Sent | None:
+        found = self.messages.get(chat_id, {}).get(message_id)
+        return None if found is None or found.deleted else found
+
+    # -- updates -------------------------------------------------------------------------------
+
+    def push_update(self, body: JSON) -> int:
+        update_id = next(self._next_update)
+        update = {"update_id": update_id, **body}
+        self.updates.append(update)
+        if self.on_update is not None:
+            self.on_update(update)
+        return update_id
+
+    def confirm(self, offset: int) -> None:
+        """getUpdates with ``offset`` confirms every update before it."""
+        if offset > 0:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            self.delivered_up_to = max(self.delivered_up_to, offset - 1)
+
+    def count(self, method: str) -> None:
+        self.calls[method] = self.calls.get(method, 0) + 1
+
+    async def notify(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()

@@ -1,0 +1,129 @@
+"""The stand-in speaks the Bot API as PTB 22.8 expects, and refuses what Telegram refuses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, RetryAfter
+
+from bot.standin import FloodLimits, StandIn
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[StandIn]:
+    async with StandIn() as s:
+        yield s
+
+
+@pytest.fixture
+async def bot(standin: StandIn) -> AsyncIterator[Bot]:
+    async with Bot(standin.token, base_url=standin.base_url) as b:
+        yield b
+
+
+async def test_get_me_and_updates_parse_in_ptb(standin: StandIn, bot: Bot) -> None:
+    me = await bot.get_me()
+    assert me.is_bot and me.username == "evalbot_standin_bot"
+    alice = standin.user(1001, "Alice", lang="en")
+    await alice.send("/start src-poster1")
+    await alice.send_photo(caption="看这里")
+    updates = await bot.get_updates(timeout=1)
+    assert [type(u) for u in updates] == [Update, Update]
+    start = updates[0].message
+    assert start is not None and start.text == "/start src-poster1"
+    assert start.entities[0].type == "bot_command"
+    assert updates[1].message is not None and updates[1].message.caption == "看这里"
+    # the next call confirms them; nothing is delivered twice
+    assert await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0) == ()
+    assert standin.pending_updates() == 0
+
+
+async def test_long_polling_waits_for_an_update(standin: StandIn, bot: Bot) -> None:
+    alice = standin.user(1001, "Alice")
+    polling = asyncio.create_task(bot.get_updates(timeout=5))
+    await asyncio.sleep(0.2)
+    assert not polling.done()
+    await alice.send("hello")
+    updates = await asyncio.wait_for(polling, 2)
+    assert updates[0].message is not None and updates[0].message.text == "hello"
+
+
+async def test_what_telegram_refuses_is_refused(standin: StandIn, bot: Bot) -> None:
+    standin.user(1001, "Alice")
+    with pytest.raises(BadRequest, match=r"(?i)can.t parse entities"):
+        await bot.send_message(1001, "<b>unclosed", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await bot.send_message(1001, "x" * 4097)
+    await bot.send_message(1001, "&lt;" * 4096, parse_mode="HTML")  # 4096 after parsing is fine
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
+        await bot.send_message(
+            1001,
+            "x",
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton("b", callback_data="d" * 65)]]
+            ),
+        )
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.send_message(999, "nobody")
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
+        await bot.send_message(1001, "   ")
+
+
+async def test_a_blocked_user_is_forbidden(standin: StandIn, bot: Bot) -> None:
+    standin.user(1001, "Alice").block()
+    with pytest.raises(Forbidden, match="blocked"):
+        await bot.send_message(1001, "hi")
+
+
+async def test_flood_limits_answer_429_with_retry_after() -> None:
+    async with StandIn(limits=FloodLimits(per_chat=1)) as standin:
+        standin.user(1001, "Alice")
+        async with Bot(standin.token, base_url=standin.base_url) as bot:
+            await bot.send_message(1001, "one")
+            with pytest.raises(RetryAfter) as raised:
+                await bot.send_message(1001, "two")
+            assert raised.value.retry_after >= 1
+
+
+async def test_buttons_edits_and_callback_answers(standin: StandIn, bot: Bot) -> None:
+    alice = standin.user(1001, "Alice")
+    sent = await bot.send_message(
+        1001,
+        "Pick",
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("甲", callback_data="p:a")]]),
+    )
+    shown = await alice.reply()
+    assert shown.buttons == (("甲",),) and shown.data == (("p:a",),)
+    tap = await alice.tap("甲")
+    [update] = await bot.get_updates(timeout=1)
+    assert update.callback_query is not None and update.callback_query.data == "p:a"
+    await update.callback_query.answer("ok")
+    assert (await tap.answer()).text == "ok"
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await update.callback_query.answer("again")
+    await bot.edit_message_text("Picked 甲", chat_id=1001, message_id=sent.message_id)
+    edited = await alice.reply()
+    assert edited.edited and edited.text == "Picked 甲" and edited.buttons == ()
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
+        await bot.edit_message_text("Picked 甲", chat_id=1001, message_id=sent.message_id)
+
+
+async def test_polls_carry_the_bot_api_10_fields(standin: StandIn, bot: Bot) -> None:
+    alice = standin.user(1001, "Alice")
+    message = await bot.send_poll(
+        1001,
+        "东街街道社保所 · 服务质量",
+        ["满意", "基本满意", "不满意", "不了解"],
+        is_anonymous=False,
+    )
+    assert message.poll is not None
+    assert message.poll.allows_revoting is True
+    assert message.poll.options[0].persistent_id.endswith("-0")
+    await alice.vote(message.poll.id, [1])
+    [update] = await bot.get_updates(timeout=1)
+    assert update.poll_answer is not None and update.poll_answer.option_ids == (1,)
+    stopped = await bot.stop_poll(1001, message.message_id)
+    assert stopped.is_closed and stopped.options[1].voter_count == 1
