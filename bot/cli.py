@@ -1,16 +1,167 @@
-"""The ``evalbot`` command."""
+"""``evalbot``: run the bot, play the demo, check a campaign file, back up the database."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import signal
+import sqlite3
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.campaign import Campaign, load_campaign
+from bot.errors import CampaignError, DatabaseError, SettingsError
+from bot.settings import Settings
+
+log = logging.getLogger("evalbot")
+
+EXIT_USAGE = 2
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="evalbot", description=__doc__)
-    parser.parse_args(argv)
-    parser.print_help()
+def _campaign(path: Path) -> Campaign | None:
+    try:
+        return load_campaign(path)
+    except CampaignError as exc:
+        print(f"{path}: {len(exc.problems)} problem(s); nothing was started:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    campaign = _campaign(Path(args.campaign))
+    if campaign is None:
+        return EXIT_USAGE
+    print(
+        f"{args.campaign}: OK — {campaign.name} ({campaign.id}): {len(campaign.units)} units, "
+        f"{len(campaign.items)} items, {len(campaign.categories)} evaluator categories, "
+        f"{len(campaign.organisers)} organiser(s), phases "
+        + ", ".join(f"{p.id} {p.start}–{p.end}" for p in campaign.phases)
+    )
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import EvalBot
+
+    try:
+        settings = Settings.from_env()
+        token = settings.require_token()
+    except SettingsError as exc:
+        print(f"evalbot run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    campaign = _campaign(Path(args.campaign) if args.campaign else settings.campaign_path)
+    if campaign is None:
+        return EXIT_USAGE
+    bot = EvalBot(
+        campaign, token, str(settings.db_path), base_url=settings.api_base_url, lanes=args.lanes
+    )
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        log.info(
+            "evalbot starts: campaign %s, database %s, API %s",
+            campaign.id,
+            settings.db_path,
+            settings.api_base_url or "api.telegram.org",
+        )
+        try:
+            await bot.run_forever()
+        except asyncio.CancelledError:
+            log.info("evalbot stopped")
+
+    try:
+        asyncio.run(main())
+    except DatabaseError as exc:
+        print(f"evalbot run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    campaign = _campaign(
+        Path(args.campaign) if args.campaign else Settings.from_env({}).campaign_path
+    )
+    if campaign is None:
+        return EXIT_USAGE
+    result = asyncio.run(run_demo(campaign))
+    if result.cases != 2 or result.errors:
+        print(
+            f"evalbot demo: expected 2 cases and no errors, got {result.cases} case(s) and "
+            f"{result.errors} error(s)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """SQLite's online backup: a consistent copy even while the bot writes."""
+    settings = Settings.from_env()
+    source_path = Path(args.db) if args.db else settings.db_path
+    if not source_path.exists():
+        print(f"evalbot backup: {source_path} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    target = Path(args.path)
+    if target.exists():
+        print(f"evalbot backup: {target} exists; choose a new file", file=sys.stderr)
+        return EXIT_USAGE
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+    dest = sqlite3.connect(target)
+    try:
+        source.backup(dest)
+        ok = dest.execute("PRAGMA integrity_check").fetchone()
+    finally:
+        dest.close()
+        source.close()
+    print(f"backed up {source_path} to {target} (integrity: {ok[0] if ok else '?'})")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="evalbot", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot (long polling); needs TELEGRAM_BOT_TOKEN")
+    run.add_argument("--campaign", help="campaign file (default: $EVALBOT_CAMPAIGN)")
+    run.add_argument("--lanes", type=int, default=32, help="users processed at once (default 32)")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="the bot against the embedded stand-in, with a transcript")
+    demo.add_argument("--campaign", help="campaign file (default: examples/campaign.toml)")
+    demo.set_defaults(func=cmd_demo)
+
+    check = sub.add_parser("check", help="check a campaign file and list every problem")
+    check.add_argument("campaign")
+    check.set_defaults(func=cmd_check)
+
+    backup = sub.add_parser("backup", help="a consistent copy of the database, while it runs")
+    backup.add_argument("path")
+    backup.add_argument("--db", help="database file (default: $EVALBOT_DB)")
+    backup.set_defaults(func=cmd_backup)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    quiet = args.command == "demo"  # the transcript is the demo's output
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not args.verbose:
+        for noisy in ("httpx", "apscheduler", "telegram.ext", "aiohttp.access"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    return int(args.func(args))
 
 
 if __name__ == "__main__":

@@ -1,1 +1,63 @@
-"""Telegram-facing flows and commands: read the update, check the role, call the core, reply."""
+"""Telegram-facing flows and commands: read the update, check the role, call the core, reply.
+
+:func:`register` adds every handler in one commented table; order matters within a group
+(the first handler that matches an update takes it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.callbacks import Kind
+from handlers import misc, opinion, start, status
+from handlers.errors import on_error
+
+PRIVATE = filters.ChatType.PRIVATE
+NEW = filters.UpdateType.MESSAGE  # an edited "/start" is not a new command
+
+
+def pattern(*kinds: Kind) -> str:
+    return "^(" + "|".join(k.value for k in kinds) + ")(:|$)"
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handlers(
+        [
+            # Groups: opinions are private; commands there get a pointer to the private chat,
+            # everything else in a group is left alone.
+            MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, misc.in_group),
+            MessageHandler(~PRIVATE, misc.ignore),
+            # Commands of a private chat.
+            CommandHandler("start", start.start, filters=PRIVATE & NEW),
+            CommandHandler("help", start.help_command, filters=PRIVATE & NEW),
+            CommandHandler(["opinion", "new"], opinion.begin, filters=PRIVATE & NEW),
+            CommandHandler("cancel", opinion.cancel, filters=PRIVATE & NEW),
+            CommandHandler("status", status.status, filters=PRIVATE & NEW),
+            MessageHandler(PRIVATE & NEW & filters.COMMAND, misc.unknown_command),
+            # Buttons, by the kind their data names; anything else is stale or forged.
+            CallbackQueryHandler(start.on_menu, pattern=pattern(Kind.MENU)),
+            CallbackQueryHandler(start.on_resume, pattern=pattern(Kind.RESUME)),
+            CallbackQueryHandler(opinion.cancel_button, pattern=pattern(Kind.CANCEL)),
+            CallbackQueryHandler(
+                opinion.on_button,
+                pattern=pattern(Kind.UNIT, Kind.ITEM, Kind.ATTACHED, Kind.IDENTITY, Kind.CONFIRM),
+            ),
+            CallbackQueryHandler(status.on_case_button, pattern=pattern(Kind.CASE)),
+            CallbackQueryHandler(misc.unknown_button),
+            # Edits, then everything else typed or sent in private.
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE & PRIVATE, opinion.on_edited),
+            MessageHandler(PRIVATE & NEW, opinion.on_message),
+            # Whatever is left (poll answers, member updates …) is acknowledged silently.
+            TypeHandler(object, misc.ignore),
+        ]
+    )
+    application.add_error_handler(on_error)

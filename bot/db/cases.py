@@ -109,7 +109,7 @@ async def file_case(
             new.source,
             new.author_id,
             int(new.anonymous),
-            new.author_name if not new.anonymous else None,
+            new.author_name,
             new.lang,
             state,
             stamp,
@@ -187,3 +187,9 @@ async def case_attachments(db: Database, case_id: int) -> Sequence[Attachment]:
         (case_id,),
     )
     return [Attachment(r["kind"], r["file_id"], r["file_unique_id"], r["file_name"]) for r in rows]
+
+
+async def find_case_by_origin(db: Database, origin_key: str) -> int | None:
+    """The case filed by ``origin_key`` (e.g. a confirmation's update), if any."""
+    value = await db.fetchval("SELECT id FROM cases WHERE origin_key = ?", (origin_key,))
+    return int(value) if value is not None else None

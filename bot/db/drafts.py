@@ -83,3 +83,11 @@ async def take_expired(tx: Tx, idle_since: dt.datetime) -> list[Draft]:
         "DELETE FROM drafts WHERE updated_at < ? RETURNING *", (iso(idle_since),)
     )
     return [_draft(r) for r in rows]
+
+
+async def language_of(tx: Tx, user_id: int) -> str:
+    """The language last seen for a user (Chinese if unknown)."""
+    row = await (
+        await tx.execute("SELECT lang FROM users WHERE user_id = ?", (user_id,))
+    ).fetchone()
+    return str(row[0]) if row else "zh"

@@ -317,7 +317,8 @@ class SimUser:
     # -- reading -------------------------------------------------------------------------------
 
     def events(self) -> list[Event]:
-        return self.standin.world.events.get(self.chat_id, [])
+        """What the bot did in this chat, leaving out edits that only took buttons away."""
+        return [e for e in self.standin.world.events.get(self.chat_id, []) if e.text_changed]
 
     def transcript(self) -> list[BotMessage]:
         """Every message and edit from the bot in this chat, in order."""

@@ -43,6 +43,7 @@ class Event:
     kind: str  # message | edit | delete
     message_id: int
     snapshot: Sent
+    text_changed: bool = True  # False for an edit of the buttons only
 
 
 @dataclass
@@ -167,11 +168,14 @@ class World:
     # -- what the bot sends --------------------------------------------------------------------
 
     def record(self, kind: str, message: Sent) -> None:
+        events = self.events.setdefault(message.chat_id, [])
+        before = next(
+            (e.snapshot for e in reversed(events) if e.message_id == message.message_id), None
+        )
+        changed = before is None or before.plain != message.plain or before.raw != message.raw
         self.messages.setdefault(message.chat_id, {})[message.message_id] = message
         snapshot = Sent(**{**message.__dict__, "raw": dict(message.raw)})
-        self.events.setdefault(message.chat_id, []).append(
-            Event(kind, message.message_id, snapshot)
-        )
+        events.append(Event(kind, message.message_id, snapshot, changed or kind != "edit"))
 
     def message(self, chat_id: int, message_id: int) -> Sent | None:
         found = self.messages.get(chat_id, {}).get(message_id)

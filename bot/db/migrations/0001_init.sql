@@ -64,7 +64,7 @@ CREATE TABLE cases (
     source        TEXT,                    -- the poster or channel code, if any
     author_id     INTEGER,                 -- the resident's Telegram id
     anonymous     INTEGER NOT NULL CHECK (anonymous IN (0, 1)),
-    author_name   TEXT,                    -- only when the resident chose to be named
+    author_name   TEXT,                    -- kept even when anonymous: staff never see it
     lang          TEXT    NOT NULL DEFAULT 'zh',
     state         TEXT    NOT NULL,
     filed_at      TEXT    NOT NULL,

@@ -1,0 +1,67 @@
+"""Callback data: ``"<kind>:<arg>:…"``, always under Telegram's 64 bytes, parsed here only.
+
+Kinds are one :class:`Kind` enum. :func:`decode` returns ``None`` for anything it does not
+recognise (stale, forged or foreign data), so handlers never parse strings themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+MAX_BYTES = 64
+
+
+class Kind(StrEnum):
+    MENU = "m"  # m:<entry>: a main-menu button
+    UNIT = "u"  # u:<unit id>
+    ITEM = "i"  # i:<item id> | i:- (other)
+    ATTACHED = "a"  # a:done: no (more) attachments
+    IDENTITY = "n"  # n:named | n:anon
+    CONFIRM = "c"  # c:send | c:restart
+    CANCEL = "x"  # x: leave the current flow
+    RESUME = "r"  # r:go | r:drop: a draft found when starting over
+    CASE = "k"  # k:<case id>: show a case
+
+
+ARITY = {
+    Kind.MENU: 1,
+    Kind.UNIT: 1,
+    Kind.ITEM: 1,
+    Kind.ATTACHED: 1,
+    Kind.IDENTITY: 1,
+    Kind.CONFIRM: 1,
+    Kind.CANCEL: 0,
+    Kind.RESUME: 1,
+    Kind.CASE: 1,
+}
+
+
+@dataclass(frozen=True)
+class Callback:
+    kind: Kind
+    args: tuple[str, ...]
+
+    @property
+    def arg(self) -> str:
+        return self.args[0] if self.args else ""
+
+
+def encode(kind: Kind, *args: str | int) -> str:
+    data = ":".join([kind.value, *(str(a) for a in args)])
+    if len(data.encode("utf-8")) > MAX_BYTES or any(":" in str(a) for a in args):
+        raise ValueError(f"callback data {data!r} is not encodable in {MAX_BYTES} bytes")
+    return data
+
+
+def decode(data: str | None) -> Callback | None:
+    if not data or len(data.encode("utf-8")) > MAX_BYTES:
+        return None
+    head, *args = data.split(":")
+    try:
+        kind = Kind(head)
+    except ValueError:
+        return None
+    if len(args) != ARITY[kind] or any(not a for a in args):
+        return None
+    return Callback(kind, tuple(args))

@@ -1,0 +1,134 @@
+"""The outbox table: notifications waiting to be sent, and what became of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.clock import iso
+from bot.db.database import Database, Tx
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    chat_id: int
+    method: str
+    payload: Mapping[str, Any]
+    attempts: int
+
+
+async def enqueue(
+    tx: Tx,
+    chat_id: int,
+    method: str,
+    payload: Mapping[str, Any],
+    now: dt.datetime,
+    dedupe_key: str | None = None,
+) -> bool:
+    """Queue one API call to ``chat_id``; with a ``dedupe_key``, queue it once ever.
+
+    Call it inside the transaction of the change that causes the notification.
+    """
+    cursor = await tx.execute(
+        "INSERT INTO outbox (chat_id, method, payload, dedupe_key, created_at, not_before) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+        (
+            chat_id,
+            method,
+            json.dumps({**payload, "chat_id": chat_id}, ensure_ascii=False),
+            dedupe_key,
+            iso(now),
+            iso(now),
+        ),
+    )
+    return cursor.rowcount == 1
+
+
+async def due(
+    db: Database, now: dt.datetime, limit: int, skip: Sequence[int] = ()
+) -> list[Outgoing]:
+    """The oldest notifications due by ``now``, leaving out the ids in ``skip``."""
+    marks = ",".join("?" * len(skip))
+    rows = await db.fetchall(
+        "SELECT id, chat_id, method, payload, attempts FROM outbox "
+        "WHERE sent_at IS NULL AND failed_at IS NULL AND not_before <= ? "
+        + (f"AND id NOT IN ({marks}) " if skip else "")
+        + "ORDER BY not_before, id LIMIT ?",
+        (iso(now), *skip, limit),
+    )
+    return [
+        Outgoing(r["id"], r["chat_id"], r["method"], json.loads(r["payload"]), r["attempts"])
+        for r in rows
+    ]
+
+
+async def next_due(db: Database) -> dt.datetime | None:
+    value = await db.fetchval(
+        "SELECT MIN(not_before) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+    )
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+async def mark_sent(db: Database, ids: Sequence[int], now: dt.datetime) -> None:
+    if ids:
+        async with db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+                [(iso(now), i) for i in ids],
+            )
+
+
+async def retry_later(
+    db: Database, outbox_id: int, chat_id: int, not_before: dt.datetime, error: str
+) -> None:
+    """Send this one again at ``not_before``, and hold back the chat's later ones with it so
+    the chat still reads them in order."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE outbox SET not_before = ?, attempts = attempts + 1, error = ? WHERE id = ?",
+            (iso(not_before), error, outbox_id),
+        )
+        await tx.execute(
+            "UPDATE outbox SET not_before = ? WHERE chat_id = ? AND id > ? AND not_before < ? "
+            "AND sent_at IS NULL AND failed_at IS NULL",
+            (iso(not_before), chat_id, outbox_id, iso(not_before)),
+        )
+
+
+async def mark_failed(db: Database, outbox_id: int, now: dt.datetime, error: str) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE outbox SET failed_at = ?, attempts = attempts + 1, error = ? WHERE id = ?",
+            (iso(now), error, outbox_id),
+        )
+
+
+async def fail_chat(db: Database, chat_id: int, now: dt.datetime, error: str) -> int:
+    """Give up on every unsent notification to a chat (the user blocked the bot)."""
+    async with db.transaction() as tx:
+        cursor = await tx.execute(
+            "UPDATE outbox SET failed_at = ?, error = ? "
+            "WHERE chat_id = ? AND sent_at IS NULL AND failed_at IS NULL",
+            (iso(now), error, chat_id),
+        )
+        return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    pending: int
+    sent: int
+    failed: int
+
+
+async def counts(db: Database) -> OutboxCounts:
+    row = await db.fetchone(
+        "SELECT SUM(sent_at IS NULL AND failed_at IS NULL), SUM(sent_at IS NOT NULL), "
+        "SUM(failed_at IS NOT NULL) FROM outbox"
+    )
+    assert row is not None
+    return OutboxCounts(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))

@@ -1,0 +1,213 @@
+"""``evalbot demo``: the real bot against the embedded stand-in, with scripted people.
+
+Nothing here is faked on the bot's side: the stand-in serves the Bot API on loopback, the
+bot polls it over HTTP with a fresh database, and scripted residents and an organiser use
+it the way people would. The transcript shows what each of them sent and saw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import jobs
+from bot.app import EvalBot
+from bot.campaign import Campaign
+from bot.clock import FakeClock
+from bot.db import cases as case_store
+from bot.db import users as user_store
+from bot.standin import BotMessage, SimUser, StandIn
+
+Print = Callable[[str], None]
+
+
+class Actor:
+    """A scripted person whose every action and every answer goes into the transcript."""
+
+    def __init__(self, user: SimUser, role: str, out: Print) -> None:
+        self.user = user
+        self.role = role
+        self.out = out
+
+    @property
+    def name(self) -> str:
+        return self.user.first_name
+
+    def _show(self, message: BotMessage) -> None:
+        tag = "bot (edits its message)" if message.edited else "bot"
+        lines = message.text.splitlines() or [""]
+        self.out(f"    {tag}: {lines[0]}")
+        for line in lines[1:]:
+            self.out(f"         {line}" if line else "")
+        for row in message.buttons:
+            self.out("         " + "  ".join(f"[{b}]" for b in row))
+
+    async def read(self, count: int = 1) -> list[BotMessage]:
+        got = await self.user.replies(count, timeout=15)
+        for message in got:
+            self._show(message)
+        return got
+
+    async def says(self, text: str, answers: int = 1) -> list[BotMessage]:
+        shown = text if len(text) <= 80 else text[:77] + "…"
+        self.out(f"  {self.name} ▶ {shown}")
+        await self.user.send(text)
+        return await self.read(answers)
+
+    async def taps(self, label: str, answers: int = 1) -> list[BotMessage]:
+        self.out(f"  {self.name} taps [{label}]")
+        tap = await self.user.tap(label)
+        got = await self.read(answers) if answers else []
+        answer = await tap.answer()
+        if answer.text:
+            self.out(f"    bot (pop-up): {answer.text}")
+        return got
+
+    async def sends_photo(self, caption: str | None = None, answers: int = 1) -> None:
+        self.out(f"  {self.name} ▶ (a photo{', caption: ' + caption if caption else ''})")
+        await self.user.send_photo(caption)
+        await self.read(answers)
+
+    async def sends_sticker(self) -> None:
+        self.out(f"  {self.name} ▶ (a sticker)")
+        await self.user.send_sticker()
+        await self.read()
+
+
+def heading(out: Print, title: str) -> None:
+    out("")
+    out(f"── {title} " + "─" * max(4, 72 - len(title)))
+
+
+class ErrorCount(logging.Handler):
+    """Counts what the bot logs as errors while the script runs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    cases: int
+    errors: int
+
+
+async def run_demo(
+    campaign: Campaign, out: Print = print, workdir: Path | None = None
+) -> DemoResult:
+    """Play the script; return how many cases were filed and how many errors were logged."""
+    errors = ErrorCount()
+    logging.getLogger().addHandler(errors)
+    try:
+        cases = await _run(campaign, out, workdir)
+    finally:
+        logging.getLogger().removeHandler(errors)
+    return DemoResult(cases, errors.count)
+
+
+async def _run(campaign: Campaign, out: Print, workdir: Path | None) -> int:
+    with tempfile.TemporaryDirectory(prefix="evalbot-demo-") as scratch:
+        base = workdir or Path(scratch)
+        db_path = base / "demo.sqlite3"
+        if db_path.exists():
+            db_path.unlink()
+        clock = FakeClock(dt.datetime.now(dt.UTC))
+        async with StandIn() as standin:
+            bot = EvalBot(
+                campaign,
+                standin.token,
+                str(db_path),
+                base_url=standin.base_url,
+                clock=clock,
+                poll_timeout=1,
+                run_jobs=False,
+            )
+            await bot.start()
+            try:
+                return await _script(campaign, standin, bot, clock, out)
+            finally:
+                await bot.stop()
+
+
+async def _script(
+    campaign: Campaign, standin: StandIn, bot: EvalBot, clock: FakeClock, out: Print
+) -> int:
+    services = bot.require_services()
+    out(
+        f"evalbot demo — campaign {campaign.id!r}, {len(campaign.units)} units; the bot polls a "
+        f"Bot API stand-in at {standin.base_url}"
+    )
+
+    heading(out, "王阿姨, a resident who saw a poster at her residents' committee")
+    wang = Actor(standin.user(3001, "王阿姨"), "resident", out)
+    source = campaign.sources[0].id if campaign.sources else ""
+    await wang.says(f"/start src-{source}" if source else "/start")
+    await wang.taps("提意见")
+    await wang.taps(campaign.units[0].name)
+    await wang.taps(campaign.items[2].name)
+    await wang.says(
+        "上个月去办理退休手续，窗口工作人员态度冷淡，材料清单也没有一次说清楚，"
+        "我前后跑了三趟才办好。希望能一次告知所需材料。"
+    )
+    await wang.sends_photo()
+    await wang.taps("下一步")
+    await wang.taps("实名")
+    await wang.taps("确认提交")
+
+    heading(out, "Mr Smith, an English-speaking resident, anonymous, writing in two parts")
+    smith = Actor(standin.user(3002, "John", lang="en"), "resident", out)
+    await smith.says("/opinion")
+    await smith.taps(campaign.units[1].label("en"))
+    await smith.taps(campaign.items[0].label("en"))
+    await smith.says("The notice board still shows last year's <b>fees</b> & deadlines;")
+    await smith.says("nobody at the desk could tell me the current ones.")
+    await smith.taps("continue")
+    await smith.taps("anonymous")
+    await smith.taps("Submit")
+
+    heading(out, "张大爷 sends a sticker where words are expected, then cancels")
+    zhang = Actor(standin.user(3003, "张大爷"), "resident", out)
+    await zhang.says("/opinion")
+    await zhang.taps(campaign.units[2].name)
+    await zhang.taps("其他")
+    await zhang.sends_sticker()
+    await zhang.says("/cancel")
+
+    heading(out, "李先生 starts an opinion and walks away; the bot closes it after a while")
+    li = Actor(standin.user(3004, "李先生"), "resident", out)
+    await li.says("/opinion")
+    await bot.idle()
+    minutes = campaign.intake.draft_timeout_minutes
+    clock.advance(dt.timedelta(minutes=minutes + 1))
+    out(f"  ({minutes + 1} minutes pass)")
+    await jobs.expire_drafts(services)
+    await li.read()
+
+    heading(out, "王阿姨 follows her opinion")
+    await wang.says("/status")
+    await wang.taps("第 1 号")
+
+    heading(out, "The organiser (区纠风办) looks at the anonymous case")
+    organiser_id = min(campaign.organisers)
+    organiser = Actor(standin.user(organiser_id, "纠风办李主任"), "organiser", out)
+    await organiser.says("/status 2")
+    stranger = Actor(standin.user(3005, "路人"), "resident", out)
+    await stranger.says("/status 2")
+
+    await bot.idle()
+    filed = 0
+    for case_id in (1, 2):
+        if await case_store.get_case(services.db, case_id) is not None:
+            filed += 1
+    sources = await user_store.count_by_source(services.db)
+    heading(out, "Summary")
+    out(f"  cases filed: {filed}; residents by poster: {sources or 'none'}")
+    return filed

@@ -1,0 +1,96 @@
+"""Durable intake: every update is in the inbox before Telegram is told it was received.
+
+Long polling: a batch from ``getUpdates`` is stored in one transaction together with the
+next offset, and only then does the next ``getUpdates`` (carrying that offset) confirm it
+to Telegram. At start, what the inbox holds unprocessed is handed to the processor first,
+in update order. (Webhook mode stores the update before answering 200, through
+:func:`ingest`.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+
+from telegram import Bot, Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+
+from bot.clock import Clock
+from bot.db import Database, inbox
+from bot.outbox import retry_seconds
+from bot.processor import Processor, Work, lane_of
+
+log = logging.getLogger(__name__)
+
+
+async def ingest(
+    db: Database, processor: Processor, updates: Sequence[Update], clock: Clock
+) -> int:
+    """Store a batch of updates and hand the new ones to the processor; return how many."""
+    items = [
+        inbox.Incoming(u.update_id, lane_of(u), json.dumps(u.to_dict(), ensure_ascii=False))
+        for u in updates
+    ]
+    fresh = {i.update_id for i in await inbox.store(db, items, clock.now())}
+    for update in updates:
+        if update.update_id in fresh:
+            processor.submit(Work(update.update_id, lane_of(update), update))
+    return len(fresh)
+
+
+async def replay_pending(db: Database, processor: Processor, bot: Bot) -> int:
+    """Hand every stored, unprocessed update to the processor, oldest first."""
+    pending = await inbox.pending(db)
+    for item in pending:
+        update = Update.de_json(json.loads(item.body), bot)
+        processor.submit(Work(item.update_id, item.lane, update))
+    if pending:
+        log.info("replaying %s updates stored before the restart", len(pending))
+    return len(pending)
+
+
+class Poller:
+    """Long polling into the inbox."""
+
+    def __init__(
+        self, bot: Bot, db: Database, processor: Processor, clock: Clock, timeout: int = 10
+    ) -> None:
+        self.bot = bot
+        self.db = db
+        self.processor = processor
+        self.clock = clock
+        self.timeout = timeout
+        self.received = 0
+
+    async def run(self) -> None:
+        offset = await inbox.offset(self.db)
+        failures = 0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=self.timeout, allowed_updates=Update.ALL_TYPES
+                )
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_seconds(exc))
+                continue
+            except TimedOut:
+                continue
+            except InvalidToken:
+                log.critical("Telegram rejected the token; polling stops")
+                raise
+            except Conflict as exc:
+                log.error("another instance is polling with this token (%s)", exc.message)
+                await asyncio.sleep(5)
+                continue
+            except NetworkError as exc:
+                failures += 1
+                delay = min(30.0, 0.5 * 2**failures)
+                log.warning("getUpdates failed (%s); again in %.1fs", exc.message, delay)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            if updates:
+                self.received += await ingest(self.db, self.processor, updates, self.clock)
+                offset = max(u.update_id for u in updates) + 1

@@ -1,0 +1,73 @@
+"""Scheduled work. Each job is a shell around a core function a command could call too;
+it has a stable name and running it twice does no harm."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from telegram.ext import Application, CallbackContext
+
+from bot.db import drafts as draft_store
+from bot.db import inbox
+from bot.db import outbox as outbox_store
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+INBOX_KEEP = dt.timedelta(days=7)
+
+
+async def expire_drafts(services: Services) -> int:
+    """End the flows left alone too long, and tell each person so (through the outbox)."""
+    now = services.clock.now()
+    minutes = services.campaign.intake.draft_timeout_minutes
+    async with services.db.transaction() as tx:
+        expired = await draft_store.take_expired(tx, now - dt.timedelta(minutes=minutes))
+        for draft in expired:
+            lang = await draft_store.language_of(tx, draft.user_id)
+            key = f"expired:{draft.user_id}:{draft.started_at}"
+            if draft.prompt_chat_id is not None and draft.prompt_msg_id is not None:
+                await outbox_store.enqueue(
+                    tx,
+                    draft.prompt_chat_id,
+                    "editMessageReplyMarkup",
+                    {"message_id": draft.prompt_msg_id},
+                    now,
+                    f"{key}:buttons",
+                )
+            await outbox_store.enqueue(
+                tx,
+                draft.user_id,
+                "sendMessage",
+                {"text": services.texts.render("opinion/expired", lang, minutes=minutes)},
+                now,
+                key,
+            )
+    if expired:
+        log.info("%s unfinished flows ended after %s idle minutes", len(expired), minutes)
+        services.outbox.wake()
+    return len(expired)
+
+
+async def prune_inbox(services: Services) -> int:
+    return await inbox.prune(services.db, services.clock.now() - INBOX_KEEP)
+
+
+def _shell(core: Any) -> Any:
+    async def job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+        services = context.bot_data["services"]
+        await core(services)
+
+    job.__name__ = core.__name__
+    return job
+
+
+def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
+    """Register the repeating jobs on PTB's JobQueue (APScheduler underneath)."""
+    queue = application.job_queue
+    if queue is None:
+        raise RuntimeError("the job queue is missing: install python-telegram-bot[job-queue]")
+    queue.run_repeating(_shell(expire_drafts), interval=60, first=5, name="expire_drafts")
+    queue.run_repeating(_shell(prune_inbox), interval=3600, first=60, name="prune_inbox")

@@ -1,0 +1,221 @@
+"""The opinion a resident is writing: its steps and the rules of each, with no Telegram.
+
+A draft moves UNIT → ITEM → TEXT → ATTACH → IDENTITY → CONFIRM. Each function here takes
+a draft and what the resident did, and returns the next draft (and sometimes a notice for
+the resident), or raises :class:`bot.errors.UserError` saying why not. Nothing is stored
+here; :func:`file_opinion` turns a confirmed draft into a case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from bot.campaign import Campaign
+from bot.db import Database
+from bot.db import cases as case_store
+from bot.db import drafts as draft_store
+from bot.db.cases import Attachment, NewCase
+from bot.db.drafts import Draft
+from bot.errors import UserError
+
+FLOW = "opinion"
+OTHER = "-"  # the item "other"
+
+
+class Step(StrEnum):
+    UNIT = "unit"
+    ITEM = "item"
+    TEXT = "text"
+    ATTACH = "attach"
+    IDENTITY = "identity"
+    CONFIRM = "confirm"
+
+
+class CaseState(StrEnum):
+    """The life of a case (DESIGN §4)."""
+
+    FILED = "filed"
+    VERIFYING = "verifying"
+    NOT_SUBSTANTIATED = "not_substantiated"
+    SUBSTANTIATED = "substantiated"
+    RECTIFYING = "rectifying"
+    DEFERRED = "deferred"
+    RECTIFIED = "rectified"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """What the resident has said so far."""
+
+    step: Step = Step.UNIT
+    unit_id: str | None = None
+    item_id: str | None = None  # OTHER for "other"
+    parts: tuple[tuple[int, str], ...] = ()  # (message id, text) in the order sent
+    attachments: tuple[Attachment, ...] = ()
+    media_groups: tuple[str, ...] = ()
+    anonymous: bool | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(text for _, text in self.parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step.value,
+            "unit_id": self.unit_id,
+            "item_id": self.item_id,
+            "parts": [list(p) for p in self.parts],
+            "attachments": [
+                [a.kind, a.file_id, a.file_unique_id, a.file_name] for a in self.attachments
+            ],
+            "media_groups": list(self.media_groups),
+            "anonymous": self.anonymous,
+        }
+
+    @classmethod
+    def from_draft(cls, draft: Draft) -> Opinion:
+        data = draft.data
+        return cls(
+            step=Step(draft.step),
+            unit_id=data.get("unit_id"),
+            item_id=data.get("item_id"),
+            parts=tuple((int(m), str(t)) for m, t in data.get("parts", [])),
+            attachments=tuple(Attachment(*a) for a in data.get("attachments", [])),
+            media_groups=tuple(data.get("media_groups", [])),
+            anonymous=data.get("anonymous"),
+        )
+
+    def draft(self, user_id: int, update_id: int, prompt: tuple[int, int] | None) -> Draft:
+        chat_id, message_id = prompt if prompt else (None, None)
+        return Draft(user_id, FLOW, self.step.value, self.to_json(), chat_id, message_id, update_id)
+
+
+def _expect(opinion: Opinion, *steps: Step) -> None:
+    if opinion.step not in steps:
+        raise UserError("opinion/wrong_step")
+
+
+def choose_unit(opinion: Opinion, campaign: Campaign, unit_id: str) -> Opinion:
+    _expect(opinion, Step.UNIT)
+    if campaign.unit(unit_id) is None:
+        raise UserError("common/invalid_button")
+    return replace(opinion, unit_id=unit_id, step=Step.ITEM)
+
+
+def choose_item(opinion: Opinion, campaign: Campaign, item_id: str) -> Opinion:
+    _expect(opinion, Step.ITEM)
+    if item_id != OTHER and campaign.item(item_id) is None:
+        raise UserError("common/invalid_button")
+    return replace(opinion, item_id=item_id, step=Step.TEXT)
+
+
+def add_text(opinion: Opinion, campaign: Campaign, message_id: int, text: str) -> Opinion:
+    """The opinion's text; more text while attaching is added to it (long texts arrive split
+    over several messages)."""
+    _expect(opinion, Step.TEXT, Step.ATTACH)
+    text = text.strip()
+    if not text:
+        raise UserError("opinion/need_text")
+    limit = campaign.intake.max_text
+    total = len(opinion.text) + (1 if opinion.parts else 0) + len(text)
+    if total > limit:
+        raise UserError(
+            "opinion/too_long", limit=limit, length=total, sent=len(text), kept=len(opinion.text)
+        )
+    return replace(opinion, parts=(*opinion.parts, (message_id, text)), step=Step.ATTACH)
+
+
+def edit_text(opinion: Opinion, campaign: Campaign, message_id: int, text: str) -> Opinion:
+    """The resident edited a message that is part of the text: take the new wording."""
+    if message_id not in {m for m, _ in opinion.parts}:
+        raise UserError("opinion/edit_not_in_draft")
+    text = text.strip()
+    if not text:
+        raise UserError("opinion/need_text")
+    parts = tuple((m, text if m == message_id else t) for m, t in opinion.parts)
+    if len("\n".join(t for _, t in parts)) > campaign.intake.max_text:
+        raise UserError(
+            "opinion/too_long",
+            limit=campaign.intake.max_text,
+            length=len("\n".join(t for _, t in parts)),
+            sent=len(text),
+            kept=len(opinion.text),
+        )
+    return replace(opinion, parts=parts)
+
+
+def add_attachment(
+    opinion: Opinion,
+    campaign: Campaign,
+    attachment: Attachment,
+    message_id: int,
+    caption: str | None,
+    media_group: str | None,
+) -> Opinion:
+    """A photo or document; its caption, if any, counts as text."""
+    _expect(opinion, Step.TEXT, Step.ATTACH)
+    limit = campaign.intake.max_attachments
+    if len(opinion.attachments) >= limit:
+        raise UserError("opinion/too_many_attachments", limit=limit)
+    if any(a.file_unique_id == attachment.file_unique_id for a in opinion.attachments):
+        return opinion
+    updated = replace(opinion, attachments=(*opinion.attachments, attachment))
+    if media_group and media_group not in updated.media_groups:
+        updated = replace(updated, media_groups=(*updated.media_groups, media_group))
+    if caption and caption.strip():
+        return add_text(updated, campaign, message_id, caption)
+    return updated
+
+
+def attachments_done(opinion: Opinion) -> Opinion:
+    _expect(opinion, Step.ATTACH)
+    return replace(opinion, step=Step.IDENTITY)
+
+
+def choose_identity(opinion: Opinion, anonymous: bool) -> Opinion:
+    _expect(opinion, Step.IDENTITY)
+    return replace(opinion, anonymous=anonymous, step=Step.CONFIRM)
+
+
+@dataclass(frozen=True)
+class Filer:
+    """Who is filing: the resident's id, name, language and where they came from."""
+
+    user_id: int
+    name: str
+    lang: str
+    source: str | None
+
+
+async def file_opinion(
+    db: Database, opinion: Opinion, filer: Filer, origin_key: str, now: dt.datetime
+) -> tuple[int, bool]:
+    """File the confirmed opinion as a case and end the draft, in one transaction.
+
+    Filing twice with the same ``origin_key`` (a replayed update) files once.
+    """
+    _expect(opinion, Step.CONFIRM)
+    assert opinion.unit_id is not None and opinion.anonymous is not None
+    new = NewCase(
+        unit_id=opinion.unit_id,
+        item_id=None if opinion.item_id in (None, OTHER) else opinion.item_id,
+        text=opinion.text,
+        channel="telegram",
+        source=filer.source,
+        author_id=filer.user_id,
+        anonymous=opinion.anonymous,
+        author_name=filer.name,
+        lang=filer.lang,
+        attachments=opinion.attachments,
+    )
+    async with db.transaction() as tx:
+        case_id, created = await case_store.file_case(
+            tx, new, origin_key, CaseState.FILED, "resident", now
+        )
+        await draft_store.delete_draft(tx, filer.user_id)
+    return case_id, created

@@ -1,0 +1,221 @@
+"""The outbox sender: durable notifications, within Telegram's limits.
+
+Changes write their notifications into the ``outbox`` table in the same transaction
+(:func:`bot.db.outbox.enqueue`). This loop sends them: about 30 a second overall, evenly
+spaced, one a second per private chat and twenty a minute per group, one at a time per chat
+so a chat reads them in order. A 429 pauses all sending for its ``retry_after``; a user
+who blocked the bot is marked so and not retried; network trouble is retried with backoff.
+Each notification is marked sent as soon as Telegram accepts it, so a restart resumes
+with what is left (at worst one in flight at the moment of a crash is sent again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.db import outbox as store
+from bot.db.outbox import Outgoing
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """PTB 22 gives retry_after as seconds or (opted in) a timedelta."""
+    value: Any = error.retry_after
+    return float(value.total_seconds()) if isinstance(value, dt.timedelta) else float(value)
+
+
+async def call_api(bot: Bot, method: str, payload: Mapping[str, Any]) -> Any:
+    """Make one queued API call; ``payload`` holds PTB's keyword arguments as JSON."""
+    kwargs = dict(payload)
+    if isinstance(kwargs.get("reply_markup"), dict):
+        kwargs["reply_markup"] = InlineKeyboardMarkup.de_json(kwargs["reply_markup"], bot)
+    if method in ("sendMessage", "editMessageText"):
+        kwargs.setdefault("link_preview_options", LinkPreviewOptions(is_disabled=True))
+    calls: dict[str, Callable[..., Awaitable[Any]]] = {
+        "sendMessage": bot.send_message,
+        "editMessageText": bot.edit_message_text,
+        "editMessageReplyMarkup": bot.edit_message_reply_markup,
+        "deleteMessage": bot.delete_message,
+        "stopPoll": bot.stop_poll,
+    }
+    if method not in calls:
+        raise ValueError(f"the outbox cannot send {method}")
+    return await calls[method](**kwargs)
+
+
+class Pacer:
+    """Spaces sends evenly at ``rate`` a second and holds them all during a pause."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self.next_slot = 0.0
+        self.paused_until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+    async def acquire(self) -> None:
+        while True:
+            now = time.monotonic()
+            start = max(self.next_slot, self.paused_until, now)
+            if start <= now:
+                self.next_slot = now + self.interval
+                return
+            await asyncio.sleep(start - now)
+
+
+class Outbox:
+    """Sends what the outbox table holds; wake it after queueing something."""
+
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        clock: Clock,
+        *,
+        per_second: float = 30.0,
+        per_chat_seconds: float = 1.0,
+        per_group_seconds: float = 3.0,
+        on_blocked: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.clock = clock
+        self.pacer = Pacer(per_second)
+        self.per_chat_seconds = per_chat_seconds
+        self.per_group_seconds = per_group_seconds
+        self.on_blocked = on_blocked
+        self._wake = asyncio.Event()
+        self._chat_ready: dict[int, float] = {}
+        self._in_flight: dict[int, int] = {}  # outbox id -> chat id
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self.sent = 0
+        self.rate_limited = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                progressed = await self._round()
+            except InvalidToken:
+                log.critical("the outbox stops: Telegram rejected the token")
+                return
+            if not progressed:
+                await self._sleep()
+
+    async def _round(self) -> bool:
+        batch = await store.due(self.db, self.clock.now(), 200, skip=list(self._in_flight))
+        busy = set(self._in_flight.values())
+        progressed = False
+        for item in batch:
+            if self._stopping:
+                break
+            if item.chat_id in busy or self._chat_ready.get(item.chat_id, 0) > time.monotonic():
+                continue
+            busy.add(item.chat_id)
+            await self.pacer.acquire()
+            self._in_flight[item.id] = item.chat_id
+            gap = self.per_group_seconds if item.chat_id < 0 else self.per_chat_seconds
+            self._chat_ready[item.chat_id] = time.monotonic() + gap
+            task = asyncio.create_task(self._send(item))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            progressed = True
+        return progressed
+
+    async def _sleep(self) -> None:
+        waits = [t - time.monotonic() for t in self._chat_ready.values() if t > time.monotonic()]
+        timeout = min([1.0, *waits]) if waits else 1.0
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), max(timeout, 0.01))
+        if len(self._chat_ready) > 10000:  # forget chats that are long ready
+            now = time.monotonic()
+            self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
+
+    async def _send(self, item: Outgoing) -> None:
+        try:
+            await call_api(self.bot, item.method, item.payload)
+        except RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            self.rate_limited += 1
+            self.pacer.pause(seconds)
+            log.warning("Telegram asks to wait %.0fs; the outbox pauses", seconds)
+            await self._later(item, seconds, "429")
+        except Forbidden as exc:
+            log.info(
+                "chat %s cannot be written to (%s); its notifications are dropped",
+                item.chat_id,
+                exc.message,
+            )
+            await store.fail_chat(self.db, item.chat_id, self.clock.now(), exc.message)
+            if self.on_blocked is not None:
+                await self.on_blocked(item.chat_id)
+        except BadRequest as exc:
+            log.error("notification %s refused by Telegram: %s", item.id, exc.message)
+            await store.mark_failed(self.db, item.id, self.clock.now(), exc.message)
+        except NetworkError as exc:
+            if item.attempts + 1 >= MAX_ATTEMPTS:
+                log.error(
+                    "notification %s given up after %s attempts: %s",
+                    item.id,
+                    item.attempts + 1,
+                    exc.message,
+                )
+                await store.mark_failed(self.db, item.id, self.clock.now(), exc.message)
+            else:
+                await self._later(item, min(300.0, 2.0**item.attempts), exc.message)
+        else:
+            await store.mark_sent(self.db, [item.id], self.clock.now())
+            self.sent += 1
+        finally:
+            self._in_flight.pop(item.id, None)
+            self.wake()
+
+    async def _later(self, item: Outgoing, seconds: float, error: str) -> None:
+        self._chat_ready[item.chat_id] = time.monotonic() + seconds
+        await store.retry_later(
+            self.db,
+            item.id,
+            item.chat_id,
+            self.clock.now() + dt.timedelta(seconds=seconds),
+            error,
+        )
+
+    async def stop(self) -> None:
+        """Stop taking new work and let the sends in flight finish."""
+        self._stopping = True
+        self.wake()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)
+
+    async def drained(self, timeout: float = 30.0) -> None:
+        """Wait until nothing is due or in flight (for tests and the demo)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            counts = await store.counts(self.db)
+            next_due = await store.next_due(self.db)
+            if not self._in_flight and (
+                counts.pending == 0 or (next_due is not None and next_due > self.clock.now())
+            ):
+                return
+            self.wake()
+            await asyncio.sleep(0.02)
+        raise TimeoutError("the outbox did not drain")

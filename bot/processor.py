@@ -1,0 +1,162 @@
+"""The processor: updates of different users at once, one user's strictly in order.
+
+Each update belongs to a lane (the user, or the chat for group messages). A lane runs its
+updates one after another; up to ``max_lanes`` lanes run at once. When an update is
+finished it is marked done in the inbox (in small batches); an update whose processing hit
+a passing network problem or a 429 is tried again, and an update never marked done is
+processed again after a restart, so every handler's effects are idempotent by key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import Update
+
+from bot.clock import Clock
+from bot.db import Database, inbox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """How processing one update went; the error handler fills it in."""
+
+    retry_after: float | None = None
+
+
+CURRENT_OUTCOME: contextvars.ContextVar[Outcome | None] = contextvars.ContextVar(
+    "current_outcome", default=None
+)
+
+
+@dataclass(frozen=True)
+class Work:
+    update_id: int
+    lane: int
+    update: Update
+
+
+def lane_of(update: Update) -> int:
+    """The user for private chats and poll answers; the chat for groups and channels."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != "private":
+        return chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return chat.id if chat is not None else 0
+
+
+class Processor:
+    """Runs ``handle`` on every submitted update, in lanes."""
+
+    def __init__(
+        self,
+        handle: Callable[[Update], Awaitable[None]],
+        db: Database,
+        clock: Clock,
+        *,
+        max_lanes: int = 32,
+        max_attempts: int = 5,
+    ) -> None:
+        self.handle = handle
+        self.db = db
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self._slots = asyncio.Semaphore(max_lanes)
+        self._queues: dict[int, deque[Work]] = {}
+        self._lanes: dict[int, asyncio.Task[None]] = {}
+        self._done: list[int] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopping = False
+        self.processed = 0
+
+    def submit(self, work: Work) -> None:
+        if self._stopping:
+            return
+        queue = self._queues.setdefault(work.lane, deque())
+        queue.append(work)
+        self._idle.clear()
+        if work.lane not in self._lanes:
+            self._lanes[work.lane] = asyncio.create_task(
+                self._run_lane(work.lane), name=f"lane-{work.lane}"
+            )
+
+    async def _run_lane(self, lane: int) -> None:
+        queue = self._queues[lane]
+        try:
+            while queue and not self._stopping:
+                work = queue[0]
+                async with self._slots:
+                    await self._process(work)
+                queue.popleft()
+                self._done.append(work.update_id)
+                self.processed += 1
+                self._flush_soon()
+        finally:
+            del self._lanes[lane]
+            if not queue:
+                self._queues.pop(lane, None)
+            self._check_idle()
+
+    async def _process(self, work: Work) -> None:
+        for attempt in range(1, self.max_attempts + 1):
+            outcome = Outcome()
+            token = CURRENT_OUTCOME.set(outcome)
+            try:
+                await self.handle(work.update)
+            except Exception:
+                log.exception("update %s failed outside the handlers", work.update_id)
+                outcome.retry_after = 1.0
+            finally:
+                CURRENT_OUTCOME.reset(token)
+            if outcome.retry_after is None:
+                return
+            if attempt == self.max_attempts:
+                log.error("update %s given up after %s attempts", work.update_id, attempt)
+                return
+            log.info("update %s will be tried again in %.1fs", work.update_id, outcome.retry_after)
+            await asyncio.sleep(outcome.retry_after)
+
+    def _flush_soon(self) -> None:
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self._done:
+            batch, self._done = self._done, []
+            await inbox.mark_done(self.db, batch, self.clock.now())
+        self._check_idle()
+
+    def _check_idle(self) -> None:
+        if (
+            not self._lanes
+            and not self._done
+            and (self._flushing is None or self._flushing.done() or not self._done)
+        ):
+            self._idle.set()
+
+    async def idle(self, timeout: float = 30.0) -> None:
+        """Wait until every submitted update is processed and marked done."""
+        await asyncio.wait_for(self._idle.wait(), timeout)
+        if self._flushing is not None:
+            await self._flushing
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the updates being processed now; leave the queued ones for a restart."""
+        self._stopping = True
+        lanes = list(self._lanes.values())
+        if lanes:
+            await asyncio.wait(lanes, timeout=timeout)
+        if self._flushing is not None:
+            await self._flushing
+        if self._done:
+            await self._flush()

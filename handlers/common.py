@@ -1,0 +1,61 @@
+"""Replies that never fail on the harmless answers Telegram gives to repeated actions."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+
+from handlers.context import Context
+
+log = logging.getLogger(__name__)
+
+# Telegram answers these when an action is repeated (a replayed update, a double tap);
+# the user already sees the right thing.
+HARMLESS = ("message is not modified", "query is too old", "message to edit not found")
+
+
+def harmless(error: BadRequest) -> bool:
+    return any(h in error.message.lower() for h in HARMLESS)
+
+
+async def send(
+    update: Update, context: Context, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> Message:
+    """A new message in the update's chat."""
+    chat = update.effective_chat
+    assert chat is not None
+    return await context.bot.send_message(chat.id, text, reply_markup=keyboard)
+
+
+async def answer(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as exc:
+        if not harmless(exc):
+            raise
+        log.debug("callback answer skipped: %s", exc.message)
+
+
+async def edit(
+    query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> None:
+    """Turn the message the button was on into ``text`` (with ``keyboard``)."""
+    try:
+        await query.edit_message_text(text, reply_markup=keyboard)
+    except BadRequest as exc:
+        if not harmless(exc):
+            raise
+        log.debug("edit skipped: %s", exc.message)
+
+
+async def drop_buttons(context: Context, chat_id: int | None, message_id: int | None) -> None:
+    """Take the buttons off an earlier message so they cannot be pressed by mistake."""
+    if chat_id is None or message_id is None:
+        return
+    try:
+        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest as exc:
+        if not harmless(exc):
+            raise

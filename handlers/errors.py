@@ -1,0 +1,57 @@
+"""The one error handler: log first (with the traceback, without what users wrote), then
+tell the user something calm, or have the update tried again when the trouble passes."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.db import users as user_store
+from bot.errors import UserError
+from bot.outbox import retry_seconds
+from bot.processor import CURRENT_OUTCOME
+from handlers.context import Context
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: Context) -> None:
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    outcome = CURRENT_OUTCOME.get()
+    if isinstance(error, RetryAfter):
+        log.warning("update %s hit Telegram's flood limit; retrying", update_id)
+        if outcome is not None:
+            outcome.retry_after = retry_seconds(error)
+        return
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        log.warning("update %s: network trouble (%s); retrying", update_id, error.message)
+        if outcome is not None:
+            outcome.retry_after = 2.0
+        return
+    if isinstance(error, Forbidden):
+        if isinstance(update, Update) and update.effective_user is not None:
+            log.info("user blocked the bot; update %s dropped", update_id)
+            await user_store.mark_blocked(
+                context.services.db, update.effective_user.id, context.services.clock.now()
+            )
+        return
+    if isinstance(error, UserError):
+        await _tell(update, context, context.render(error.template, **error.context))
+        return
+    log.error("update %s failed", update_id, exc_info=error)
+    if not isinstance(error, TelegramError):
+        await _tell(update, context, context.render("common/error"))
+
+
+async def _tell(update: object, context: Context, text: str) -> None:
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != "private":
+        return
+    try:
+        await context.bot.send_message(update.effective_chat.id, text)
+    except TelegramError as exc:
+        log.warning("could not tell the user about an error: %s", exc)

@@ -1,0 +1,104 @@
+"""/start, deep links, the main menu and /help: the campaign shown to everyone (公示)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from bot.callbacks import decode
+from bot.db import users as user_store
+from handlers import keyboards, opinion, status
+from handlers.common import answer, drop_buttons, send
+from handlers.context import Context
+
+log = logging.getLogger(__name__)
+
+SOURCE_PREFIX = "src-"
+
+
+def welcome(context: Context, note: str = "") -> str:
+    services = context.services
+    today = services.campaign.today(services.clock.now())
+    return context.render(
+        "start/welcome", today=today, current=services.campaign.phase_on(today), note=note
+    )
+
+
+async def start(update: Update, context: Context) -> None:
+    """Show the campaign and what a resident can do; note the poster that brought them."""
+    user = update.effective_user
+    assert user is not None
+    services = context.services
+    now = services.clock.now()
+    payload = context.args[0] if context.args else ""
+    note = ""
+    async with services.db.transaction() as tx:
+        await user_store.save_user(
+            tx,
+            user.id,
+            user.first_name,
+            user.last_name or "",
+            user.username or "",
+            context.lang,
+            now,
+        )
+        if payload.startswith(SOURCE_PREFIX):
+            code = payload[len(SOURCE_PREFIX) :]
+            if services.campaign.source(code) is not None:
+                await user_store.record_source(tx, user.id, code, now)
+            else:
+                note = context.render("start/unknown_link")
+        elif payload:
+            note = context.render("start/unknown_link")
+    draft = await opinion.current(context, user.id)
+    if draft is not None:
+        await send(
+            update,
+            context,
+            welcome(context, note) + "\n\n" + context.render("start/draft_waiting"),
+            keyboards.resume_keyboard(context),
+        )
+        return
+    await send(update, context, welcome(context, note), keyboards.main_menu(context))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """/help: how to use the bot, in plain words."""
+    await send(update, context, context.render("start/help"), keyboards.main_menu(context))
+
+
+async def on_menu(update: Update, context: Context) -> None:
+    """A main-menu button."""
+    query = update.callback_query
+    assert query is not None
+    callback = decode(query.data)
+    assert callback is not None
+    await answer(query)
+    if callback.arg == "opinion":
+        await opinion.begin(update, context)
+    elif callback.arg == "status":
+        await status.list_cases(update, context)
+    elif callback.arg == "help":
+        await help_command(update, context)
+    else:
+        await answer(query, context.render("common/invalid_button"), alert=True)
+
+
+async def on_resume(update: Update, context: Context) -> None:
+    """Continue or discard the opinion that /start found in progress."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    callback = decode(query.data)
+    assert callback is not None
+    await answer(query)
+    await drop_buttons(
+        context,
+        query.message.chat.id if query.message else None,
+        query.message.message_id if query.message else None,
+    )
+    if callback.arg == "go":
+        await opinion.begin(update, context)
+    else:
+        await opinion.cancel(update, context)

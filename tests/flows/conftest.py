@@ -1,0 +1,71 @@
+"""The real bot against the stand-in, over loopback HTTP, with a clock the test controls."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.app import EvalBot
+from bot.campaign import Campaign, load_campaign
+from bot.clock import FakeClock
+from bot.services import Services
+from bot.settings import REPO_EXAMPLE
+from bot.standin import SimUser, StandIn
+
+START = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai, phase 2
+ORGANISER = 100000001  # from examples/campaign.toml
+
+
+@dataclass
+class Harness:
+    standin: StandIn
+    bot: EvalBot
+    clock: FakeClock
+    campaign: Campaign
+    db_path: Path
+
+    @property
+    def services(self) -> Services:
+        return self.bot.require_services()
+
+    async def settle(self) -> None:
+        """Wait until the bot has taken every update and sent every notification due."""
+        for _ in range(3):
+            await self.bot.idle()
+            await self.services.outbox.drained()
+
+    def resident(self, user_id: int, name: str = "王阿姨", lang: str = "zh-hans") -> SimUser:
+        return self.standin.user(user_id, name, lang=lang)
+
+    def organiser(self) -> SimUser:
+        return self.standin.user(ORGANISER, "纠风办李主任")
+
+
+@pytest.fixture
+def campaign() -> Campaign:
+    return load_campaign(REPO_EXAMPLE)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, campaign: Campaign) -> AsyncIterator[Harness]:
+    async with StandIn() as standin:
+        clock = FakeClock(START)
+        db_path = tmp_path / "bot.sqlite3"
+        bot = EvalBot(
+            campaign,
+            standin.token,
+            str(db_path),
+            base_url=standin.base_url,
+            clock=clock,
+            poll_timeout=1,
+            run_jobs=False,
+        )
+        await bot.start()
+        try:
+            yield Harness(standin, bot, clock, campaign, db_path)
+        finally:
+            await bot.stop()
