@@ -30,7 +30,7 @@ async def test_a_resident_files_an_opinion_and_follows_it(harness: Harness) -> N
 
     await resident.send("窗口工作人员态度冷淡，办理退休手续让我跑了三趟。")
     ask_attach = await resident.reply()
-    assert "您的文字已记下" in ask_attach.text
+    assert "意见内容已记下，共 24 字" in ask_attach.text
     await resident.send_photo()
     got_photo = await resident.reply()
     assert "附件已收到（第 1 个" in got_photo.text
@@ -41,7 +41,7 @@ async def test_a_resident_files_an_opinion_and_follows_it(harness: Harness) -> N
     await resident.tap("对单位匿名")
     confirm = await resident.reply()
     assert "请核对后提交" in confirm.text
-    assert "对单位匿名" in confirm.text and "附件：1" in confirm.text.replace(" ", "")
+    assert "姓名：对单位匿名" in confirm.text and "附件：1 个" in confirm.text
     assert "跑了三趟" in confirm.text
 
     await resident.tap("确认提交")
