@@ -64,4 +64,6 @@ def decode(data: str | None) -> Callback | None:
         return None
     if len(args) != ARITY[kind] or any(not a for a in args):
         return None
+    if kind is Kind.CASE and not (args[0].isdigit() and len(args[0]) <= 9):
+        return None
     return Callback(kind, tuple(args))

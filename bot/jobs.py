@@ -24,7 +24,7 @@ async def expire_drafts(services: Services) -> int:
     now = services.clock.now()
     minutes = services.campaign.intake.draft_timeout_minutes
     async with services.db.transaction() as tx:
-        expired = await draft_store.take_expired(tx, now - dt.timedelta(minutes=minutes))
+        expired = await draft_store.take_expired(tx, now - dt.timedelta(minutes=minutes), now)
         for draft in expired:
             lang = await draft_store.language_of(tx, draft.user_id)
             key = f"expired:{draft.user_id}:{draft.started_at}"

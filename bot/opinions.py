@@ -182,6 +182,11 @@ def choose_identity(opinion: Opinion, anonymous: bool) -> Opinion:
     return replace(opinion, anonymous=anonymous, step=Step.CONFIRM)
 
 
+def origin_key(update_id: int) -> str:
+    """What a case filed from a Telegram update is keyed by, so it is filed once."""
+    return f"update:{update_id}"
+
+
 @dataclass(frozen=True)
 class Filer:
     """Who is filing: the resident's id, name, language and where they came from."""
@@ -193,11 +198,11 @@ class Filer:
 
 
 async def file_opinion(
-    db: Database, opinion: Opinion, filer: Filer, origin_key: str, now: dt.datetime
+    db: Database, opinion: Opinion, filer: Filer, update_id: int, now: dt.datetime
 ) -> tuple[int, bool]:
     """File the confirmed opinion as a case and end the draft, in one transaction.
 
-    Filing twice with the same ``origin_key`` (a replayed update) files once.
+    Filing twice from the same update (a replay) files once.
     """
     _expect(opinion, Step.CONFIRM)
     assert opinion.unit_id is not None and opinion.anonymous is not None
@@ -215,7 +220,7 @@ async def file_opinion(
     )
     async with db.transaction() as tx:
         case_id, created = await case_store.file_case(
-            tx, new, origin_key, CaseState.FILED, "resident", now
+            tx, new, origin_key(update_id), CaseState.FILED, "resident", now
         )
-        await draft_store.delete_draft(tx, filer.user_id)
+        await draft_store.end_draft(tx, filer.user_id, update_id, now)
     return case_id, created

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from telegram.ext import (
@@ -17,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import Kind
+from bot.callbacks import Kind, decode
 from handlers import misc, opinion, start, status
 from handlers.errors import on_error
 
@@ -25,8 +26,14 @@ PRIVATE = filters.ChatType.PRIVATE
 NEW = filters.UpdateType.MESSAGE  # an edited "/start" is not a new command
 
 
-def pattern(*kinds: Kind) -> str:
-    return "^(" + "|".join(k.value for k in kinds) + ")(:|$)"
+def pattern(*kinds: Kind) -> Callable[[object], bool]:
+    """Match callback data that decodes (see bot.callbacks) to one of ``kinds``."""
+
+    def matches(data: object) -> bool:
+        callback = decode(data) if isinstance(data, str) else None
+        return callback is not None and callback.kind in kinds
+
+    return matches
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

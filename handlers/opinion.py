@@ -21,7 +21,7 @@ from bot.db import users as user_store
 from bot.db.cases import Attachment
 from bot.db.drafts import Draft
 from bot.errors import UserError
-from bot.opinions import FLOW, Filer, Opinion, Step
+from bot.opinions import FLOW, Filer, Opinion, Step, origin_key
 from handlers import keyboards
 from handlers.common import answer, drop_buttons, edit, send
 from handlers.context import Context
@@ -29,10 +29,6 @@ from handlers.context import Context
 log = logging.getLogger(__name__)
 
 STEP_NUMBER = {step: n for n, step in enumerate(Step, start=1)}
-
-
-def origin_key(update_id: int) -> str:
-    return f"update:{update_id}"
 
 
 def prompt_text(context: Context, opinion: Opinion, notice: str = "") -> str:
@@ -55,8 +51,22 @@ def prompt_text(context: Context, opinion: Opinion, notice: str = "") -> str:
 
 
 async def current(context: Context, user_id: int) -> Draft | None:
+    """The user's opinion in progress, if any."""
     draft = await draft_store.get_draft(context.services.db, user_id)
     return draft if draft is not None and draft.flow == FLOW else None
+
+
+async def progress(context: Context, user_id: int) -> tuple[Draft | None, bool]:
+    """The opinion in progress (or None), and whether this update was applied already
+    (a replay after a restart: its answer went out then, so nothing is done again)."""
+    row = await draft_store.get_draft(context.services.db, user_id)
+    applied = row is not None and context.update_id <= row.last_update_id
+    return (row if row is not None and row.flow == FLOW else None), applied
+
+
+async def end(context: Context, user_id: int) -> None:
+    async with context.services.db.transaction() as tx:
+        await draft_store.end_draft(tx, user_id, context.update_id, context.services.clock.now())
 
 
 async def commit(
@@ -104,15 +114,12 @@ async def begin(update: Update, context: Context) -> None:
     """Start an opinion, or pick up the one in progress where it stopped."""
     user = update.effective_user
     assert user is not None
-    draft = await current(context, user.id)
+    draft, applied = await progress(context, user.id)
+    if applied:
+        return
     if draft is not None:
-        await show(
-            update,
-            context,
-            Opinion.from_draft(draft),
-            context.render("opinion/resumed"),
-            keep=draft,
-        )
+        resumed = context.render("opinion/resumed")
+        await show(update, context, Opinion.from_draft(draft), resumed, keep=draft)
         return
     await show(update, context, Opinion())
 
@@ -121,19 +128,16 @@ async def cancel(update: Update, context: Context) -> None:
     """/cancel: leave the flow at any step; nothing is filed."""
     user = update.effective_user
     assert user is not None
-    draft = await draft_store.get_draft(context.services.db, user.id)
+    draft, applied = await progress(context, user.id)
+    if applied:
+        return
+    menu = keyboards.main_menu(context)
     if draft is None:
-        await send(
-            update,
-            context,
-            context.render("opinion/nothing_to_cancel"),
-            keyboards.main_menu(context),
-        )
+        await send(update, context, context.render("opinion/nothing_to_cancel"), menu)
         return
     await drop_buttons(context, draft.prompt_chat_id, draft.prompt_msg_id)
-    await send(update, context, context.render("opinion/cancelled"), keyboards.main_menu(context))
-    async with context.services.db.transaction() as tx:
-        await draft_store.delete_draft(tx, user.id)
+    await send(update, context, context.render("opinion/cancelled"), menu)
+    await end(context, user.id)
 
 
 async def cancel_button(update: Update, context: Context) -> None:
@@ -141,7 +145,9 @@ async def cancel_button(update: Update, context: Context) -> None:
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
-    draft = await draft_store.get_draft(context.services.db, user.id)
+    draft, applied = await progress(context, user.id)
+    if applied:
+        return
     await answer(query)
     await edit(
         query,
@@ -151,8 +157,7 @@ async def cancel_button(update: Update, context: Context) -> None:
     if draft is not None:
         if draft.prompt_msg_id != (query.message.message_id if query.message else None):
             await drop_buttons(context, draft.prompt_chat_id, draft.prompt_msg_id)
-        async with context.services.db.transaction() as tx:
-            await draft_store.delete_draft(tx, user.id)
+        await end(context, user.id)
 
 
 # -- buttons ----------------------------------------------------------------------------------
@@ -177,7 +182,9 @@ async def on_button(update: Update, context: Context) -> None:
                 keyboards.after_filing(context, filed),
             )
             return
-    draft = await current(context, user.id)
+    draft, applied = await progress(context, user.id)
+    if applied:
+        return  # already applied before a restart; its answer was sent then
     if draft is None:
         await answer(query, context.render("opinion/closed"), alert=True)
         await drop_buttons(
@@ -186,8 +193,6 @@ async def on_button(update: Update, context: Context) -> None:
             query.message.message_id if query.message else None,
         )
         return
-    if context.update_id <= draft.last_update_id:
-        return  # already applied before a restart; its answer was sent then
     if query.message is None or query.message.message_id != draft.prompt_msg_id:
         await answer(query, context.render("opinion/stale_button"), alert=True)
         return
@@ -247,9 +252,7 @@ async def confirm(
         )
     profile = await user_store.get_user(services.db, user.id)
     filer = Filer(user.id, user.full_name, context.lang, profile.source if profile else None)
-    case_id, _ = await opinions.file_opinion(
-        services.db, opinion, filer, origin_key(context.update_id), now
-    )
+    case_id, _ = await opinions.file_opinion(services.db, opinion, filer, context.update_id, now)
     log.info("case %s filed (unit %s)", case_id, opinion.unit_id)
     await answer(query)
     await edit(
@@ -267,13 +270,12 @@ async def on_message(update: Update, context: Context) -> None:
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
-    draft = await current(context, user.id)
-    if draft is None:
-        await send(
-            update, context, context.render("common/menu_hint"), keyboards.main_menu(context)
-        )
+    draft, applied = await progress(context, user.id)
+    if applied:
         return
-    if context.update_id <= draft.last_update_id:
+    if draft is None:
+        menu = keyboards.main_menu(context)
+        await send(update, context, context.render("common/menu_hint"), menu)
         return
     opinion = Opinion.from_draft(draft)
     campaign = context.services.campaign
@@ -334,11 +336,11 @@ async def on_edited(update: Update, context: Context) -> None:
     message = update.edited_message
     user = update.effective_user
     assert message is not None and user is not None
-    draft = await current(context, user.id)
+    draft, applied = await progress(context, user.id)
+    if applied:
+        return
     if draft is None:
         await send(update, context, context.render("opinion/edit_ignored"))
-        return
-    if context.update_id <= draft.last_update_id:
         return
     opinion = Opinion.from_draft(draft)
     try:

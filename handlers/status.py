@@ -104,6 +104,4 @@ async def on_case_button(update: Update, context: Context) -> None:
     callback = decode(query.data)
     assert callback is not None
     await answer(query)
-    if not callback.arg.isdigit():
-        return
     await show_case(update, context, int(callback.arg))

@@ -1,4 +1,9 @@
-"""Conversations in progress, one per user, kept in the database so restarts resume them."""
+"""Conversations in progress, one row per user, kept in the database so restarts resume them.
+
+A user's row stays when a flow ends (its flow becomes :data:`IDLE`), so that it still
+records the last update applied for that user: a replayed update is recognised even after
+the flow it belonged to is over.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from typing import Any
 
 from bot.clock import iso, parse_iso
 from bot.db.database import Database, Row, Tx
+
+IDLE = ""  # the flow of a user with nothing in progress
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,10 @@ class Draft:
     last_update_id: int = 0
     started_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.flow != IDLE
 
 
 def _draft(row: Row) -> Draft:
@@ -55,7 +66,8 @@ async def save_draft(tx: Tx, draft: Draft, now: dt.datetime) -> None:
         ON CONFLICT (user_id) DO UPDATE SET
             flow = excluded.flow, step = excluded.step, data = excluded.data,
             prompt_chat_id = excluded.prompt_chat_id, prompt_msg_id = excluded.prompt_msg_id,
-            last_update_id = excluded.last_update_id, updated_at = excluded.updated_at,
+            last_update_id = MAX(drafts.last_update_id, excluded.last_update_id),
+            updated_at = excluded.updated_at,
             started_at = CASE WHEN drafts.flow = excluded.flow THEN drafts.started_at
                               ELSE excluded.started_at END
         """,
@@ -73,16 +85,33 @@ async def save_draft(tx: Tx, draft: Draft, now: dt.datetime) -> None:
     )
 
 
-async def delete_draft(tx: Tx, user_id: int) -> None:
-    await tx.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
-
-
-async def take_expired(tx: Tx, idle_since: dt.datetime) -> list[Draft]:
-    """Remove and return the drafts untouched since ``idle_since``."""
-    rows = await tx.execute_fetchall(
-        "DELETE FROM drafts WHERE updated_at < ? RETURNING *", (iso(idle_since),)
+async def end_draft(tx: Tx, user_id: int, update_id: int, now: dt.datetime) -> None:
+    """End the user's flow (filed, cancelled), remembering ``update_id`` as applied."""
+    await tx.execute(
+        """
+        INSERT INTO drafts (user_id, flow, step, data, last_update_id, started_at, updated_at)
+        VALUES (?, '', '', '{}', ?, ?, ?)
+        ON CONFLICT (user_id) DO UPDATE SET
+            flow = '', step = '', data = '{}', prompt_chat_id = NULL, prompt_msg_id = NULL,
+            last_update_id = MAX(drafts.last_update_id, excluded.last_update_id),
+            updated_at = excluded.updated_at
+        """,
+        (user_id, update_id, iso(now), iso(now)),
     )
-    return [_draft(r) for r in rows]
+
+
+async def take_expired(tx: Tx, idle_since: dt.datetime, now: dt.datetime) -> list[Draft]:
+    """End the flows untouched since ``idle_since``; return them as they were."""
+    rows = await tx.execute_fetchall(
+        "SELECT * FROM drafts WHERE flow != '' AND updated_at < ?", (iso(idle_since),)
+    )
+    expired = [_draft(r) for r in rows]
+    await tx.executemany(
+        "UPDATE drafts SET flow = '', step = '', data = '{}', prompt_chat_id = NULL, "
+        "prompt_msg_id = NULL, updated_at = ? WHERE user_id = ?",
+        [(iso(now), d.user_id) for d in expired],
+    )
+    return expired
 
 
 async def language_of(tx: Tx, user_id: int) -> str:

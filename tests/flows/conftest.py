@@ -69,3 +69,28 @@ async def harness(tmp_path: Path, campaign: Campaign) -> AsyncIterator[Harness]:
             yield Harness(standin, bot, clock, campaign, db_path)
         finally:
             await bot.stop()
+
+
+STEPS = ("unit", "item", "text", "attach", "identity", "confirm")
+
+
+async def reach(user: SimUser, step: str, text: str = "窗口办事效率太低，排队两个小时。") -> None:
+    """Walk a resident's opinion up to ``step`` (one of :data:`STEPS`), reading each answer."""
+    actions = [
+        lambda: user.send("/opinion"),
+        lambda: user.tap("东街街道社保所"),
+        lambda: user.tap("服务质量"),
+        lambda: user.send(text),
+        lambda: user.tap("下一步"),
+        lambda: user.tap("对单位匿名"),
+    ]
+    for action in actions[: STEPS.index(step) + 1]:
+        await action()
+        await user.reply()
+
+
+async def file_one(user: SimUser, text: str = "窗口办事效率太低，排队两个小时。") -> str:
+    """File an opinion from start to end; return the bot's final answer."""
+    await reach(user, "confirm", text)
+    await user.tap("确认提交")
+    return (await user.reply()).text

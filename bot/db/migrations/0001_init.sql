@@ -40,11 +40,12 @@ CREATE TABLE user_sources (
     PRIMARY KEY (user_id, source)
 );
 
--- A conversation in progress (one per user). Kept in the database, not in memory, so that
--- a restart resumes it and a replayed update is recognised by its id.
+-- A conversation in progress (one row per user). Kept in the database, not in memory, so
+-- that a restart resumes it and a replayed update is recognised by its id; the row stays
+-- (flow '') when the flow ends, still recording the last update applied for the user.
 CREATE TABLE drafts (
     user_id         INTEGER PRIMARY KEY,
-    flow            TEXT    NOT NULL,
+    flow            TEXT    NOT NULL,      -- '' when nothing is in progress
     step            TEXT    NOT NULL,
     data            TEXT    NOT NULL,      -- JSON
     prompt_chat_id  INTEGER,
@@ -53,7 +54,7 @@ CREATE TABLE drafts (
     started_at      TEXT    NOT NULL,
     updated_at      TEXT    NOT NULL
 );
-CREATE INDEX drafts_by_age ON drafts (updated_at);
+CREATE INDEX drafts_by_age ON drafts (updated_at) WHERE flow != '';
 
 CREATE TABLE cases (
     id            INTEGER PRIMARY KEY,
