@@ -110,6 +110,8 @@ class EvalBot:
 
     async def stop(self) -> None:
         """Stop polling, finish the updates in hand, stop sending, close."""
+        if self.services is None:
+            return  # not started, or stopped already
         for task in self._tasks:
             if task.get_name() == "poller":
                 task.cancel()

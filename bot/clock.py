@@ -24,16 +24,17 @@ class Clock:
 
 
 class FakeClock(Clock):
-    """A clock the tests and the demo move by hand."""
+    """A clock the tests and the demo can move: it starts at ``start`` and then runs like
+    the wall clock (so waits and retries still pass), and :meth:`advance` jumps ahead."""
 
     def __init__(self, start: dt.datetime) -> None:
-        self._now = start.astimezone(UTC)
+        self._offset = start.astimezone(UTC) - dt.datetime.now(UTC)
 
     def now(self) -> dt.datetime:
-        return self._now
+        return dt.datetime.now(UTC) + self._offset
 
     def advance(self, delta: dt.timedelta) -> None:
-        self._now += delta
+        self._offset += delta
 
     def set(self, moment: dt.datetime) -> None:
-        self._now = moment.astimezone(UTC)
+        self._offset = moment.astimezone(UTC) - dt.datetime.now(UTC)

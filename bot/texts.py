@@ -8,8 +8,9 @@ translated with :meth:`Texts.gettext`. User text is escaped by autoescape everyw
 
 To refresh the catalogue after changing a text::
 
-    pybabel extract -F babel.cfg -o bot/locale/messages.pot --omit-header .
-    pybabel update -i bot/locale/messages.pot -d bot/locale -l zh --no-fuzzy-matching
+    pybabel extract -F babel.cfg -k N_ -o bot/locale/messages.pot --omit-header --no-location .
+    pybabel update -i bot/locale/messages.pot -d bot/locale -l zh --no-fuzzy-matching \
+        --ignore-obsolete -w 100
 """
 
 from __future__ import annotations

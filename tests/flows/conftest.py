@@ -65,10 +65,11 @@ async def harness(tmp_path: Path, campaign: Campaign) -> AsyncIterator[Harness]:
             run_jobs=False,
         )
         await bot.start()
+        harness = Harness(standin, bot, clock, campaign, db_path)
         try:
-            yield Harness(standin, bot, clock, campaign, db_path)
+            yield harness
         finally:
-            await bot.stop()
+            await harness.bot.stop()  # the bot of the last restart
 
 
 STEPS = ("unit", "item", "text", "attach", "identity", "confirm")

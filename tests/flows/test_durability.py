@@ -1,0 +1,106 @@
+"""Restarts, replays and abandoned flows: nothing is lost and nothing happens twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot import jobs
+from bot.app import EvalBot
+from bot.db import drafts as draft_store
+from tests.flows.conftest import Harness, reach
+
+
+async def restart(harness: Harness) -> None:
+    """Stop the bot and start a new one on the same database (as after a deploy)."""
+    await harness.bot.stop()
+    harness.bot = EvalBot(
+        harness.campaign,
+        harness.standin.token,
+        str(harness.db_path),
+        base_url=harness.standin.base_url,
+        clock=harness.clock,
+        poll_timeout=1,
+        run_jobs=False,
+    )
+    await harness.bot.start()
+
+
+async def test_an_opinion_in_progress_survives_a_restart(harness: Harness) -> None:
+    user = harness.resident(2201)
+    await reach(user, "attach")
+    await harness.settle()
+    await restart(harness)
+    await user.tap("下一步")
+    assert "是否让被评单位看到您的姓名" in (await user.reply()).text
+    await user.tap("实名")
+    await user.reply()
+    await user.tap("确认提交")
+    assert "提交成功，您的案件编号是 1" in (await user.reply()).text
+
+
+async def test_updates_replayed_after_a_crash_change_nothing_twice(harness: Harness) -> None:
+    user = harness.resident(2202)
+    await reach(user, "confirm")
+    await user.tap("确认提交")
+    await user.reply()
+    await user.send("/opinion")  # a new opinion begins after the first was filed
+    await user.reply()
+    await harness.settle()
+    db = harness.services.db
+    # As if the process had died before marking any of these updates done:
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE inbox SET done_at = NULL")
+    replayed = int(await db.fetchval("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL"))
+    assert replayed >= 8
+    before = len(user.transcript())
+    await restart(harness)
+    await harness.settle()
+    db = harness.services.db
+    assert await db.fetchval("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL") == 0
+    assert await db.fetchval("SELECT COUNT(*) FROM cases") == 1
+    assert await db.fetchval("SELECT COUNT(*) FROM case_events") == 1
+    draft = await draft_store.get_draft(db, 2202)
+    assert draft is not None and draft.active and draft.step == "unit"
+    # every update was already applied, so the replay sent nobody anything
+    assert len(user.transcript()) == before
+
+
+async def test_an_abandoned_flow_ends_by_itself(harness: Harness) -> None:
+    user = harness.resident(2203)
+    await reach(user, "item")
+    await harness.settle()
+    minutes = harness.campaign.intake.draft_timeout_minutes
+    harness.clock.advance(dt.timedelta(minutes=minutes - 1))
+    assert await jobs.expire_drafts(harness.services) == 0
+    harness.clock.advance(dt.timedelta(minutes=2))
+    assert await jobs.expire_drafts(harness.services) == 1
+    assert await jobs.expire_drafts(harness.services) == 0  # twice does no harm
+    await harness.settle()
+    notice = user.transcript()[-1]
+    assert "已超过 30 分钟没有操作，已自动结束" in notice.text
+    form = next(m for m in reversed(user.transcript()) if "第 2 步" in m.text)
+    assert user.latest().message_id == notice.message_id
+    # the form's buttons were taken away; a client that still shows them gets a clear answer
+    assert harness.standin.world.message(user.chat_id, form.message_id).reply_markup is None
+    tap = await user.press(form.message_id, "i:service")
+    assert "这份意见已结束" in ((await tap.answer()).text or "")
+
+
+async def test_a_resident_who_blocked_the_bot_is_not_retried(harness: Harness) -> None:
+    user = harness.resident(2204)
+    await user.send("/start")
+    await user.reply()
+    await reach(user, "unit")
+    await harness.settle()
+    user.block()
+    harness.clock.advance(dt.timedelta(hours=1))
+    await jobs.expire_drafts(harness.services)
+    await harness.settle()
+    db = harness.services.db
+    row = await db.fetchone("SELECT COUNT(*) AS failed FROM outbox WHERE failed_at IS NOT NULL")
+    assert row is not None and row["failed"] == 2  # the notice and the button removal
+    assert await db.fetchval("SELECT blocked_at IS NOT NULL FROM users WHERE user_id = 2204") == 1
+    assert (
+        await db.fetchval("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+        == 0
+    )

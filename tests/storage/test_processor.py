@@ -1,0 +1,108 @@
+"""The processor: users at once, one user's updates strictly in order, done marks kept."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from telegram import Chat, Message, Update, User
+
+from bot.clock import FakeClock
+from bot.db import Database, inbox
+from bot.processor import CURRENT_OUTCOME, Processor, Work, lane_of
+
+NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+
+
+def update(update_id: int, user_id: int, chat_id: int | None = None) -> Update:
+    user = User(user_id, "u", is_bot=False)
+    chat = Chat(chat_id or user_id, "private" if chat_id is None else "supergroup")
+    return Update(update_id, message=Message(update_id, NOW, chat, from_user=user, text="x"))
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "p.sqlite3")
+    yield database
+    await database.close()
+
+
+async def store(db: Database, updates: list[Update]) -> None:
+    await inbox.store(db, [inbox.Incoming(u.update_id, lane_of(u), "{}") for u in updates], NOW)
+
+
+async def test_one_users_updates_run_in_order_while_users_run_at_once(db: Database) -> None:
+    rng = random.Random(3)
+    running: set[int] = set()
+    most_at_once = 0
+    seen: dict[int, list[int]] = {}
+
+    async def handle(u: Update) -> None:
+        nonlocal most_at_once
+        user = u.effective_user
+        assert user is not None
+        assert user.id not in running, "two updates of one user at once"
+        running.add(user.id)
+        most_at_once = max(most_at_once, len(running))
+        await asyncio.sleep(rng.random() / 200)
+        seen.setdefault(user.id, []).append(u.update_id)
+        running.discard(user.id)
+
+    updates = [update(i, 100 + i % 7) for i in range(1, 211)]
+    await store(db, updates)
+    processor = Processor(handle, db, FakeClock(NOW), max_lanes=4)
+    for u in updates:
+        processor.submit(Work(u.update_id, lane_of(u), u))
+    await processor.idle()
+    for user_id, ids in seen.items():
+        assert ids == sorted(ids), user_id
+    assert sum(len(v) for v in seen.values()) == 210
+    assert 1 < most_at_once <= 4
+    assert await inbox.pending(db) == []
+
+
+async def test_group_messages_share_the_chats_lane() -> None:
+    assert lane_of(update(1, 5, chat_id=-100)) == -100
+    assert lane_of(update(2, 5)) == 5
+
+
+async def test_a_passing_failure_is_tried_again(db: Database) -> None:
+    attempts = 0
+
+    async def handle(u: Update) -> None:
+        nonlocal attempts
+        attempts += 1
+        outcome = CURRENT_OUTCOME.get()
+        if attempts < 3 and outcome is not None:
+            outcome.retry_after = 0.01
+
+    u = update(1, 5)
+    await store(db, [u])
+    processor = Processor(handle, db, FakeClock(NOW))
+    processor.submit(Work(1, 5, u))
+    await processor.idle()
+    assert attempts == 3
+    assert await inbox.pending(db) == []
+
+
+async def test_stopping_leaves_unprocessed_updates_for_the_restart(db: Database) -> None:
+    gate = asyncio.Event()
+
+    async def handle(u: Update) -> None:
+        await gate.wait()
+
+    updates = [update(i, 5) for i in (1, 2, 3)]
+    await store(db, updates)
+    processor = Processor(handle, db, FakeClock(NOW))
+    for u in updates:
+        processor.submit(Work(u.update_id, 5, u))
+    await asyncio.sleep(0.01)
+    stopping = asyncio.create_task(processor.stop())
+    await asyncio.sleep(0.01)
+    gate.set()
+    await stopping
+    assert [p.update_id for p in await inbox.pending(db)] == [2, 3]

@@ -1,0 +1,156 @@
+"""Storage against real SQLite files: migrations, uniqueness, idempotent writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.db import Database, inbox
+from bot.db import cases as case_store
+from bot.db import drafts as draft_store
+from bot.db import outbox as outbox_store
+from bot.db.cases import Attachment, NewCase
+from bot.db.database import migrations
+from bot.db.drafts import Draft
+from bot.errors import DatabaseError
+
+NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "t.sqlite3", "2026-shebao")
+    yield database
+    await database.close()
+
+
+def new_case(**changes: object) -> NewCase:
+    values: dict[str, object] = dict(
+        unit_id="dongjie",
+        item_id="service",
+        text="排队太久",
+        channel="telegram",
+        source=None,
+        author_id=7,
+        anonymous=True,
+        author_name="王阿姨",
+        lang="zh",
+        attachments=(Attachment("photo", "f1", "u1"),),
+    )
+    values.update(changes)
+    return NewCase(**values)  # type: ignore[arg-type]
+
+
+async def test_every_migration_builds_the_schema_from_empty(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.sqlite3"
+    db = await Database.open(path, "c1")
+    await db.close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(migrations())
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {
+            "meta",
+            "inbox",
+            "users",
+            "user_sources",
+            "drafts",
+            "cases",
+            "case_attachments",
+            "case_events",
+            "outbox",
+        } <= tables
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(cases)")}
+        assert {"unit_id", "item_id", "state", "origin_key", "anonymous"} <= columns
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        conn.close()
+
+
+async def test_reopening_applies_nothing_twice_and_refuses_another_campaign(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.sqlite3"
+    await (await Database.open(path, "c1")).close()
+    await (await Database.open(path, "c1")).close()
+    with pytest.raises(DatabaseError, match="holds the campaign 'c1'"):
+        await Database.open(path, "c2")
+
+
+async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "n.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    with pytest.raises(DatabaseError, match="newer than this code"):
+        await Database.open(path)
+
+
+async def test_inbox_stores_once_and_remembers_the_offset(db: Database) -> None:
+    batch = [inbox.Incoming(5, 1, "{}"), inbox.Incoming(6, 2, "{}")]
+    assert [u.update_id for u in await inbox.store(db, batch, NOW)] == [5, 6]
+    assert await inbox.offset(db) == 7
+    again = await inbox.store(db, [inbox.Incoming(6, 2, "{}"), inbox.Incoming(7, 1, "{}")], NOW)
+    assert [u.update_id for u in again] == [7]
+    assert [p.update_id for p in await inbox.pending(db)] == [5, 6, 7]
+    await inbox.mark_done(db, [5, 7], NOW)
+    assert [p.update_id for p in await inbox.pending(db)] == [6]
+    assert await inbox.prune(db, NOW + dt.timedelta(seconds=1)) == 2
+
+
+async def test_a_case_is_filed_once_per_origin(db: Database) -> None:
+    async with db.transaction() as tx:
+        first = await case_store.file_case(tx, new_case(), "update:9", "filed", "resident", NOW)
+    async with db.transaction() as tx:
+        second = await case_store.file_case(
+            tx, new_case(text="x"), "update:9", "filed", "resident", NOW
+        )
+    assert first == (1, True) and second == (1, False)
+    case = await case_store.get_case(db, 1)
+    assert case is not None and case.text == "排队太久" and case.attachment_count == 1
+    assert len(await case_store.case_history(db, 1)) == 1
+    assert await case_store.find_case_by_origin(db, "update:9") == 1
+
+
+async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as tx:
+            await case_store.file_case(tx, new_case(), "update:1", "filed", "resident", NOW)
+            await tx.execute(
+                "INSERT INTO case_events (case_id, at, actor_role, to_state) "
+                "VALUES (999, 'x', 'x', 'x')"
+            )  # no such case: foreign key
+    assert await case_store.get_case(db, 1) is None
+
+
+async def test_drafts_keep_the_last_applied_update_after_the_flow_ends(db: Database) -> None:
+    async with db.transaction() as tx:
+        await draft_store.save_draft(tx, Draft(7, "opinion", "text", {"a": 1}, 7, 3, 20), NOW)
+        await draft_store.save_draft(tx, Draft(7, "opinion", "attach", {"a": 2}, 7, 4, 15), NOW)
+    draft = await draft_store.get_draft(db, 7)
+    assert draft is not None and draft.step == "attach" and draft.last_update_id == 20
+    async with db.transaction() as tx:
+        await draft_store.end_draft(tx, 7, 21, NOW)
+    draft = await draft_store.get_draft(db, 7)
+    assert draft is not None and not draft.active and draft.last_update_id == 21
+
+
+async def test_outbox_queues_a_keyed_notification_once(db: Database) -> None:
+    async with db.transaction() as tx:
+        assert await outbox_store.enqueue(tx, 7, "sendMessage", {"text": "a"}, NOW, "k1")
+        assert not await outbox_store.enqueue(tx, 7, "sendMessage", {"text": "b"}, NOW, "k1")
+        assert await outbox_store.enqueue(tx, 7, "sendMessage", {"text": "c"}, NOW)
+    due = await outbox_store.due(db, NOW, 10)
+    assert [d.payload["text"] for d in due] == ["a", "c"]
+    assert due[0].payload["chat_id"] == 7
+    await outbox_store.retry_later(db, due[0].id, 7, NOW + dt.timedelta(seconds=5), "429")
+    # the chat's later notification waits with it, so the chat still reads them in order
+    assert await outbox_store.due(db, NOW, 10) == []
+    later = await outbox_store.due(db, NOW + dt.timedelta(seconds=5), 10)
+    assert [d.payload["text"] for d in later] == ["a", "c"]
