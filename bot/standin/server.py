@@ -110,6 +110,8 @@ class Server:
         method = request.match_info["method"]
         try:
             params = await read_params(request)
+        except ConnectionResetError:  # the client went away mid-request (a bot stopping)
+            return web.Response(status=499)
         except ValueError:
             return web.json_response(
                 {"ok": False, "error_code": 400, "description": "Bad Request: invalid body"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -32,9 +33,15 @@ class Harness:
     def services(self) -> Services:
         return self.bot.require_services()
 
-    async def settle(self) -> None:
+    async def settle(self, timeout: float = 20.0) -> None:
         """Wait until the bot has taken every update and sent every notification due."""
+        deadline = asyncio.get_running_loop().time() + timeout
         for _ in range(3):
+            # confirmed by the bot's next getUpdates: stored in the inbox and submitted
+            while self.standin.pending_updates():
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError("the bot did not take its updates")
+                await asyncio.sleep(0.01)
             await self.bot.idle()
             await self.services.outbox.drained()
 
