@@ -30,6 +30,7 @@ from bot.outbox import Outbox
 from bot.processor import Processor
 from bot.services import Services
 from bot.texts import Texts
+from bot.transport import AiohttpRequest
 from handlers.context import SERVICES, Context
 
 log = logging.getLogger(__name__)
@@ -166,9 +167,9 @@ def build_application(token: str, base_url: str | None, lanes: int) -> AnyApplic
                 tzinfo=dt.UTC,
             )
         )
-        # One connection per lane that may be talking to Telegram at once, plus the outbox.
-        .connection_pool_size(lanes + 16)
-        .pool_timeout(30.0)
+        # aiohttp under PTB (see bot/transport.py); a connection per lane, plus the outbox.
+        .request(AiohttpRequest(connection_pool_size=lanes + 16))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if base_url:
         builder = builder.base_url(base_url)

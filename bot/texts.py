@@ -72,6 +72,7 @@ class Texts:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # templates ship with the code: no stat() per render
         )
         env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
         env.install_gettext_translations(self._translations[lang], newstyle=True)  # type: ignore[attr-defined]

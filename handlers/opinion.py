@@ -84,7 +84,7 @@ async def commit(
         if keep is not None and keep.prompt_chat_id is not None and keep.prompt_msg_id is not None
         else None
     )
-    async with context.services.db.transaction() as tx:
+    async with context.services.db.single() as tx:  # one statement: commits on its own
         await draft_store.save_draft(
             tx, opinion.draft(user_id, context.update_id, where), context.services.clock.now()
         )
@@ -93,10 +93,14 @@ async def commit(
 async def show(
     update: Update, context: Context, opinion: Opinion, notice: str = "", keep: Draft | None = None
 ) -> None:
-    """Send the step's question as a new message and commit the opinion with it."""
+    """Send the step's question as a new message and commit the opinion with it.
+
+    The question it replaces loses its buttons, so they cannot be pressed by mistake; the
+    text step's question has only Cancel, which stays valid anywhere, so it is left as is.
+    """
     user = update.effective_user
     assert user is not None
-    if keep is not None:
+    if keep is not None and keep.step != Step.TEXT:
         await drop_buttons(context, keep.prompt_chat_id, keep.prompt_msg_id)
     message = await send(
         update,

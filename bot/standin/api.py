@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.standin.html import EntityError, plain, utf16_length
-from bot.standin.world import JSON, CallbackAnswer, FloodLimits, Poll, Sent, World
+from bot.standin.world import JSON, UPDATES, CallbackAnswer, FloodLimits, Poll, Sent, World
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -166,7 +165,6 @@ class Api:
         if not url.startswith(("http://", "https://")):
             raise bad("bad webhook: An HTTPS URL must be provided for webhook")
         self.world.webhook = {"url": url, "secret_token": params.get("secret_token")}
-        await self.world.notify()
         return True
 
     async def get_webhook_info(self, params: JSON) -> JSON:
@@ -199,16 +197,8 @@ class Api:
                 found = [u for u in found if any(k in u for k in self.allowed_updates)]
             return found[:limit]
 
-        async with world.changed:
-            while not (batch := ready()):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return []
-                try:
-                    await asyncio.wait_for(world.changed.wait(), remaining)
-                except TimeoutError:
-                    return []
-        return batch
+        await world.wait(UPDATES, lambda: bool(ready()), max(0.0, deadline - time.monotonic()))
+        return ready()
 
     async def set_my_commands(self, params: JSON) -> bool:
         commands = params.get("commands") or []
@@ -281,7 +271,6 @@ class Api:
 
     async def _deliver(self, sent: Sent) -> JSON:
         self.world.record("message", sent)
-        await self.world.notify()
         return self._message_json(sent)
 
     def _new(self, chat: JSON, kind: str, params: JSON) -> Sent:
@@ -393,7 +382,6 @@ class Api:
     async def _edited(self, sent: Sent) -> JSON:
         sent.edits += 1
         self.world.record("edit", sent)
-        await self.world.notify()
         return self._message_json(sent)
 
     async def delete_message(self, params: JSON) -> bool:
@@ -403,7 +391,6 @@ class Api:
             raise bad("message to delete not found")
         sent.deleted = True
         self.world.record("delete", sent)
-        await self.world.notify()
         return True
 
     async def answer_callback_query(self, params: JSON) -> bool:
@@ -419,7 +406,7 @@ class Api:
         self.world.answers[query_id] = CallbackAnswer(
             str(text) if text else None, str(params.get("show_alert")).lower() == "true"
         )
-        await self.world.notify()
+        self.world.pulse(asked[0])
         return True
 
     # -- polls ---------------------------------------------------------------------------------
@@ -463,7 +450,6 @@ class Api:
         poll.closed = True
         sent.raw = {"poll": self.poll_json(poll)}
         self.world.record("edit", sent)
-        await self.world.notify()
         return self.poll_json(poll)
 
     @staticmethod

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import time
 from dataclasses import dataclass
@@ -81,10 +80,8 @@ class Tap:
 
     async def answer(self, timeout: float = 10.0) -> CallbackAnswer:
         world = self.user.standin.world
-        async with world.changed:
-            await asyncio.wait_for(
-                world.changed.wait_for(lambda: self.query_id in world.answers), timeout
-            )
+        if not await world.wait(self.user.chat_id, lambda: self.query_id in world.answers, timeout):
+            raise NoReply(f"the bot did not answer the button press {self.query_id}")
         return world.answers[self.query_id]
 
 
@@ -153,9 +150,7 @@ class SimUser:
         }
 
     async def push(self, body: JSON) -> int:
-        update_id = self.standin.world.push_update(body)
-        await self.standin.world.notify()
-        return update_id
+        return self.standin.world.push_update(body)
 
     async def send(self, text: str, chat: JSON | None = None) -> int:
         """Type and send ``text`` (a leading /command is marked as Telegram marks it)."""
@@ -352,17 +347,14 @@ class SimUser:
 
     async def replies(self, count: int, timeout: float = 10.0) -> list[BotMessage]:
         world = self.standin.world
-        try:
-            async with world.changed:
-                await asyncio.wait_for(
-                    world.changed.wait_for(lambda: len(self.events()) >= self.cursor + count),
-                    timeout,
-                )
-        except TimeoutError:
+        arrived = await world.wait(
+            self.chat_id, lambda: len(self.events()) >= self.cursor + count, timeout
+        )
+        if not arrived:
             seen = "\n".join(f"  {m}" for m in self.transcript()[-5:]) or "  (nothing)"
             raise NoReply(
                 f"{self.first_name} waited {timeout}s for {count} answer(s); the last ones:\n{seen}"
-            ) from None
+            )
         got = [BotMessage.of(e) for e in self.events()[self.cursor : self.cursor + count]]
         self.cursor += count
         return got

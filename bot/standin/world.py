@@ -1,7 +1,8 @@
 """What the stand-in remembers: users, chats, the messages in them, pending updates, polls.
 
-The world is plain data plus an :class:`asyncio.Condition` that is notified whenever
-anything happens, so simulated users and tests can wait for the bot's answers.
+The world is plain data plus signals: whoever waits for something in one chat (or for new
+updates) is woken only by a change there, so thousands of simulated users can wait at
+once without waking each other (see :meth:`World.wait`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JSON = dict[str, Any]
+UPDATES = "updates"  # the topic of new updates, for getUpdates
 
 
 @dataclass
@@ -125,7 +127,7 @@ class World:
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
         }
-        self.changed = asyncio.Condition()
+        self._signals: dict[object, asyncio.Event] = {}
         self.updates: list[JSON] = []  # not yet confirmed by an offset
         self.delivered_up_to = 0  # the highest update id confirmed by the bot
         self._next_update = itertools.count(1)
@@ -176,6 +178,7 @@ class World:
         self.messages.setdefault(message.chat_id, {})[message.message_id] = message
         snapshot = Sent(**{**message.__dict__, "raw": dict(message.raw)})
         events.append(Event(kind, message.message_id, snapshot, changed or kind != "edit"))
+        self.pulse(message.chat_id)
 
     def message(self, chat_id: int, message_id: int) -> Sent | None:
         found = self.messages.get(chat_id, {}).get(message_id)
@@ -189,6 +192,7 @@ class World:
         self.updates.append(update)
         if self.on_update is not None:
             self.on_update(update)
+        self.pulse(UPDATES)
         return update_id
 
     def confirm(self, offset: int) -> None:
@@ -200,6 +204,26 @@ class World:
     def count(self, method: str) -> None:
         self.calls[method] = self.calls.get(method, 0) + 1
 
-    async def notify(self) -> None:
-        async with self.changed:
-            self.changed.notify_all()
+    # -- waiting -----------------------------------------------------------------------------
+
+    def pulse(self, topic: object) -> None:
+        """Wake whoever waits on ``topic``: a chat id, or :data:`UPDATES`."""
+        signal = self._signals.pop(topic, None)
+        if signal is not None:
+            signal.set()
+
+    async def wait(self, topic: object, ready: Callable[[], bool], timeout: float) -> bool:
+        """Wait until ``ready()`` holds, looking again after each pulse of ``topic``;
+        False when ``timeout`` seconds pass first."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not ready():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            signal = self._signals.setdefault(topic, asyncio.Event())
+            try:
+                await asyncio.wait_for(signal.wait(), remaining)
+            except TimeoutError:
+                return ready()
+        return True

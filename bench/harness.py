@@ -1,0 +1,132 @@
+"""Shared by the benchmarks: the stand-in in this process, the bot in another.
+
+The bot under test runs as a separate process (``evalbot run`` pointed at the stand-in by
+``TELEGRAM_API_BASE_URL``), as it would in production, so the stand-in and the scripted
+users do not share its CPU. Scripted residents wait for each answer before acting again,
+as people do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.settings import REPO_EXAMPLE
+from bot.standin import BotMessage, SimUser, StandIn
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class BotProcess:
+    """A bot process against the stand-in: ``evalbot run`` or the PTB echo bot."""
+
+    def __init__(self, standin: StandIn, argv: list[str], db_path: Path | None = None) -> None:
+        self.standin = standin
+        self.argv = argv
+        self.db_path = db_path or Path(tempfile.mkdtemp(prefix="evalbot-bench-")) / "b.sqlite3"
+        self.process: asyncio.subprocess.Process | None = None
+        self.log = self.db_path.with_suffix(".log")
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": self.standin.token,
+            "TELEGRAM_API_BASE_URL": self.standin.base_url,
+            "EVALBOT_DB": str(self.db_path),
+            "EVALBOT_CAMPAIGN": str(REPO_EXAMPLE),
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    async def start(self) -> None:
+        calls_before = self.standin.world.calls.get("getUpdates", 0)
+        with self.log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                *self.argv,
+                env=self.env(),
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while self.standin.world.calls.get("getUpdates", 0) <= calls_before:
+            if self.process.returncode is not None:
+                raise RuntimeError(f"the bot exited at start; see {self.log}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the bot did not start polling; see {self.log}")
+            await asyncio.sleep(0.05)
+
+    async def kill(self) -> None:
+        """kill -9: no chance to clean up."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 10)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+async def wait_for(
+    user: SimUser, check: Callable[[BotMessage], bool], timeout: float = 120.0
+) -> BotMessage:
+    """Wait until the newest bot message in the user's chat satisfies ``check``."""
+    found: list[BotMessage] = []
+
+    def ready() -> bool:
+        try:
+            latest = user.latest()
+        except AssertionError:
+            return False
+        found[:] = [latest]
+        return check(latest)
+
+    if not await user.standin.world.wait(user.chat_id, ready, timeout):
+        raise TimeoutError(f"{user.first_name} waited in vain; last: {user.transcript()[-1:]}")
+    return found[0]
+
+
+def opinion_text(n: int) -> str:
+    return f"第{n}位居民：窗口办事要跑好几趟，材料清单不清楚。"
+
+
+async def resident_files(user: SimUser, n: int, timeout: float = 120.0) -> int:
+    """One resident files an opinion from /opinion to submission; return updates sent.
+
+    Each step waits for the bot's answer to it (recognised by its content, so a repeated
+    answer after a crash does not confuse the script).
+    """
+    steps: list[tuple[Callable[[], object], Callable[[BotMessage], bool]]] = [
+        (lambda: user.send("/opinion"), lambda m: "第 1 步" in m.text),
+        (lambda: user.tap("东街街道社保所"), lambda m: "第 2 步" in m.text),
+        (lambda: user.tap("服务质量"), lambda m: "第 3 步" in m.text),
+        (lambda: user.send(opinion_text(n)), lambda m: "第 4 步" in m.text),
+        (lambda: user.tap("不加附件"), lambda m: "第 5 步" in m.text),
+        (lambda: user.tap("对单位匿名"), lambda m: "第 6 步" in m.text),
+        (lambda: user.tap("确认提交"), lambda m: "提交成功" in m.text),
+    ]
+    for act, done in steps:
+        await act()  # type: ignore[misc]
+        await wait_for(user, done, timeout)
+    return len(steps)
+
+
+async def echo_user(user: SimUser, messages: int, timeout: float = 120.0) -> int:
+    """A user who sends ``messages`` texts, each after the echo of the one before."""
+    for i in range(messages):
+        text = f"echo {user.id} {i}"
+        await user.send(text)
+        await wait_for(user, lambda m, t=text: m.text == t, timeout)  # type: ignore[misc]
+    return messages

@@ -1,0 +1,97 @@
+"""PTB's HTTP requests over aiohttp's client instead of httpx.
+
+With many users served at once the bot keeps dozens of connections open, and httpcore
+(under httpx) checks every pooled connection for expiry on every request: measured, HTTP
+bookkeeping took over half of the bot's CPU under load. aiohttp's connector does not, and
+it is already a dependency (the stand-in and the webhook listener use its server).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+DEFAULT = BaseRequest.DEFAULT_NONE
+
+
+def _value(given: Any, default: float | None) -> float | None:
+    return default if isinstance(given, DefaultValue) else given
+
+
+class AiohttpRequest(BaseRequest):
+    """A :class:`telegram.request.BaseRequest` on an :class:`aiohttp.ClientSession`."""
+
+    def __init__(
+        self,
+        connection_pool_size: int = 256,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 30.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        self._pool_size = connection_pool_size
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._connect_timeout = connect_timeout
+        self._pool_timeout = pool_timeout
+        self._media_write_timeout = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0),
+                headers={"User-Agent": self.USER_AGENT},
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = DEFAULT,
+        write_timeout: Any = DEFAULT,
+        connect_timeout: Any = DEFAULT,
+        pool_timeout: Any = DEFAULT,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        files = request_data.multipart_data if request_data else None
+        fields = request_data.json_parameters if request_data else {}
+        read = _value(read_timeout, self._read_timeout)
+        connect = _value(connect_timeout, self._connect_timeout)
+        pool = _value(pool_timeout, self._pool_timeout)
+        # aiohttp's "connect" covers waiting for a free pooled connection and connecting.
+        waiting = None if connect is None and pool is None else (connect or 0) + (pool or 0)
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=waiting, sock_connect=connect, sock_read=read
+        )
+        data: Any = fields
+        if files:
+            form = aiohttp.FormData()
+            for name, value in fields.items():
+                form.add_field(name, value)
+            for name, (filename, content, mimetype) in files.items():
+                form.add_field(name, content, filename=filename, content_type=mimetype)
+            data = form
+        try:
+            async with self._session.request(method, url, data=data, timeout=timeout) as res:
+                return res.status, await res.read()
+        except TimeoutError as exc:
+            raise TimedOut from exc
+        except aiohttp.ClientError as exc:
+            raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
