@@ -86,9 +86,8 @@ async def wait_for(
     found: list[BotMessage] = []
 
     def ready() -> bool:
-        try:
-            latest = user.latest()
-        except AssertionError:
+        latest = user.last_changed()
+        if latest is None:
             return False
         found[:] = [latest]
         return check(latest)

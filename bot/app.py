@@ -49,7 +49,7 @@ class EvalBot:
         *,
         base_url: str | None = None,
         clock: Clock | None = None,
-        lanes: int = 32,
+        lanes: int = 64,
         poll_timeout: int = 10,
         outbox_rate: float = 30.0,
         run_jobs: bool = True,

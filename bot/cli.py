@@ -133,7 +133,12 @@ def parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot (long polling); needs TELEGRAM_BOT_TOKEN")
     run.add_argument("--campaign", help="campaign file (default: $EVALBOT_CAMPAIGN)")
-    run.add_argument("--lanes", type=int, default=32, help="users processed at once (default 32)")
+    run.add_argument(
+        "--lanes",
+        type=int,
+        default=64,
+        help="users served at once (default 64, chosen by bench/bench_throughput.py)",
+    )
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="the bot against the embedded stand-in, with a transcript")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
@@ -50,6 +51,14 @@ async def edit(
         log.debug("edit skipped: %s", exc.message)
 
 
+async def answer_and_edit(
+    query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> None:
+    """Acknowledge a button and turn its message into ``text``, both at once (one round
+    trip of waiting instead of two)."""
+    await asyncio.gather(answer(query), edit(query, text, keyboard))
+
+
 async def drop_buttons(context: Context, chat_id: int | None, message_id: int | None) -> None:
     """Take the buttons off an earlier message so they cannot be pressed by mistake."""
     if chat_id is None or message_id is None:
@@ -59,3 +68,14 @@ async def drop_buttons(context: Context, chat_id: int | None, message_id: int | 
     except BadRequest as exc:
         if not harmless(exc):
             raise
+
+
+async def remove(context: Context, chat_id: int | None, message_id: int | None) -> None:
+    """Delete an outdated message of the bot's; if Telegram will not, take its buttons."""
+    if chat_id is None or message_id is None:
+        return
+    try:
+        await context.bot.delete_message(chat_id, message_id)
+    except BadRequest as exc:
+        log.debug("could not delete message %s (%s); dropping its buttons", message_id, exc.message)
+        await drop_buttons(context, chat_id, message_id)

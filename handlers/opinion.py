@@ -23,7 +23,7 @@ from bot.db.drafts import Draft
 from bot.errors import UserError
 from bot.opinions import FLOW, Filer, Opinion, Step, origin_key
 from handlers import keyboards
-from handlers.common import answer, drop_buttons, edit, send
+from handlers.common import answer, answer_and_edit, drop_buttons, remove, send
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -152,8 +152,7 @@ async def cancel_button(update: Update, context: Context) -> None:
     draft, applied = await progress(context, user.id)
     if applied:
         return
-    await answer(query)
-    await edit(
+    await answer_and_edit(
         query,
         context.render("opinion/cancelled" if draft is not None else "opinion/nothing_to_cancel"),
         keyboards.main_menu(context),
@@ -179,8 +178,7 @@ async def on_button(update: Update, context: Context) -> None:
             context.services.db, origin_key(context.update_id)
         )
         if filed is not None:  # a replay of a confirmation already filed
-            await answer(query)
-            await edit(
+            await answer_and_edit(
                 query,
                 context.render("opinion/filed", case_id=filed),
                 keyboards.after_filing(context, filed),
@@ -197,9 +195,6 @@ async def on_button(update: Update, context: Context) -> None:
             query.message.message_id if query.message else None,
         )
         return
-    if query.message is None or query.message.message_id != draft.prompt_msg_id:
-        await answer(query, context.render("opinion/stale_button"), alert=True)
-        return
     opinion = Opinion.from_draft(draft)
     try:
         if callback.kind is Kind.CONFIRM:
@@ -207,11 +202,29 @@ async def on_button(update: Update, context: Context) -> None:
             return
         opinion = apply_button(context, opinion, callback)
     except UserError as refusal:
-        await answer(query, context.render(refusal.template, **refusal.context), alert=True)
+        # A button that does not fit the step the opinion is at belongs to an earlier one.
+        # (One that fits is taken from any message: after a restart the same question may
+        # have been asked twice.)
+        template = (
+            "opinion/stale_button"
+            if refusal.template == "opinion/wrong_step"
+            else (refusal.template)
+        )
+        await answer(query, context.render(template, **refusal.context), alert=True)
         return
-    await answer(query)
-    await edit(query, prompt_text(context, opinion), keyboards.step_keyboard(context, opinion))
-    await commit(context, user.id, opinion, None, keep=draft)
+    await answer_and_edit(
+        query, prompt_text(context, opinion), keyboards.step_keyboard(context, opinion)
+    )
+    await commit(context, user.id, opinion, tapped(query), keep=draft)
+    if draft.prompt_msg_id != (query.message.message_id if query.message else None):
+        # The question was asked again below (after a restart, or with a notice): that
+        # copy is now out of date.
+        await remove(context, draft.prompt_chat_id, draft.prompt_msg_id)
+
+
+def tapped(query: CallbackQuery) -> Message | None:
+    """The message whose button was pressed (it now carries the next question)."""
+    return query.message if isinstance(query.message, Message) else None
 
 
 def apply_button(context: Context, opinion: Opinion, callback: Callback) -> Opinion:
@@ -232,13 +245,14 @@ async def confirm(
 ) -> None:
     user = update.effective_user
     assert user is not None
+    if opinion.step is not Step.CONFIRM:
+        raise UserError("opinion/wrong_step")
     if callback.arg == "restart":
-        await answer(query)
         fresh = Opinion()
-        await edit(query, prompt_text(context, fresh), keyboards.step_keyboard(context, fresh))
-        await commit(
-            context, user.id, fresh, query.message if isinstance(query.message, Message) else None
+        await answer_and_edit(
+            query, prompt_text(context, fresh), keyboards.step_keyboard(context, fresh)
         )
+        await commit(context, user.id, fresh, tapped(query))
         return
     if callback.arg != "send":
         raise UserError("common/invalid_button")
@@ -258,8 +272,7 @@ async def confirm(
     filer = Filer(user.id, user.full_name, context.lang, profile.source if profile else None)
     case_id, _ = await opinions.file_opinion(services.db, opinion, filer, context.update_id, now)
     log.info("case %s filed (unit %s)", case_id, opinion.unit_id)
-    await answer(query)
-    await edit(
+    await answer_and_edit(
         query,
         context.render("opinion/filed", case_id=case_id),
         keyboards.after_filing(context, case_id),

@@ -331,6 +331,16 @@ class SimUser:
         newest = max(mine, key=lambda m: m.message_id)
         return BotMessage.of(Event("message", newest.message_id, newest))
 
+    def last_changed(self) -> BotMessage | None:
+        """The bot message that changed last (sent or edited), as it stands now: where a
+        person's eyes go."""
+        world = self.standin.world
+        for event in reversed(world.events.get(self.chat_id, [])):
+            sent = world.message(self.chat_id, event.message_id)
+            if sent is not None and sent.from_bot:
+                return BotMessage.of(Event("message", sent.message_id, sent))
+        return None
+
     def find_button(self, label: str) -> BotMessage:
         messages = self.standin.world.messages.get(self.chat_id, {})
         for sent in sorted(messages.values(), key=lambda m: -m.message_id):

@@ -192,8 +192,8 @@ async def test_stale_and_forged_buttons(harness: Harness) -> None:
     old_prompt = user.latest()
     await user.send("文字")
     await user.reply()  # the attachments step, in a new message
-    # a button of an earlier message, sent by hand as a client would
-    stale = await user.press(old_prompt.message_id, "a:done")
+    # a button of an earlier step, pressed on an earlier message (as a client still could)
+    stale = await user.press(old_prompt.message_id, "u:dongjie")
     assert "前面步骤的按钮" in ((await stale.answer()).text or "")
     for forged in ("u:nowhere", "zzz", "u", "i:a:b", "k:abc", "c:launch"):
         tap = await user.press(user.latest().message_id, forged)
