@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-from scoring.display import round_half_up
+from scoring.display import round_ratio
 from scoring.model import (
     ANSWERS,
     SEVERITY_ORDER,
@@ -35,31 +35,29 @@ def complaint(unit_id: str, findings: Sequence[Finding], params: Params) -> Comp
         return params.clean_record
     worst: dict[str, Severity] = {}
     reports: dict[str, int] = {}
+    order = SEVERITY_ORDER
     for finding in findings:
         ref, severity = finding.ref, finding.severity
-        order = SEVERITY_ORDER.get(severity)
-        if order is None or not isinstance(severity, Severity):
+        rank_ = order.get(severity)
+        if rank_ is None:
             field = f"findings[{ref}].severity"
             raise ScoringError(unit_id, field, f"unknown severity {severity!r}")
         if not ref:
             raise ScoringError(unit_id, "findings.ref", "a finding needs a case reference")
         reports[ref] = reports.get(ref, 0) + 1
         current = worst.get(ref)
-        if current is None or order > SEVERITY_ORDER[current]:
+        if current is None or rank_ > order[current]:
             worst[ref] = severity
     points = params.deduction_fractions
     cases = tuple(
-        CountedCase(ref, severity, points[severity], reports[ref])
+        CountedCase(ref, Severity(severity), points[severity], reports[ref])
         for ref, severity in sorted(worst.items())
     )
-    # Decimal sums are exact for the plan's decimal parameters and far cheaper than Fractions.
-    deducted = sum(params.deductions[case.severity] for case in cases)
-    remaining = params.complaint_full - deducted
-    return ComplaintResult(
-        score=Fraction(remaining) if remaining > 0 else Fraction(0),
-        deductions=Fraction(deducted),
-        cases=cases,
+    score, deducted = params.complaint_for(
+        sum(1 for c in cases if c.severity is Severity.GENERAL),
+        sum(1 for c in cases if c.severity is Severity.PUNISHED),
     )
+    return ComplaintResult(score=score, deductions=deducted, cases=cases)
 
 
 def _check_daily(unit: UnitInput, params: Params) -> None:
@@ -123,8 +121,15 @@ def _score(
         democratic = sum(scores, Fraction(0)) / len(scores) if scores else None
     composite = published = None
     if democratic is not None:
-        composite = params.weight_fraction * democratic + (c.score + daily if daily else c.score)
-        published = round_half_up(composite)
+        # w·D + C + A over one common denominator: a single Fraction instead of four.
+        w, rest = params.weight_fraction, c.score + daily if daily else c.score
+        numerator = (
+            w.numerator * democratic.numerator * rest.denominator
+            + rest.numerator * w.denominator * democratic.denominator
+        )
+        denominator = w.denominator * democratic.denominator * rest.denominator
+        composite = Fraction(numerator, denominator)
+        published = round_ratio(numerator, denominator)
     result = UnitResult(
         unit_id=unit.unit_id,
         name=unit.name,

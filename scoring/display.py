@@ -9,10 +9,13 @@ from fractions import Fraction
 def round_half_up(value: Fraction | Decimal | int, places: int = 2) -> Decimal:
     """Round an exact value half up (away from zero on a tie) to ``places`` decimals."""
     exact = value if isinstance(value, Fraction) else Fraction(value)
-    n, d = exact.numerator, exact.denominator
-    # floor(|x|·10^places + 1/2), in whole numbers only
-    whole = (2 * abs(n) * 10**places + d) // (2 * d)
-    return Decimal((1 if n < 0 and whole else 0, tuple(map(int, str(whole))), -places))
+    return round_ratio(exact.numerator, exact.denominator, places)
+
+
+def round_ratio(numerator: int, denominator: int, places: int = 2) -> Decimal:
+    """``numerator / denominator`` (denominator > 0) rounded half up, in whole numbers only."""
+    whole = (2 * abs(numerator) * 10**places + denominator) // (2 * denominator)
+    return Decimal(-whole if numerator < 0 else whole).scaleb(-places)
 
 
 def fmt(value: Fraction | Decimal | int | None, places: int = 2, none: str = "—") -> str:

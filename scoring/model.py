@@ -118,6 +118,25 @@ class Params:
         """C for a unit with no findings: the full score."""
         return ComplaintResult(self.complaint_full_fraction, Fraction(0), ())
 
+    def complaint_for(self, general: int, punished: int) -> tuple[Fraction, Fraction]:
+        """C and the deductions for so many general and punished cases (remembered: the
+        same few combinations recur across units)."""
+        key = (general, punished)
+        known = self._complaints.get(key)
+        if known is None:
+            deducted = (
+                self.deductions[Severity.GENERAL] * general
+                + self.deductions[Severity.PUNISHED] * punished
+            )
+            remaining = self.complaint_full - deducted
+            known = (Fraction(remaining) if remaining > 0 else Fraction(0), Fraction(deducted))
+            self._complaints[key] = known
+        return known
+
+    @cached_property
+    def _complaints(self) -> dict[tuple[int, int], tuple[Fraction, Fraction]]:
+        return {}
+
     @cached_property
     def deduction_fractions(self) -> dict[Severity, Fraction]:
         return {severity: Fraction(points) for severity, points in self.deductions.items()}
