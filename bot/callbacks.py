@@ -22,6 +22,9 @@ class Kind(StrEnum):
     CANCEL = "x"  # x: leave the current flow
     RESUME = "r"  # r:go | r:drop: a draft found when starting over
     CASE = "k"  # k:<case id>: show a case
+    MOVE = "v"  # v:<case id>:<move>: a move on a case (bot.cases.Move)
+    RATE = "t"  # t:<case id>:<rating>: the resident rates the handling
+    LIST = "l"  # l:<filter>: a list of cases (open, overdue, all)
 
 
 ARITY = {
@@ -34,6 +37,9 @@ ARITY = {
     Kind.CANCEL: 0,
     Kind.RESUME: 1,
     Kind.CASE: 1,
+    Kind.MOVE: 2,
+    Kind.RATE: 2,
+    Kind.LIST: 1,
 }
 
 
@@ -64,6 +70,6 @@ def decode(data: str | None) -> Callback | None:
         return None
     if len(args) != ARITY[kind] or any(not a for a in args):
         return None
-    if kind is Kind.CASE and not (args[0].isdigit() and len(args[0]) <= 9):
+    if kind in (Kind.CASE, Kind.MOVE, Kind.RATE) and not (args[0].isdigit() and len(args[0]) <= 9):
         return None
     return Callback(kind, tuple(args))

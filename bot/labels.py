@@ -5,13 +5,12 @@ They are plain text, not HTML; :meth:`bot.texts.Texts.gettext` translates them.
 
 from __future__ import annotations
 
-from bot.opinions import CaseState
+from bot.cases import CaseState, Role
 from bot.texts import N_
 
 STATES: dict[str, str] = {
     CaseState.FILED: N_("Received"),
     CaseState.VERIFYING: N_("Being verified"),
-    CaseState.NOT_SUBSTANTIATED: N_("Not substantiated"),
     CaseState.SUBSTANTIATED: N_("Substantiated"),
     CaseState.RECTIFYING: N_("Being rectified"),
     CaseState.DEFERRED: N_("Deferred"),
@@ -28,11 +27,24 @@ CHANNELS: dict[str, str] = {
     "letter": N_("Letter"),
 }
 
+OUTCOMES: dict[str, str] = {
+    "not_substantiated": N_("not substantiated"),
+    "general": N_("substantiated, general problem"),
+    "punished": N_("substantiated, punished"),
+}
+
 ROLES: dict[str, str] = {
-    "resident": N_("Resident"),
-    "organiser": N_("Organiser"),
-    "staff": N_("Unit staff"),
-    "system": N_("System"),
+    Role.RESIDENT: N_("Resident"),
+    Role.ORGANISER: N_("Organiser"),
+    Role.STAFF: N_("Unit staff"),
+    Role.SUPERVISOR: N_("Supervisor"),
+    Role.SYSTEM: N_("System"),
+}
+
+RATINGS: dict[str, str] = {
+    "satisfied": N_("satisfied"),
+    "basic": N_("basically satisfied"),
+    "unsatisfied": N_("not satisfied"),
 }
 
 # Buttons
@@ -52,6 +64,12 @@ DROP = N_("Discard it")
 CASE_BUTTON = N_("No. %(number)s")
 NEW_OPINION = N_("📝 Send another")
 TALK_PRIVATELY = N_("Talk to me in private")
+ALL_OFFICES = N_("all offices")
+LIST_OPEN = N_("Open cases")
+LIST_ALL = N_("All cases")
+LIST_OVERDUE = N_("Overdue cases")
+SHOW_OVERDUE = N_("⚠️ Overdue")
+SHOW_ALL = N_("All, closed too")
 
 # Command menus
 COMMANDS_RESIDENT = (
@@ -61,4 +79,20 @@ COMMANDS_RESIDENT = (
     ("cancel", N_("Leave what you are doing")),
     ("help", N_("How to use this bot")),
 )
-COMMANDS_ORGANISER = (*COMMANDS_RESIDENT,)
+COMMANDS_STAFF = (
+    ("cases", N_("The cases of your office")),
+    ("overdue", N_("Cases past their deadline")),
+    *COMMANDS_RESIDENT,
+)
+COMMANDS_SUPERVISOR = COMMANDS_STAFF
+COMMANDS_ORGANISER = (
+    ("cases", N_("All cases")),
+    ("overdue", N_("Cases past their deadline")),
+    ("summary", N_("Per office: open, overdue, reopened, deductions")),
+    ("hot", N_("Hot issues: counts and recurring topics")),
+    ("invite", N_("Invite staff or supervisors")),
+    ("finding", N_("Record a finding from outside the bot")),
+    ("record", N_("Record an opinion that came offline")),
+    ("export", N_("Spreadsheet of the cases")),
+    *COMMANDS_RESIDENT,
+)

@@ -14,12 +14,13 @@ from enum import StrEnum
 from typing import Any
 
 from bot.campaign import Campaign
-from bot.db import Database
+from bot.cases import CaseState, Role, announce_new_case
 from bot.db import cases as case_store
 from bot.db import drafts as draft_store
 from bot.db.cases import Attachment, NewCase
 from bot.db.drafts import Draft
 from bot.errors import UserError
+from bot.services import Services
 
 FLOW = "opinion"
 OTHER = "-"  # the item "other"
@@ -32,20 +33,6 @@ class Step(StrEnum):
     ATTACH = "attach"
     IDENTITY = "identity"
     CONFIRM = "confirm"
-
-
-class CaseState(StrEnum):
-    """The life of a case (DESIGN §4)."""
-
-    FILED = "filed"
-    VERIFYING = "verifying"
-    NOT_SUBSTANTIATED = "not_substantiated"
-    SUBSTANTIATED = "substantiated"
-    RECTIFYING = "rectifying"
-    DEFERRED = "deferred"
-    RECTIFIED = "rectified"
-    REOPENED = "reopened"
-    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -189,38 +176,52 @@ def origin_key(update_id: int) -> str:
 
 @dataclass(frozen=True)
 class Filer:
-    """Who is filing: the resident's id, name, language and where they came from."""
+    """Who files: a resident for themselves, or an organiser recording what came offline
+    (a visit, a forum, a mailbox, a letter), for someone who is then named or not."""
 
-    user_id: int
-    name: str
+    actor_id: int
+    role: Role
+    author_id: int | None  # whom to keep informed (None: no Telegram account)
+    name: str | None
     lang: str
     source: str | None
+    channel: str = "telegram"
 
 
 async def file_opinion(
-    db: Database, opinion: Opinion, filer: Filer, update_id: int, now: dt.datetime
+    services: Services, opinion: Opinion, filer: Filer, update_id: int
 ) -> tuple[int, bool]:
-    """File the confirmed opinion as a case and end the draft, in one transaction.
-
-    Filing twice from the same update (a replay) files once.
+    """File the confirmed opinion as a case, end the draft and tell the unit's staff and the
+    organisers, in one transaction. Filing twice from the same update (a replay) files once.
     """
     _expect(opinion, Step.CONFIRM)
     assert opinion.unit_id is not None and opinion.anonymous is not None
+    now = services.clock.now()
     new = NewCase(
         unit_id=opinion.unit_id,
         item_id=None if opinion.item_id in (None, OTHER) else opinion.item_id,
         text=opinion.text,
-        channel="telegram",
+        channel=filer.channel,
         source=filer.source,
-        author_id=filer.user_id,
+        author_id=filer.author_id,
         anonymous=opinion.anonymous,
         author_name=filer.name,
         lang=filer.lang,
         attachments=opinion.attachments,
     )
-    async with db.transaction() as tx:
+    due = now + dt.timedelta(days=services.campaign.deadlines.verify_days)
+    async with services.db.transaction() as tx:
         case_id, created = await case_store.file_case(
-            tx, new, origin_key(update_id), CaseState.FILED, "resident", now
+            tx,
+            new,
+            origin_key(update_id),
+            CaseState.FILED,
+            (filer.actor_id, filer.role),
+            now,
+            due,
         )
-        await draft_store.end_draft(tx, filer.user_id, update_id, now)
+        await draft_store.end_draft(tx, filer.actor_id, update_id, now)
+        if created:
+            await announce_new_case(tx, services, case_id)
+    services.outbox.wake()
     return case_id, created

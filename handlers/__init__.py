@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.callbacks import Kind, decode
-from handlers import misc, opinion, start, status
+from handlers import cases, misc, opinion, start, status, team
 from handlers.errors import on_error
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -49,6 +49,11 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler(["opinion", "new"], opinion.begin, filters=PRIVATE & NEW),
             CommandHandler("cancel", opinion.cancel, filters=PRIVATE & NEW),
             CommandHandler("status", status.status, filters=PRIVATE & NEW),
+            # The people who handle cases (each checks the role itself).
+            CommandHandler("cases", cases.list_command, filters=PRIVATE & NEW),
+            CommandHandler("overdue", cases.overdue_command, filters=PRIVATE & NEW),
+            CommandHandler("history", status.status, filters=PRIVATE & NEW),
+            CommandHandler("invite", team.invite, filters=PRIVATE & NEW),
             MessageHandler(PRIVATE & NEW & filters.COMMAND, misc.unknown_command),
             # Buttons, by the kind their data names; anything else is stale or forged.
             CallbackQueryHandler(start.on_menu, pattern=pattern(Kind.MENU)),
@@ -59,6 +64,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
                 pattern=pattern(Kind.UNIT, Kind.ITEM, Kind.ATTACHED, Kind.IDENTITY, Kind.CONFIRM),
             ),
             CallbackQueryHandler(status.on_case_button, pattern=pattern(Kind.CASE)),
+            CallbackQueryHandler(cases.on_move_button, pattern=pattern(Kind.MOVE)),
+            CallbackQueryHandler(cases.on_rating, pattern=pattern(Kind.RATE)),
+            CallbackQueryHandler(cases.on_list_button, pattern=pattern(Kind.LIST)),
             CallbackQueryHandler(misc.unknown_button),
             # Edits, then everything else typed or sent in private.
             MessageHandler(filters.UpdateType.EDITED_MESSAGE & PRIVATE, opinion.on_edited),

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
+from bot import labels
+from bot.db.cases import Case
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -15,6 +19,39 @@ log = logging.getLogger(__name__)
 # Telegram answers these when an action is repeated (a replayed update, a double tap);
 # the user already sees the right thing.
 HARMLESS = ("message is not modified", "query is too old", "message to edit not found")
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case with its names resolved for display."""
+
+    case: Case
+    unit: str
+    item: str
+    state: str
+    age: int = 0
+    overdue: bool = False
+
+
+def state_label(context: Context, state: str) -> str:
+    return context.label(labels.STATES.get(state, state))
+
+
+def describe(context: Context, cases: Sequence[Case]) -> list[CaseRow]:
+    campaign = context.services.campaign
+    rows = []
+    for case in cases:
+        unit = campaign.unit(case.unit_id)
+        item = campaign.item(case.item_id) if case.item_id else None
+        rows.append(
+            CaseRow(
+                case,
+                unit.label(context.lang) if unit else case.unit_id,
+                item.label(context.lang) if item else context.label(labels.OTHER_ITEM),
+                state_label(context, case.state),
+            )
+        )
+    return rows
 
 
 def harmless(error: BadRequest) -> bool:

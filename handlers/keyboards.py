@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import labels
 from bot.callbacks import Kind, encode
 from bot.campaign import Campaign
+from bot.cases import MoveSpec
 from bot.db.cases import Case
 from bot.opinions import OTHER, Opinion, Step
 from handlers.context import Context
@@ -89,4 +90,30 @@ def after_filing(context: Context, case_id: int) -> InlineKeyboardMarkup:
             [button(context.label(labels.CASE_BUTTON, number=case_id), Kind.CASE, case_id)],
             [button(context.label(labels.NEW_OPINION), Kind.MENU, "opinion")],
         ]
+    )
+
+
+def team_cases_keyboard(context: Context, cases: Sequence[Case]) -> InlineKeyboardMarkup:
+    """A button per case (two a row), then the other lists."""
+    buttons = [
+        button(context.label(labels.CASE_BUTTON, number=c.id), Kind.CASE, c.id) for c in cases
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(
+        [
+            button(context.label(labels.SHOW_OVERDUE), Kind.LIST, "overdue"),
+            button(context.label(labels.SHOW_ALL), Kind.LIST, "all"),
+        ]
+    )
+    return markup(rows)
+
+
+def moves_keyboard(
+    context: Context, case: Case, moves: Sequence[MoveSpec]
+) -> InlineKeyboardMarkup | None:
+    """A button per move the viewer may make on the case."""
+    if not moves:
+        return None
+    return markup(
+        [[button(context.label(m.label), Kind.MOVE, case.id, m.move.value)] for m in moves]
     )

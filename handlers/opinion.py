@@ -15,6 +15,7 @@ from telegram import CallbackQuery, Message, Update
 
 from bot import opinions
 from bot.callbacks import Callback, Kind, decode
+from bot.cases import Role
 from bot.db import cases as case_store
 from bot.db import drafts as draft_store
 from bot.db import users as user_store
@@ -22,7 +23,7 @@ from bot.db.cases import Attachment
 from bot.db.drafts import Draft
 from bot.errors import UserError
 from bot.opinions import FLOW, Filer, Opinion, Step, origin_key
-from handlers import keyboards
+from handlers import cases, keyboards
 from handlers.common import answer, answer_and_edit, drop_buttons, remove, send
 from handlers.context import Context
 
@@ -56,12 +57,16 @@ async def current(context: Context, user_id: int) -> Draft | None:
     return draft if draft is not None and draft.flow == FLOW else None
 
 
-async def progress(context: Context, user_id: int) -> tuple[Draft | None, bool]:
-    """The opinion in progress (or None), and whether this update was applied already
-    (a replay after a restart: its answer went out then, so nothing is done again)."""
+async def progress(
+    context: Context, user_id: int, flow: str | None = FLOW
+) -> tuple[Draft | None, bool]:
+    """The flow in progress (an opinion, or with ``flow=None`` any), and whether this update
+    was applied already (a replay after a restart: its answer went out then, so nothing is
+    done again)."""
     row = await draft_store.get_draft(context.services.db, user_id)
     applied = row is not None and context.update_id <= row.last_update_id
-    return (row if row is not None and row.flow == FLOW else None), applied
+    active = row is not None and row.active and (flow is None or row.flow == flow)
+    return (row if active else None), applied
 
 
 async def end(context: Context, user_id: int) -> None:
@@ -132,7 +137,7 @@ async def cancel(update: Update, context: Context) -> None:
     """/cancel: leave the flow at any step; nothing is filed."""
     user = update.effective_user
     assert user is not None
-    draft, applied = await progress(context, user.id)
+    draft, applied = await progress(context, user.id, flow=None)
     if applied:
         return
     menu = keyboards.main_menu(context)
@@ -149,7 +154,7 @@ async def cancel_button(update: Update, context: Context) -> None:
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
-    draft, applied = await progress(context, user.id)
+    draft, applied = await progress(context, user.id, flow=None)
     if applied:
         return
     await answer_and_edit(
@@ -269,8 +274,15 @@ async def confirm(
             now,
         )
     profile = await user_store.get_user(services.db, user.id)
-    filer = Filer(user.id, user.full_name, context.lang, profile.source if profile else None)
-    case_id, _ = await opinions.file_opinion(services.db, opinion, filer, context.update_id, now)
+    filer = Filer(
+        user.id,
+        Role.RESIDENT,
+        user.id,
+        user.full_name,
+        context.lang,
+        profile.source if profile else None,
+    )
+    case_id, _ = await opinions.file_opinion(services, opinion, filer, context.update_id)
     log.info("case %s filed (unit %s)", case_id, opinion.unit_id)
     await answer_and_edit(
         query,
@@ -287,8 +299,11 @@ async def on_message(update: Update, context: Context) -> None:
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
-    draft, applied = await progress(context, user.id)
+    draft, applied = await progress(context, user.id, flow=None)
     if applied:
+        return
+    if draft is not None and draft.flow == cases.FLOW:
+        await cases.on_field(update, context, draft)
         return
     if draft is None:
         menu = keyboards.main_menu(context)

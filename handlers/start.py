@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import BotCommand, BotCommandScopeChat, Update
 
+from bot import labels, roles
 from bot.callbacks import decode
 from bot.db import users as user_store
-from handlers import keyboards, opinion, status
+from bot.roles import INVITE_PREFIX
+from handlers import keyboards, opinion, status, team
 from handlers.common import answer, drop_buttons, send
 from handlers.context import Context
 
@@ -49,8 +51,11 @@ async def start(update: Update, context: Context) -> None:
                 await user_store.record_source(tx, user.id, code, now)
             else:
                 note = context.render("start/unknown_link")
-        elif payload:
+        elif payload and not payload.startswith(INVITE_PREFIX):
             note = context.render("start/unknown_link")
+    if payload.startswith(INVITE_PREFIX):
+        await register(update, context, payload)
+        return
     draft = await opinion.current(context, user.id)
     if draft is not None:
         await send(
@@ -61,6 +66,40 @@ async def start(update: Update, context: Context) -> None:
         )
         return
     await send(update, context, welcome(context, note), keyboards.main_menu(context))
+
+
+async def register(update: Update, context: Context, code: str) -> None:
+    """An invite link: register the account in the role it grants, set its menu."""
+    user = update.effective_user
+    assert user is not None
+    invite = await roles.accept_invite(context.services, user.id, code, context.update_id)
+    await send(
+        update,
+        context,
+        context.render(
+            "roles/registered", role=invite.role, units=team.units_label(context, invite.units)
+        ),
+    )
+    await set_user_commands(context, user.id)
+
+
+async def set_user_commands(context: Context, user_id: int) -> None:
+    """The command menu of this person's roles (Telegram shows it in their chat)."""
+    held = await roles.roles_of(context.services, user_id)
+    commands = (
+        labels.COMMANDS_ORGANISER
+        if held.organiser
+        else labels.COMMANDS_STAFF
+        if held.staff
+        else labels.COMMANDS_SUPERVISOR
+        if held.supervisor
+        else labels.COMMANDS_RESIDENT
+    )
+    for lang, code in (("zh", None), ("en", "en")):
+        menu = [BotCommand(c, context.services.texts.gettext(lang, d)) for c, d in commands]
+        await context.bot.set_my_commands(
+            menu, scope=BotCommandScopeChat(user_id), language_code=code
+        )
 
 
 async def help_command(update: Update, context: Context) -> None:

@@ -7,16 +7,12 @@ from telegram import Update
 from bot import labels
 from bot.callbacks import decode
 from bot.db import cases as case_store
-from bot.db.cases import Case
 from handlers import keyboards
-from handlers.common import answer, send
+from handlers.cases import show_card
+from handlers.common import answer, describe, send, state_label
 from handlers.context import Context
 
 MAX_LISTED = 20
-
-
-def state_label(context: Context, state: str) -> str:
-    return context.label(labels.STATES.get(state, state))
 
 
 async def status(update: Update, context: Context) -> None:
@@ -49,27 +45,13 @@ async def list_cases(update: Update, context: Context) -> None:
     )
 
 
-def describe(context: Context, cases: list[Case]) -> list[dict[str, object]]:
-    campaign = context.services.campaign
-    rows = []
-    for case in cases:
-        unit = campaign.unit(case.unit_id)
-        item = campaign.item(case.item_id) if case.item_id else None
-        rows.append(
-            {
-                "case": case,
-                "unit": unit.label(context.lang) if unit else case.unit_id,
-                "item": item.label(context.lang) if item else context.label(labels.OTHER_ITEM),
-                "state": state_label(context, case.state),
-            }
-        )
-    return rows
-
-
 async def show_case(update: Update, context: Context, case_id: int) -> None:
-    """One case's card and history, to its author and to organisers only."""
+    """One case's card and history: the team's card for the unit's staff, its supervisors
+    and organisers; the resident's view for its author; "not found" for everyone else."""
     user = update.effective_user
     assert user is not None
+    if await show_card(update, context, case_id):
+        return
     services = context.services
     case = await case_store.get_case(services.db, case_id)
     organiser = services.is_organiser(user.id)

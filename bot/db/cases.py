@@ -50,6 +50,9 @@ class Case:
     filed_at: dt.datetime
     updated_at: dt.datetime
     attachment_count: int = 0
+    outcome: str | None = None
+    due_at: dt.datetime | None = None
+    rating: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,14 @@ class CaseEvent:
     from_state: str | None
     to_state: str
     reason: str
+    move: str = "file"
+    plan: str | None = None
+    due_at: dt.datetime | None = None
 
 
 CASE_COLUMNS = (
     "c.id, c.unit_id, c.item_id, c.text, c.channel, c.source, c.author_id, c.anonymous, "
-    "c.author_name, c.lang, c.state, c.filed_at, c.updated_at, "
+    "c.author_name, c.lang, c.state, c.filed_at, c.updated_at, c.outcome, c.due_at, c.rating, "
     "(SELECT COUNT(*) FROM case_attachments a WHERE a.case_id = c.id) AS attachment_count"
 )
 
@@ -85,19 +91,29 @@ def _case(row: Row) -> Case:
         filed_at=parse_iso(row["filed_at"]),
         updated_at=parse_iso(row["updated_at"]),
         attachment_count=row["attachment_count"],
+        outcome=row["outcome"],
+        due_at=parse_iso(row["due_at"]) if row["due_at"] else None,
+        rating=row["rating"],
     )
 
 
 async def file_case(
-    tx: Tx, new: NewCase, origin_key: str, state: str, actor_role: str, now: dt.datetime
+    tx: Tx,
+    new: NewCase,
+    origin_key: str,
+    state: str,
+    actor: tuple[int | None, str],
+    now: dt.datetime,
+    due: dt.datetime | None = None,
 ) -> tuple[int, bool]:
-    """File a case once per ``origin_key``; return its id and whether it is new."""
+    """File a case once per ``origin_key``; return its id and whether it is new.
+    ``actor`` is who filed it (id and role): the resident, or an organiser recording."""
     stamp = iso(now)
     cursor = await tx.execute(
         """
         INSERT INTO cases (unit_id, item_id, text, channel, source, author_id, anonymous,
-                           author_name, lang, state, filed_at, updated_at, origin_key)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           author_name, lang, state, filed_at, updated_at, origin_key, due_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (origin_key) DO NOTHING
         RETURNING id
         """,
@@ -115,6 +131,7 @@ async def file_case(
             stamp,
             stamp,
             origin_key,
+            iso(due) if due else None,
         ),
     )
     row = await cursor.fetchone()
@@ -135,11 +152,102 @@ async def file_case(
         ],
     )
     await tx.execute(
-        "INSERT INTO case_events (case_id, at, actor_id, actor_role, from_state, to_state) "
-        "VALUES (?, ?, ?, ?, NULL, ?)",
-        (case_id, stamp, new.author_id, actor_role, state),
+        "INSERT INTO case_events (case_id, at, actor_id, actor_role, from_state, to_state, "
+        "due_at) VALUES (?, ?, ?, ?, NULL, ?, ?)",
+        (case_id, stamp, actor[0], actor[1], state, iso(due) if due else None),
     )
     return case_id, True
+
+
+async def get_case_tx(tx: Tx, case_id: int) -> Case | None:
+    """A case, read inside a transaction (so a move sees the state it changes)."""
+    rows = list(
+        await tx.execute_fetchall(f"SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = ?", (case_id,))
+    )
+    return _case(rows[0]) if rows else None
+
+
+async def set_state(
+    tx: Tx,
+    case_id: int,
+    state: str,
+    outcome: str | None,
+    due: dt.datetime | None,
+    now: dt.datetime,
+) -> None:
+    await tx.execute(
+        "UPDATE cases SET state = ?, outcome = ?, due_at = ?, updated_at = ? WHERE id = ?",
+        (state, outcome, iso(due) if due else None, iso(now), case_id),
+    )
+
+
+async def set_rating(tx: Tx, case_id: int, rating: str) -> None:
+    await tx.execute("UPDATE cases SET rating = ? WHERE id = ?", (rating, case_id))
+
+
+async def add_event(
+    tx: Tx,
+    case_id: int,
+    at: dt.datetime,
+    actor_id: int | None,
+    actor_role: str,
+    move: str,
+    from_state: str | None,
+    to_state: str,
+    reason: str,
+    plan: str | None,
+    due: dt.datetime | None,
+) -> int:
+    """Record a move in the case's history; return the event's id."""
+    cursor = await tx.execute(
+        "INSERT INTO case_events (case_id, at, actor_id, actor_role, move, from_state, "
+        "to_state, reason, plan, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            case_id,
+            iso(at),
+            actor_id,
+            actor_role,
+            move,
+            from_state,
+            to_state,
+            reason,
+            plan,
+            iso(due) if due else None,
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def list_cases(
+    db: Database,
+    units: Sequence[str] | None = None,
+    states: Sequence[str] | None = None,
+    limit: int = 50,
+) -> list[Case]:
+    """Cases of some units (None: all) in some states (None: all), newest first."""
+    where, params = [], []
+    if units is not None:
+        where.append(f"c.unit_id IN ({','.join('?' * len(units))})")
+        params += list(units)
+    if states is not None:
+        where.append(f"c.state IN ({','.join('?' * len(states))})")
+        params += list(states)
+    clause = f"WHERE {' AND '.join(where)} " if where else ""
+    rows = await db.fetchall(
+        f"SELECT {CASE_COLUMNS} FROM cases c {clause}ORDER BY c.id DESC LIMIT ?",
+        (*params, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def due_before(db: Database, moment: dt.datetime) -> list[Case]:
+    """Open cases whose stage is due before ``moment``, soonest first."""
+    rows = await db.fetchall(
+        f"SELECT {CASE_COLUMNS} FROM cases c WHERE c.due_at IS NOT NULL AND c.due_at < ? "
+        "AND c.state != 'closed' ORDER BY c.due_at",
+        (iso(moment),),
+    )
+    return [_case(r) for r in rows]
 
 
 async def get_case(db: Database, case_id: int) -> Case | None:
@@ -163,8 +271,8 @@ async def count_cases_by_author(db: Database, author_id: int) -> int:
 
 async def case_history(db: Database, case_id: int) -> list[CaseEvent]:
     rows = await db.fetchall(
-        "SELECT at, actor_id, actor_role, from_state, to_state, reason FROM case_events "
-        "WHERE case_id = ? ORDER BY id",
+        "SELECT at, actor_id, actor_role, from_state, to_state, reason, move, plan, due_at "
+        "FROM case_events WHERE case_id = ? ORDER BY id",
         (case_id,),
     )
     return [
@@ -175,6 +283,9 @@ async def case_history(db: Database, case_id: int) -> list[CaseEvent]:
             r["from_state"],
             r["to_state"],
             r["reason"],
+            r["move"],
+            r["plan"],
+            parse_iso(r["due_at"]) if r["due_at"] else None,
         )
         for r in rows
     ]

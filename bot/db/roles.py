@@ -1,0 +1,111 @@
+"""Invites and the roles they grant (staff of a unit, supervisors, evaluators)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.clock import iso
+from bot.db.database import Database, Tx
+
+ALL_UNITS = ""  # a role over every unit
+
+
+@dataclass(frozen=True)
+class Invite:
+    code: str
+    role: str
+    units: tuple[str, ...]
+    category: str | None
+    used_by: int | None
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    unit_id: str  # ALL_UNITS for every unit
+    category: str | None
+
+
+async def create_invites(
+    tx: Tx,
+    codes: Sequence[str],
+    role: str,
+    units: Sequence[str],
+    category: str | None,
+    created_by: int,
+    now: dt.datetime,
+) -> None:
+    await tx.executemany(
+        "INSERT INTO invites (code, role, units, category, created_by, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(code, role, json.dumps(list(units)), category, created_by, iso(now)) for code in codes],
+    )
+
+
+async def get_invite(tx: Tx, code: str) -> Invite | None:
+    rows = list(
+        await tx.execute_fetchall(
+            "SELECT code, role, units, category, used_by FROM invites WHERE code = ?", (code,)
+        )
+    )
+    if not rows:
+        return None
+    r = rows[0]
+    return Invite(r["code"], r["role"], tuple(json.loads(r["units"])), r["category"], r["used_by"])
+
+
+async def use_invite(tx: Tx, invite: Invite, user_id: int, now: dt.datetime) -> None:
+    """Bind the invite to this account and grant its role (a role already held stays)."""
+    await tx.execute(
+        "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL",
+        (user_id, iso(now), invite.code),
+    )
+    await tx.executemany(
+        "INSERT INTO roles (user_id, role, unit_id, category, invite_code, granted_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [
+            (user_id, invite.role, unit, invite.category, invite.code, iso(now))
+            for unit in (invite.units or (ALL_UNITS,))
+        ],
+    )
+
+
+async def grants_of(db: Database, user_id: int) -> list[Grant]:
+    rows = await db.fetchall(
+        "SELECT role, unit_id, category FROM roles WHERE user_id = ? ORDER BY role, unit_id",
+        (user_id,),
+    )
+    return [Grant(r["role"], r["unit_id"], r["category"]) for r in rows]
+
+
+async def staff_of(tx: Tx, unit_id: str) -> list[int]:
+    """The staff of a unit, to be told of its cases."""
+    rows = await tx.execute_fetchall(
+        "SELECT user_id FROM roles WHERE role = 'staff' AND unit_id = ? ORDER BY user_id",
+        (unit_id,),
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def supervisors_of(tx: Tx, unit_id: str) -> list[int]:
+    rows = await tx.execute_fetchall(
+        "SELECT DISTINCT user_id FROM roles WHERE role = 'supervisor' AND unit_id IN (?, '') "
+        "ORDER BY user_id",
+        (unit_id,),
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def holders(db: Database, role: str) -> list[Grant]:
+    rows = await db.fetchall("SELECT role, unit_id, category FROM roles WHERE role = ?", (role,))
+    return [Grant(r["role"], r["unit_id"], r["category"]) for r in rows]
+
+
+async def staff_units(tx: Tx, user_id: int) -> set[str]:
+    rows = await tx.execute_fetchall(
+        "SELECT unit_id FROM roles WHERE role = 'staff' AND user_id = ?", (user_id,)
+    )
+    return {str(r[0]) for r in rows}

@@ -1,0 +1,102 @@
+"""Who may do what: organisers from the campaign file, staff and supervisors by invite.
+
+A role is held for a unit (staff: exactly one unit per invite) or for every unit. An invite
+is a single-use deep link bound to the first account that opens it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from bot.cases import Role
+from bot.db import drafts as draft_store
+from bot.db import roles as role_store
+from bot.db.roles import ALL_UNITS, Invite
+from bot.errors import UserError
+from bot.services import Services
+
+INVITE_PREFIX = "inv-"
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Everything one person may do, besides what every resident may."""
+
+    user_id: int
+    organiser: bool
+    staff: frozenset[str]  # unit ids
+    supervisor: frozenset[str]  # unit ids; ALL_UNITS inside means every unit
+    evaluator: frozenset[str] = frozenset()
+
+    def for_unit(self, unit_id: str) -> frozenset[Role]:
+        """The roles this person holds towards a case of ``unit_id``."""
+        held = {Role.RESIDENT}
+        if self.organiser:
+            held.add(Role.ORGANISER)
+        if unit_id in self.staff:
+            held.add(Role.STAFF)
+        if ALL_UNITS in self.supervisor or unit_id in self.supervisor:
+            held.add(Role.SUPERVISOR)
+        return frozenset(held)
+
+    def sees_unit(self, unit_id: str) -> bool:
+        """Whether the person may see the unit's cases (without the residents' identity
+        unless organiser)."""
+        return len(self.for_unit(unit_id)) > 1
+
+    @property
+    def team(self) -> bool:
+        return self.organiser or bool(self.staff) or bool(self.supervisor)
+
+    def units(self, all_units: list[str]) -> list[str]:
+        """The units whose cases this person sees, in the campaign's order."""
+        return [u for u in all_units if self.sees_unit(u)]
+
+
+async def roles_of(services: Services, user_id: int) -> Roles:
+    grants = await role_store.grants_of(services.db, user_id)
+    return Roles(
+        user_id=user_id,
+        organiser=services.is_organiser(user_id),
+        staff=frozenset(g.unit_id for g in grants if g.role == Role.STAFF),
+        supervisor=frozenset(g.unit_id for g in grants if g.role == Role.SUPERVISOR),
+        evaluator=frozenset(g.unit_id for g in grants if g.role == "evaluator"),
+    )
+
+
+async def make_invites(
+    services: Services,
+    organiser_id: int,
+    role: str,
+    units: list[str],
+    count: int = 1,
+    category: str | None = None,
+) -> list[str]:
+    """Single-use invite codes (for deep links) for a role over ``units`` ([] = all)."""
+    codes = [INVITE_PREFIX + secrets.token_urlsafe(12) for _ in range(count)]
+    async with services.db.transaction() as tx:
+        await role_store.create_invites(
+            tx, codes, role, units, category, organiser_id, services.clock.now()
+        )
+    return codes
+
+
+async def accept_invite(services: Services, user_id: int, code: str, update_id: int) -> Invite:
+    """Register the account under the invite, once; the same account opening it again is
+    told it is registered, another account is refused."""
+    now = services.clock.now()
+    async with services.db.transaction() as tx:
+        invite = await role_store.get_invite(tx, code)
+        if invite is None:
+            raise UserError("roles/invite_unknown")
+        if invite.used_by is not None and invite.used_by != user_id:
+            raise UserError("roles/invite_used")
+        if invite.role == "evaluator":
+            held = await role_store.staff_units(tx, user_id)
+            if held & set(invite.units or [u.id for u in services.campaign.units]):
+                raise UserError("roles/staff_cannot_evaluate")
+        if invite.used_by is None:
+            await role_store.use_invite(tx, invite, user_id, now)
+        await draft_store.end_draft(tx, user_id, update_id, now)
+    return invite
