@@ -25,6 +25,7 @@ class Kind(StrEnum):
     MOVE = "v"  # v:<case id>:<move>: a move on a case (bot.cases.Move)
     RATE = "t"  # t:<case id>:<rating>: the resident rates the handling
     LIST = "l"  # l:<filter>: a list of cases (open, overdue, all)
+    CHANNEL = "h"  # h:<channel>: how an opinion recorded by an organiser came in
 
 
 ARITY = {
@@ -40,6 +41,7 @@ ARITY = {
     Kind.MOVE: 2,
     Kind.RATE: 2,
     Kind.LIST: 1,
+    Kind.CHANNEL: 1,
 }
 
 

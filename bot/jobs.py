@@ -9,6 +9,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext
 
+from bot.cases import check_deadlines
 from bot.db import drafts as draft_store
 from bot.db import inbox
 from bot.db import outbox as outbox_store
@@ -71,3 +72,6 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: S
         raise RuntimeError("the job queue is missing: install python-telegram-bot[job-queue]")
     queue.run_repeating(_shell(expire_drafts), interval=60, first=5, name="expire_drafts")
     queue.run_repeating(_shell(prune_inbox), interval=3600, first=60, name="prune_inbox")
+    # Reminders and escalations are keyed in the outbox, so a scan every minute sends each
+    # once, and one that fell due while the bot was down goes out at the first scan.
+    queue.run_repeating(_shell(check_deadlines), interval=60, first=10, name="check_deadlines")

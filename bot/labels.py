@@ -41,6 +41,11 @@ ROLES: dict[str, str] = {
     Role.SYSTEM: N_("System"),
 }
 
+SEVERITIES: dict[str, str] = {
+    "general": N_("general"),
+    "punished": N_("punished"),
+}
+
 RATINGS: dict[str, str] = {
     "satisfied": N_("satisfied"),
     "basic": N_("basically satisfied"),
@@ -57,6 +62,8 @@ CONTINUE = N_("Continue ➡️")
 SKIP_ATTACHMENTS = N_("No attachments, continue ➡️")
 NAMED = N_("👤 Reply to me by name")
 ANONYMOUS = N_("🕶 Stay anonymous to the office")
+NAMED_OFFLINE = N_("👤 Named to the office (type the name next)")
+ANONYMOUS_OFFLINE = N_("🕶 Anonymous to the office")
 SEND = N_("✅ Submit")
 RESTART = N_("✏️ Start again")
 RESUME = N_("Continue my opinion")
@@ -95,4 +102,36 @@ COMMANDS_ORGANISER = (
     ("record", N_("Record an opinion that came offline")),
     ("export", N_("Spreadsheet of the cases")),
     *COMMANDS_RESIDENT,
+)
+
+# Spreadsheets
+YES = N_("yes")
+SHEET_CASES = N_("Cases")
+SHEET_UNITS = N_("Offices")
+CASE_COLUMNS = (
+    N_("No."),
+    N_("Office"),
+    N_("Item"),
+    N_("Channel"),
+    N_("Source"),
+    N_("Submitted"),
+    N_("State"),
+    N_("Outcome"),
+    N_("Deadline"),
+    N_("Overdue"),
+    N_("Rating"),
+    N_("Deduction"),
+    N_("Anonymous to the office"),
+    N_("Resident"),
+    N_("Text"),
+)
+UNIT_COLUMNS = (
+    N_("Office"),
+    N_("Cases"),
+    N_("Open"),
+    N_("Overdue"),
+    N_("Reopened"),
+    N_("Deductions"),
+    N_("Complaint score C"),
+    N_("Cases counted"),
 )

@@ -27,12 +27,18 @@ OTHER = "-"  # the item "other"
 
 
 class Step(StrEnum):
+    CHANNEL = "channel"  # offline intake only: how it came in
     UNIT = "unit"
     ITEM = "item"
     TEXT = "text"
     ATTACH = "attach"
     IDENTITY = "identity"
+    NAME = "name"  # offline intake only: the person's name, when named
     CONFIRM = "confirm"
+
+
+TELEGRAM = "telegram"
+OFFLINE_CHANNELS = ("visit", "forum", "mailbox", "letter")
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,29 @@ class Opinion:
     attachments: tuple[Attachment, ...] = ()
     media_groups: tuple[str, ...] = ()
     anonymous: bool | None = None
+    channel: str = TELEGRAM  # an organiser recording offline intake picks another
+    person: str | None = None  # offline: the name of the person, when named
+
+    @property
+    def offline(self) -> bool:
+        return self.channel != TELEGRAM
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The steps this opinion goes through, in order."""
+        if not self.offline:
+            return (Step.UNIT, Step.ITEM, Step.TEXT, Step.ATTACH, Step.IDENTITY, Step.CONFIRM)
+        named = () if self.anonymous else (Step.NAME,)
+        return (
+            Step.CHANNEL,
+            Step.UNIT,
+            Step.ITEM,
+            Step.TEXT,
+            Step.ATTACH,
+            Step.IDENTITY,
+            *named,
+            Step.CONFIRM,
+        )
 
     @property
     def text(self) -> str:
@@ -62,6 +91,8 @@ class Opinion:
             ],
             "media_groups": list(self.media_groups),
             "anonymous": self.anonymous,
+            "channel": self.channel,
+            "person": self.person,
         }
 
     @classmethod
@@ -75,6 +106,8 @@ class Opinion:
             attachments=tuple(Attachment(*a) for a in data.get("attachments", [])),
             media_groups=tuple(data.get("media_groups", [])),
             anonymous=data.get("anonymous"),
+            channel=data.get("channel", TELEGRAM),
+            person=data.get("person"),
         )
 
     def draft(self, user_id: int, update_id: int, prompt: tuple[int, int] | None) -> Draft:
@@ -166,7 +199,30 @@ def attachments_done(opinion: Opinion) -> Opinion:
 
 def choose_identity(opinion: Opinion, anonymous: bool) -> Opinion:
     _expect(opinion, Step.IDENTITY)
-    return replace(opinion, anonymous=anonymous, step=Step.CONFIRM)
+    named_offline = opinion.offline and not anonymous
+    return replace(opinion, anonymous=anonymous, step=Step.NAME if named_offline else Step.CONFIRM)
+
+
+def choose_channel(opinion: Opinion, channel: str) -> Opinion:
+    """Offline intake: the channel it came through (visit, forum, mailbox, letter)."""
+    _expect(opinion, Step.CHANNEL)
+    if channel not in OFFLINE_CHANNELS:
+        raise UserError("common/invalid_button")
+    return replace(opinion, channel=channel, step=Step.UNIT)
+
+
+def give_name(opinion: Opinion, name: str) -> Opinion:
+    """Offline intake: the name of the person who is named to the office."""
+    _expect(opinion, Step.NAME)
+    name = " ".join(name.split())
+    if not name or len(name) > 64:
+        raise UserError("opinion/bad_name")
+    return replace(opinion, person=name, step=Step.CONFIRM)
+
+
+def offline() -> Opinion:
+    """An organiser's record of an opinion that came in offline, at its first step."""
+    return Opinion(step=Step.CHANNEL, channel="")
 
 
 def origin_key(update_id: int) -> str:

@@ -28,6 +28,8 @@ from babel.support import NullTranslations, Translations
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from scoring import fmt
+
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 BABEL_LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
@@ -80,6 +82,7 @@ class Texts:
         env.filters["date"] = lambda value: self._date(value, locale)
         env.filters["datetime"] = lambda value: self._datetime(value, locale)
         env.filters["shorten"] = shorten
+        env.filters["score"] = fmt  # exact scores, rounded half up to two places
         env.globals["lang"] = lang
         return env
 

@@ -54,6 +54,11 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("overdue", cases.overdue_command, filters=PRIVATE & NEW),
             CommandHandler("history", status.status, filters=PRIVATE & NEW),
             CommandHandler("invite", team.invite, filters=PRIVATE & NEW),
+            CommandHandler("record", opinion.record, filters=PRIVATE & NEW),
+            CommandHandler("finding", team.finding, filters=PRIVATE & NEW),
+            CommandHandler("summary", team.summary, filters=PRIVATE & NEW),
+            CommandHandler("hot", team.hot, filters=PRIVATE & NEW),
+            CommandHandler("export", team.export, filters=PRIVATE & NEW),
             MessageHandler(PRIVATE & NEW & filters.COMMAND, misc.unknown_command),
             # Buttons, by the kind their data names; anything else is stale or forged.
             CallbackQueryHandler(start.on_menu, pattern=pattern(Kind.MENU)),
@@ -61,7 +66,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(opinion.cancel_button, pattern=pattern(Kind.CANCEL)),
             CallbackQueryHandler(
                 opinion.on_button,
-                pattern=pattern(Kind.UNIT, Kind.ITEM, Kind.ATTACHED, Kind.IDENTITY, Kind.CONFIRM),
+                pattern=pattern(
+                    Kind.UNIT, Kind.ITEM, Kind.ATTACHED, Kind.IDENTITY, Kind.CONFIRM, Kind.CHANNEL
+                ),
             ),
             CallbackQueryHandler(status.on_case_button, pattern=pattern(Kind.CASE)),
             CallbackQueryHandler(cases.on_move_button, pattern=pattern(Kind.MOVE)),

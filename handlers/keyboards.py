@@ -11,7 +11,7 @@ from bot.callbacks import Kind, encode
 from bot.campaign import Campaign
 from bot.cases import MoveSpec
 from bot.db.cases import Case
-from bot.opinions import OTHER, Opinion, Step
+from bot.opinions import OFFLINE_CHANNELS, OTHER, Opinion, Step
 from handlers.context import Context
 
 Row = list[InlineKeyboardButton]
@@ -44,7 +44,11 @@ def step_keyboard(context: Context, opinion: Opinion) -> InlineKeyboardMarkup:
     campaign: Campaign = context.services.campaign
     lang = context.lang
     rows: list[Row] = []
-    if opinion.step is Step.UNIT:
+    if opinion.step is Step.CHANNEL:
+        rows = [
+            [button(context.label(labels.CHANNELS[c]), Kind.CHANNEL, c)] for c in OFFLINE_CHANNELS
+        ]
+    elif opinion.step is Step.UNIT:
         rows = [[button(u.label(lang), Kind.UNIT, u.id)] for u in campaign.units]
     elif opinion.step is Step.ITEM:
         rows = [[button(i.label(lang), Kind.ITEM, i.id)] for i in campaign.items]
@@ -53,9 +57,11 @@ def step_keyboard(context: Context, opinion: Opinion) -> InlineKeyboardMarkup:
         text = labels.CONTINUE if opinion.attachments else labels.SKIP_ATTACHMENTS
         rows = [[button(context.label(text), Kind.ATTACHED, "done")]]
     elif opinion.step is Step.IDENTITY:
+        named = labels.NAMED_OFFLINE if opinion.offline else labels.NAMED
+        anonymous = labels.ANONYMOUS_OFFLINE if opinion.offline else labels.ANONYMOUS
         rows = [
-            [button(context.label(labels.NAMED), Kind.IDENTITY, "named")],
-            [button(context.label(labels.ANONYMOUS), Kind.IDENTITY, "anon")],
+            [button(context.label(named), Kind.IDENTITY, "named")],
+            [button(context.label(anonymous), Kind.IDENTITY, "anon")],
         ]
     elif opinion.step is Step.CONFIRM:
         rows = [

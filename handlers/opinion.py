@@ -13,7 +13,7 @@ import logging
 
 from telegram import CallbackQuery, Message, Update
 
-from bot import opinions
+from bot import labels, opinions
 from bot.callbacks import Callback, Kind, decode
 from bot.cases import Role
 from bot.db import cases as case_store
@@ -29,8 +29,6 @@ from handlers.context import Context
 
 log = logging.getLogger(__name__)
 
-STEP_NUMBER = {step: n for n, step in enumerate(Step, start=1)}
-
 
 def prompt_text(context: Context, opinion: Opinion, notice: str = "") -> str:
     """The question of the step an opinion is at, after an optional notice."""
@@ -45,8 +43,9 @@ def prompt_text(context: Context, opinion: Opinion, notice: str = "") -> str:
         item=item,
         other=opinion.item_id == opinions.OTHER,
         resident=context.user_name,
-        number=STEP_NUMBER[opinion.step],
-        steps=len(STEP_NUMBER),
+        number=opinion.steps.index(opinion.step) + 1,
+        steps=len(opinion.steps),
+        channel=context.label(labels.CHANNELS.get(opinion.channel, opinion.channel)),
         limits=campaign.intake,
     )
 
@@ -131,6 +130,23 @@ async def begin(update: Update, context: Context) -> None:
         await show(update, context, Opinion.from_draft(draft), resumed, keep=draft)
         return
     await show(update, context, Opinion())
+
+
+async def record(update: Update, context: Context) -> None:
+    """/record: an organiser records an opinion that came in offline (a visit, a forum, a
+    mailbox, a letter), answering the questions a resident would."""
+    user = update.effective_user
+    assert user is not None
+    if not context.services.is_organiser(user.id):
+        raise UserError("case/not_allowed")
+    draft, applied = await progress(context, user.id)
+    if applied:
+        return
+    if draft is not None:
+        resumed = context.render("opinion/resumed")
+        await show(update, context, Opinion.from_draft(draft), resumed, keep=draft)
+        return
+    await show(update, context, opinions.offline())
 
 
 async def cancel(update: Update, context: Context) -> None:
@@ -242,6 +258,8 @@ def apply_button(context: Context, opinion: Opinion, callback: Callback) -> Opin
         return opinions.attachments_done(opinion)
     if callback.kind is Kind.IDENTITY and callback.arg in ("named", "anon"):
         return opinions.choose_identity(opinion, anonymous=callback.arg == "anon")
+    if callback.kind is Kind.CHANNEL:
+        return opinions.choose_channel(opinion, callback.arg)
     raise UserError("common/invalid_button")
 
 
@@ -263,6 +281,19 @@ async def confirm(
         raise UserError("common/invalid_button")
     services = context.services
     now = services.clock.now()
+    if opinion.offline:
+        if not services.is_organiser(user.id):
+            raise UserError("case/not_allowed")
+        recorder = Filer(
+            user.id, Role.ORGANISER, None, opinion.person, context.lang, None, opinion.channel
+        )
+        case_id, _ = await opinions.file_opinion(services, opinion, recorder, context.update_id)
+        await answer_and_edit(
+            query,
+            context.render("opinion/recorded", case_id=case_id),
+            keyboards.after_filing(context, case_id),
+        )
+        return
     async with services.db.transaction() as tx:
         await user_store.save_user(
             tx,
@@ -335,6 +366,8 @@ async def on_message(update: Update, context: Context) -> None:
                 limit=campaign.intake.max_attachments,
                 need_text=updated.step is Step.TEXT,
             )
+        elif message.text is not None and opinion.step is Step.NAME:
+            updated = opinions.give_name(opinion, message.text)
         elif message.text is not None:
             updated = opinions.add_text(opinion, campaign, message.message_id, message.text)
         else:

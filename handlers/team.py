@@ -7,8 +7,12 @@ from telegram import Update
 from bot import labels, roles
 from bot.db.roles import ALL_UNITS
 from bot.errors import UserError
+from bot.export import cases_workbook
+from bot.findings import record_finding, summaries
+from bot.hot import hot_issues
 from handlers.common import send
 from handlers.context import Context
+from scoring import fmt
 
 
 async def require_organiser(update: Update, context: Context) -> int:
@@ -52,3 +56,128 @@ def units_label(context: Context, units: tuple[str, ...]) -> str:
         return context.label(labels.ALL_OFFICES)
     names = [u.label(context.lang) for u in campaign.units if u.id in units]
     return "、".join(names) if context.lang == "zh" else ", ".join(names)
+
+
+async def finding(update: Update, context: Context) -> None:
+    """/finding UNIT general|punished REF [text]: a substantiated problem found outside."""
+    organiser = await require_organiser(update, context)
+    services = context.services
+    unit_ids = ", ".join(u.id for u in services.campaign.units)
+    args = context.args or []
+    if len(args) < 3:
+        await send(update, context, context.render("findings/usage", unit_ids=unit_ids))
+        return
+    unit_id, severity, ref = args[0], args[1], args[2]
+    text = " ".join(args[3:])
+    try:
+        await record_finding(services, organiser, unit_id, severity, ref, text, context.update_id)
+    except UserError as refusal:
+        await send(
+            update, context, context.render(refusal.template, unit_ids=unit_ids, **refusal.context)
+        )
+        return
+    summary = next(s for s in await summaries(services, context.lang) if s.unit_id == unit_id)
+    await send(
+        update,
+        context,
+        context.render(
+            "findings/recorded",
+            ref=ref,
+            unit=summary.name,
+            severity=context.label(labels.OUTCOMES[severity]),
+            score=fmt(summary.complaint.score),
+            deductions=fmt(summary.complaint.deductions),
+        ),
+    )
+
+
+async def summary(update: Update, context: Context) -> None:
+    """/summary: per office, open, overdue and reopened cases and the deductions (the plan's
+    accountability for offices with many problems or poor rectification)."""
+    await require_organiser(update, context)
+    rows = []
+    for s in await summaries(context.services, context.lang):
+        cases = "、" if context.lang == "zh" else ", "
+        rows.append(
+            {
+                **s.__dict__,
+                "cases_text": cases.join(
+                    f"{c.ref} {context.label(labels.SEVERITIES[c.severity])}"
+                    for c in s.complaint.cases
+                ),
+            }
+        )
+    await send(update, context, context.render("team/summary", summaries=rows))
+
+
+async def hot(update: Update, context: Context) -> None:
+    """/hot [UNIT] [DAYS]: how many opinions per office, item and channel, and the topics
+    that recur in them (the plan's 热点问题, 归纳整理)."""
+    await require_organiser(update, context)
+    campaign = context.services.campaign
+    unit_ids = [u.id for u in campaign.units]
+    unit_id: str | None = None
+    days = 30
+    for arg in context.args or []:
+        if arg in unit_ids:
+            unit_id = arg
+        elif arg.isdigit() and 0 < int(arg) <= 3660:
+            days = int(arg)
+        else:
+            await send(
+                update, context, context.render("team/hot_usage", unit_ids=", ".join(unit_ids))
+            )
+            return
+    report = await hot_issues(context.services, unit_id, days)
+    sep = " · "
+    by_unit = []
+    for unit in campaign.units:
+        parts = [
+            f"{item_label(context, item)} {n}"
+            for (u, item), n in sorted(report.by_unit_item.items(), key=lambda kv: -kv[1])
+            if u == unit.id
+        ]
+        if parts:
+            by_unit.append((unit.label(context.lang), sep.join(parts)))
+    channels = sep.join(
+        f"{context.label(labels.CHANNELS.get(c, c))} {n}"
+        for c, n in sorted(report.by_channel.items(), key=lambda kv: -kv[1])
+    )
+    topics = sep.join(f"{word} ({n})" for word, n in report.topics)
+    chosen = campaign.unit(unit_id) if unit_id else None
+    scope = chosen.label(context.lang) if chosen else context.label(labels.ALL_OFFICES)
+    await send(
+        update,
+        context,
+        context.render(
+            "team/hot",
+            report=report,
+            by_unit=by_unit,
+            channels=channels,
+            topics=topics,
+            scope=scope,
+        ),
+    )
+
+
+async def export(update: Update, context: Context) -> None:
+    """/export cases: the spreadsheet of cases, states, deadlines and deductions."""
+    await require_organiser(update, context)
+    if (context.args or ["cases"])[0] != "cases":
+        await send(update, context, context.render("team/export_usage"))
+        return
+    data = await cases_workbook(context.services, context.lang)
+    chat = update.effective_chat
+    assert chat is not None
+    stamp = context.services.clock.now().astimezone(context.services.campaign.tz)
+    await context.bot.send_document(
+        chat.id,
+        document=data,
+        filename=f"cases-{stamp:%Y%m%d-%H%M}.xlsx",
+        caption=context.label(labels.SHEET_CASES),
+    )
+
+
+def item_label(context: Context, item_id: str) -> str:
+    item = context.services.campaign.item(item_id)
+    return item.label(context.lang) if item else context.label(labels.OTHER_ITEM)

@@ -304,3 +304,88 @@ async def find_case_by_origin(db: Database, origin_key: str) -> int | None:
     """The case filed by ``origin_key`` (e.g. a confirmation's update), if any."""
     value = await db.fetchval("SELECT id FROM cases WHERE origin_key = ?", (origin_key,))
     return int(value) if value is not None else None
+
+
+async def add_finding(
+    tx: Tx,
+    unit_id: str,
+    severity: str,
+    ref: str,
+    text: str,
+    recorded_by: int,
+    now: dt.datetime,
+    origin_key: str,
+) -> bool:
+    """Record a finding from outside the bot, once per ``origin_key``."""
+    cursor = await tx.execute(
+        "INSERT INTO findings (unit_id, severity, ref, text, recorded_by, recorded_at, "
+        "origin_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin_key) DO NOTHING",
+        (unit_id, severity, ref, text, recorded_by, iso(now), origin_key),
+    )
+    return cursor.rowcount == 1
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    unit_id: str
+    ref: str
+    severity: str
+    channel: str  # "bot" for a case filed here, "external" for a recorded finding
+
+
+async def findings_by_unit(db: Database) -> dict[str, list[FindingRow]]:
+    """Every substantiated problem per unit: the bot's substantiated cases (referenced as
+    case-<number>) and the findings recorded from outside."""
+    rows = await db.fetchall(
+        "SELECT unit_id, 'case-' || id AS ref, outcome AS severity, 'bot' AS channel "
+        "FROM cases WHERE outcome IN ('general', 'punished') "
+        "UNION ALL SELECT unit_id, ref, severity, 'external' FROM findings "
+        "ORDER BY unit_id, ref"
+    )
+    found: dict[str, list[FindingRow]] = {}
+    for r in rows:
+        found.setdefault(r["unit_id"], []).append(
+            FindingRow(r["unit_id"], r["ref"], r["severity"], r["channel"])
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class UnitCounts:
+    unit_id: str
+    open: int
+    overdue: int
+    reopened: int
+    total: int
+
+
+async def counts_by_unit(db: Database, now: dt.datetime) -> dict[str, UnitCounts]:
+    rows = await db.fetchall(
+        "SELECT unit_id, SUM(state != 'closed') AS open, "
+        "SUM(state != 'closed' AND due_at IS NOT NULL AND due_at < ?) AS overdue, "
+        "SUM(state = 'reopened') AS reopened, COUNT(*) AS total FROM cases GROUP BY unit_id",
+        (iso(now),),
+    )
+    return {
+        r["unit_id"]: UnitCounts(
+            r["unit_id"], r["open"] or 0, r["overdue"] or 0, r["reopened"] or 0, r["total"]
+        )
+        for r in rows
+    }
+
+
+@dataclass(frozen=True)
+class CaseText:
+    unit_id: str
+    item_id: str | None
+    channel: str
+    text: str
+
+
+async def texts_since(db: Database, since: dt.datetime, unit_id: str | None) -> list[CaseText]:
+    rows = await db.fetchall(
+        "SELECT unit_id, item_id, channel, text FROM cases WHERE filed_at >= ? "
+        "AND (? IS NULL OR unit_id = ?) ORDER BY id",
+        (iso(since), unit_id, unit_id),
+    )
+    return [CaseText(r["unit_id"], r["item_id"], r["channel"], r["text"]) for r in rows]

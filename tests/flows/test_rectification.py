@@ -99,3 +99,113 @@ async def test_a_whole_life_resident_organiser_staff(harness: Harness) -> None:
     assert (case.state, case.outcome, case.rating) == ("closed", "general", "satisfied")
     history = await case_store.case_history(harness.services.db, 1)
     assert [e.move for e in history] == ["file", "verify", "general", "plan", "complete", "rate"]
+
+
+async def staffed(harness: Harness, unit: str = "dongjie", user_id: int = 3201) -> SimUser:
+    """A registered staff member of ``unit`` (their registration message read)."""
+    organiser = harness.organiser()
+    staff = harness.standin.user(user_id, f"{unit}工作人员")
+    await register(harness, staff, await invite(harness, organiser, f"/invite staff {unit}"))
+    return staff
+
+
+async def substantiate(harness: Harness, case_id: int, move: str = "属实：一般问题") -> None:
+    organiser = harness.organiser()
+    await harness.settle()
+    organiser.skip_unread()
+    await open_card(organiser, case_id)
+    await organiser.reply()
+    await organiser.tap(move)
+    await organiser.reply()
+    await organiser.send("经核实属实。")
+    await organiser.reply()
+    await harness.settle()
+    organiser.skip_unread()
+
+
+async def test_not_substantiated_closes_the_case_and_tells_the_resident(harness: Harness) -> None:
+    resident = harness.resident(3301)
+    await file_one(resident)
+    await harness.settle()
+    organiser = harness.organiser()
+    organiser.skip_unread()
+    await open_card(organiser, 1)
+    await organiser.reply()
+    await organiser.tap("经核实不属实")
+    assert "请说明不属实的理由" in (await organiser.reply()).text
+    await organiser.send("窗口当天系统故障，已向群众解释。")
+    assert "已办结" in (await organiser.reply()).text
+    told = await resident.reply()
+    assert "经核实，您反映的问题不属实" in told.text and "系统故障" in told.text
+
+
+async def test_not_satisfied_reopens_for_the_organisers(harness: Harness) -> None:
+    staff = await staffed(harness)
+    resident = harness.resident(3302)
+    await file_one(resident)
+    await substantiate(harness, 1)
+    staff.skip_unread()
+    resident.skip_unread()
+    for label, answer in (("整改方案", "立即整改"), (None, "7")):
+        if label:
+            await open_card(staff, 1)
+            await staff.reply()
+            await staff.tap(label)
+            await staff.reply()
+        await staff.send(answer)
+        await staff.reply()
+    await open_card(staff, 1)
+    await staff.reply()
+    await staff.tap("整改完成")
+    await staff.reply()
+    await staff.send("已经改了。")
+    await staff.reply()
+    await harness.settle()
+    resident.skip_unread()
+    await resident.tap("不满意")
+    assert "区纠风办会重新审查" in (await resident.reply()).text
+    await harness.settle()
+    organiser = harness.organiser()
+    assert "反映人对处理结果不满意" in organiser.transcript()[-1].text
+    organiser.skip_unread()
+    await open_card(organiser, 1)
+    card = await organiser.reply()
+    assert "重新审查中" in card.text and "群众评价：不满意" in card.text
+    assert {"重新核实", "退回单位重新整改", "办结"} <= set(card.labels)
+
+
+async def test_an_invite_is_single_use_and_bound_to_its_first_account(harness: Harness) -> None:
+    organiser = harness.organiser()
+    code = await invite(harness, organiser, "/invite supervisor")
+    first = harness.standin.user(3401, "人大代表老刘")
+    assert "行风评议监督员" in await register(harness, first, code)
+    assert "行风评议监督员" in await register(harness, first, code)  # again: still them
+    other = harness.standin.user(3402, "别人")
+    assert "已被他人使用" in await register(harness, other, code)
+    assert "链接无效" in await register(harness, other, "inv-forged")
+    await organiser.send("/invite staff")  # staff need exactly one unit
+    assert "用法" in (await organiser.reply()).text
+    await harness.settle()
+    commands = harness.standin.world.commands
+    assert any(k.startswith("chat:3401") for k in commands)  # the supervisor got a menu
+    assert not any(k.startswith("chat:3402") for k in commands)
+
+
+async def test_findings_and_cases_feed_the_complaint_score(harness: Harness) -> None:
+    resident = harness.resident(3501)
+    await file_one(resident)
+    await substantiate(harness, 1)  # case-1, general: 5
+    organiser = harness.organiser()
+    await organiser.send("/finding dongjie general HT-2026-001 区政务投诉中心查实")
+    assert "C 现为 10.00（扣分 10.00）" in (await organiser.reply()).text
+    # the same case reported again by a discipline body, punished: counted once, as 10
+    await organiser.send("/finding dongjie punished case-1 纪检处分")
+    assert "C 现为 5.00（扣分 15.00）" in (await organiser.reply()).text
+    await organiser.send("/finding nowhere general X")
+    assert "没有单位代码 nowhere" in (await organiser.reply()).text
+    await organiser.send("/finding dongjie serious X")
+    assert "用法" in (await organiser.reply()).text
+    await organiser.send("/summary")
+    summary = (await organiser.reply()).text
+    assert "东街街道社保所" in summary and "C = 5.00（扣分 15.00）" in summary
+    assert "case-1 被处分处罚" in summary and "HT-2026-001 一般" in summary

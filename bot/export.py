@@ -1,0 +1,96 @@
+"""Spreadsheets for the district (xlsx, written with openpyxl): the plan's report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import BytesIO
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from bot import labels
+from bot.db import cases as case_store
+from bot.findings import summaries
+from bot.services import Services
+from scoring import round_half_up
+
+MAX_ROWS = 100_000
+
+
+def _local(moment: dt.datetime | None, services: Services) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(services.campaign.tz).strftime("%Y-%m-%d %H:%M")
+
+
+async def cases_workbook(services: Services, lang: str) -> bytes:
+    """Every case (state, deadline, outcome, deduction) and, on a second sheet, the
+    deductions and complaint score of each office."""
+    t = services.texts
+    campaign = services.campaign
+    now = services.clock.now()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = t.gettext(lang, labels.SHEET_CASES)
+    header = [t.gettext(lang, h) for h in labels.CASE_COLUMNS]
+    sheet.append(header)
+    points = campaign.scoring.deductions
+    for case in reversed(await case_store.list_cases(services.db, limit=MAX_ROWS)):
+        unit = campaign.unit(case.unit_id)
+        item = campaign.item(case.item_id) if case.item_id else None
+        overdue = case.due_at is not None and case.state != "closed" and case.due_at < now
+        sheet.append(
+            [
+                case.id,
+                unit.label(lang) if unit else case.unit_id,
+                item.label(lang) if item else t.gettext(lang, labels.OTHER_ITEM),
+                t.gettext(lang, labels.CHANNELS.get(case.channel, case.channel)),
+                case.source or "",
+                _local(case.filed_at, services),
+                t.gettext(lang, labels.STATES.get(case.state, case.state)),
+                t.gettext(lang, labels.OUTCOMES[case.outcome]) if case.outcome else "",
+                _local(case.due_at, services) if case.state != "closed" else "",
+                t.gettext(lang, labels.YES) if overdue else "",
+                t.gettext(lang, labels.RATINGS[case.rating]) if case.rating else "",
+                float(points[case.outcome]) if case.outcome in points else 0,  # type: ignore[index]
+                t.gettext(lang, labels.YES) if case.anonymous else "",
+                case.author_name or "",
+                case.text,
+            ]
+        )
+    _style(sheet, widths=[8, 22, 14, 12, 14, 17, 12, 18, 17, 8, 12, 10, 8, 14, 60])
+
+    units = book.create_sheet(t.gettext(lang, labels.SHEET_UNITS))
+    units.append([t.gettext(lang, h) for h in labels.UNIT_COLUMNS])
+    for s in await summaries(services, lang):
+        units.append(
+            [
+                s.name,
+                s.total,
+                s.open,
+                s.overdue,
+                s.reopened,
+                float(round_half_up(s.complaint.deductions)),
+                float(round_half_up(s.complaint.score)),
+                "; ".join(f"{c.ref} ({c.severity.value})" for c in s.complaint.cases),
+            ]
+        )
+    _style(units, widths=[24, 8, 8, 8, 10, 10, 10, 60])
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _style(sheet: object, widths: list[int]) -> None:
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    assert isinstance(sheet, Worksheet)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    for row in sheet.iter_rows(min_row=2):
+        row[-1].alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A2"

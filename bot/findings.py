@@ -1,0 +1,85 @@
+"""Deductions (DESIGN §5, C): the bot's substantiated cases and findings from outside.
+
+One reference counts once, at its highest severity: a finding recorded with reference
+``case-17`` is the bot's case 17 reported again (say, later punished by a discipline
+body), not a second problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.cases import Outcome
+from bot.db import cases as case_store
+from bot.db import drafts as draft_store
+from bot.errors import UserError
+from bot.services import Services
+from scoring import ComplaintResult, Finding, Severity, complaint
+
+MAX_REF = 40
+
+
+async def record_finding(
+    services: Services,
+    organiser_id: int,
+    unit_id: str,
+    severity: str,
+    ref: str,
+    text: str,
+    update_id: int,
+) -> bool:
+    """Record a finding; the same update recorded twice (a replay) counts once."""
+    if services.campaign.unit(unit_id) is None:
+        raise UserError("findings/unknown_unit", unit=unit_id)
+    if severity not in (Outcome.GENERAL, Outcome.PUNISHED):
+        raise UserError("findings/usage")
+    if not ref or len(ref) > MAX_REF:
+        raise UserError("findings/usage")
+    now = services.clock.now()
+    async with services.db.transaction() as tx:
+        created = await case_store.add_finding(
+            tx, unit_id, severity, ref, text, organiser_id, now, f"update:{update_id}"
+        )
+        await draft_store.end_draft(tx, organiser_id, update_id, now)
+    return created
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    unit_id: str
+    name: str
+    open: int
+    overdue: int
+    reopened: int
+    total: int
+    complaint: ComplaintResult
+
+
+async def unit_findings(services: Services) -> dict[str, tuple[Finding, ...]]:
+    """The findings of each unit, as scoring takes them."""
+    rows = await case_store.findings_by_unit(services.db)
+    return {
+        unit: tuple(Finding(r.ref, Severity(r.severity), r.channel) for r in found)
+        for unit, found in rows.items()
+    }
+
+
+async def summaries(services: Services, lang: str) -> list[UnitSummary]:
+    """Per unit: open, overdue and reopened cases, and C with the cases behind it."""
+    counts = await case_store.counts_by_unit(services.db, services.clock.now())
+    findings = await unit_findings(services)
+    result = []
+    for unit in services.campaign.units:
+        c = counts.get(unit.id)
+        result.append(
+            UnitSummary(
+                unit.id,
+                unit.label(lang),
+                c.open if c else 0,
+                c.overdue if c else 0,
+                c.reopened if c else 0,
+                c.total if c else 0,
+                complaint(unit.id, findings.get(unit.id, ()), services.campaign.scoring),
+            )
+        )
+    return result
