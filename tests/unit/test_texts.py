@@ -7,6 +7,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from bot.opinions import Opinion
 from bot.texts import Texts, lang_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,8 @@ def test_values_are_escaped_and_the_result_is_safe_to_nest() -> None:
     texts = Texts()
     html = texts.render("status/not_found", "zh", case_id="<b>&")
     assert "&lt;b&gt;&amp;" in html and "<b>" not in html
-    nested = texts.render("opinion/step_unit", "en", notice=html, number=1, steps=6)
+    nested = texts.render("opinion/step_unit", "en", notice=html, number=1, steps=6,
+                          opinion=Opinion())
     assert "&lt;b&gt;&amp;" in nested and "&amp;lt;" not in nested
 
 
