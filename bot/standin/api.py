@@ -304,9 +304,12 @@ class Api:
         upload = params.get(kind)
         if upload is None or upload == "":
             raise bad(f"there is no {kind} in the request")
-        file_id, unique = (
-            (upload, f"u-{upload}") if isinstance(upload, str) else self.world.new_file(kind)
-        )
+        if isinstance(upload, str):
+            file_id, unique = upload, f"u-{upload}"
+        else:
+            file_id, unique = self.world.new_file(kind)
+            content = getattr(upload, "file", None)
+            self.world.uploads.append(content.read() if content is not None else b"")
         if kind == "photo":
             sent.raw = {
                 "photo": [

@@ -145,6 +145,7 @@ class World:
         self.commands: dict[str, list[JSON]] = {}
         self.calls: dict[str, int] = {}
         self.webhook: JSON | None = None
+        self.uploads: list[bytes] = []  # files the bot uploaded, in order
         self.on_update: Callable[[JSON], None] | None = None
         self.started = time.time()
 

@@ -54,8 +54,9 @@ def test_values_are_escaped_and_the_result_is_safe_to_nest() -> None:
     texts = Texts()
     html = texts.render("status/not_found", "zh", case_id="<b>&")
     assert "&lt;b&gt;&amp;" in html and "<b>" not in html
-    nested = texts.render("opinion/step_unit", "en", notice=html, number=1, steps=6,
-                          opinion=Opinion())
+    nested = texts.render(
+        "opinion/step_unit", "en", notice=html, number=1, steps=6, opinion=Opinion()
+    )
     assert "&lt;b&gt;&amp;" in nested and "&amp;lt;" not in nested
 
 
