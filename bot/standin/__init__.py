@@ -94,9 +94,14 @@ class StandIn:
     def group(self, chat_id: int, title: str) -> SimGroup:
         return SimGroup(self, chat_id, title)
 
-    def flood(self, seconds: float) -> None:
-        """Answer every send with 429 for ``seconds`` from now."""
-        self.api.limits.flood_until = time.monotonic() + seconds
+    def flood(self, seconds: float, chats: list[int] | None = None) -> None:
+        """Answer every send (to ``chats`` only, if given) with 429 for ``seconds``."""
+        until = time.monotonic() + seconds
+        if chats is None:
+            self.api.limits.flood_until = until
+        else:
+            for chat_id in chats:
+                self.api.limits.flood_chats[chat_id] = until
 
     def pending_updates(self) -> int:
         """Updates pushed but not yet confirmed by the bot's offset."""

@@ -87,12 +87,15 @@ class FloodLimits:
         self._all: deque[float] = deque()
         self._chats: dict[int, deque[float]] = {}
         self.flood_until = 0.0  # a forced flood: every send refused until then
+        self.flood_chats: dict[int, float] = {}  # the same, for some chats only
         self.refused = 0
 
     def check(self, chat_id: int, now: float) -> float | None:
         """Seconds to wait if this send is over a limit (and it is then not counted)."""
         if now < self.flood_until:
             return self.flood_until - now
+        if now < self.flood_chats.get(chat_id, 0.0):
+            return self.flood_chats[chat_id] - now
         if self.per_second is not None:
             window = self._all
             while window and window[0] <= now - 1.0:

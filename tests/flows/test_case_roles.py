@@ -138,7 +138,7 @@ async def test_notifications_pending_at_a_restart_are_delivered_once(harness: Ha
     await harness.settle()
     staff.skip_unread()
     resident.skip_unread()
-    harness.standin.flood(2.0)  # Telegram refuses everything for a while
+    harness.standin.flood(3.0, [resident.id, staff.id])  # Telegram refuses them a while
     await substantiate_without_settling(harness, 1)
     await harness.bot.stop()  # stopped with the notifications still queued
     conn = sqlite3.connect(harness.db_path)
