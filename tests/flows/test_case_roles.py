@@ -148,13 +148,14 @@ async def test_notifications_pending_at_a_restart_are_delivered_once(harness: Ha
         conn.close()
     assert pending >= 2  # the resident's and the staff's
     await restart(harness)
+    assert "您反映的问题属实" in (await resident.reply(timeout=20)).text
+    assert "请提交整改方案" in (await staff.reply(timeout=20)).text
     await harness.settle()
-    assert len([m for m in resident.unread() if "您反映的问题属实" in m.text]) == 1
-    assert len([m for m in staff.unread() if "请提交整改方案" in m.text]) == 1
-    counts = await harness.services.db.fetchval(
+    pending = await harness.services.db.fetchval(
         "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
     )
-    assert counts == 0
+    assert pending == 0
+    assert resident.unread() == [] and staff.unread() == []  # each exactly once
 
 
 async def substantiate_without_settling(harness: Harness, case_id: int) -> None:
