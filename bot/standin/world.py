@@ -89,19 +89,38 @@ class FloodLimits:
         self.flood_until = 0.0  # a forced flood: every send refused until then
         self.flood_chats: dict[int, float] = {}  # the same, for some chats only
         self.refused = 0
+        # A 429 says "retry after N seconds"; a send inside that time ignored the answer.
+        self._told_all = 0.0
+        self._told_chat: dict[int, float] = {}
+        self.ignored = 0
 
     def check(self, chat_id: int, now: float) -> float | None:
         """Seconds to wait if this send is over a limit (and it is then not counted)."""
+        if now < self._told_all or now < self._told_chat.get(chat_id, 0.0):
+            self.ignored += 1  # sent inside a retry_after this chat (or everyone) was given
+        over = self._over(chat_id, now)
+        if over is None:
+            return None
+        wait, everyone = over
+        told = now + max(1, int(wait + 0.999)) - 0.05  # retry_after is whole seconds
+        if everyone:
+            self._told_all = max(self._told_all, told)
+        else:
+            self._told_chat[chat_id] = max(self._told_chat.get(chat_id, 0.0), told)
+        return wait
+
+    def _over(self, chat_id: int, now: float) -> tuple[float, bool] | None:
+        """(seconds to wait, whether the limit is everyone's), or None within limits."""
         if now < self.flood_until:
-            return self.flood_until - now
+            return self.flood_until - now, True
         if now < self.flood_chats.get(chat_id, 0.0):
-            return self.flood_chats[chat_id] - now
+            return self.flood_chats[chat_id] - now, False
         if self.per_second is not None:
             window = self._all
             while window and window[0] <= now - 1.0:
                 window.popleft()
             if len(window) >= self.per_second:
-                return window[0] + 1.0 - now
+                return window[0] + 1.0 - now, True
         group = chat_id < 0
         limit = self.per_group_minute if group else self.per_chat
         span = 60.0 if group else 1.0
@@ -110,7 +129,7 @@ class FloodLimits:
             while chat_window and chat_window[0] <= now - span:
                 chat_window.popleft()
             if len(chat_window) >= limit:
-                return chat_window[0] + span - now
+                return chat_window[0] + span - now, False
         self._all.append(now)
         if limit is not None:
             chat_window.append(now)
