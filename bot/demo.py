@@ -7,6 +7,7 @@ it the way people would. The transcript shows what each of them sent and saw.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import tempfile
@@ -72,10 +73,25 @@ class Actor:
         await self.user.send_photo(caption)
         await self.read(answers)
 
+    async def notified(self) -> None:
+        """Print what was sent to this person by others' doings (notifications)."""
+        for message in self.user.unread():
+            self.out(f"  ({self.name} is notified)")
+            self._show(message)
+        self.user.skip_unread()
+
     async def sends_sticker(self) -> None:
         self.out(f"  {self.name} ▶ (a sticker)")
         await self.user.send_sticker()
         await self.read()
+
+
+async def settle(bot: EvalBot, standin: StandIn) -> None:
+    """Let the bot take every update and send every notification due."""
+    while standin.pending_updates():  # noqa: ASYNC110 - the stand-in has no event for this
+        await asyncio.sleep(0.01)
+    await bot.idle()
+    await bot.require_services().outbox.drained()
 
 
 def heading(out: Print, title: str) -> None:
@@ -146,6 +162,10 @@ async def _script(
         f"Bot API stand-in at {standin.base_url}"
     )
 
+    organiser = Actor(standin.user(min(campaign.organisers), "纠风办李主任"), "organiser", out)
+    await organiser.user.send("/start")  # organisers have opened the bot before
+    await organiser.user.reply()
+
     heading(out, "王阿姨, a resident who saw a poster at her residents' committee")
     wang = Actor(standin.user(3001, "王阿姨"), "resident", out)
     source = campaign.sources[0].id if campaign.sources else ""
@@ -196,11 +216,50 @@ async def _script(
     await wang.taps("第 1 号")
 
     heading(out, "The organiser (区纠风办) looks at the anonymous case")
-    organiser_id = min(campaign.organisers)
-    organiser = Actor(standin.user(organiser_id, "纠风办李主任"), "organiser", out)
+    await settle(bot, standin)
+    organiser.user.skip_unread()  # the new-case notices (shown for 小张 below)
     await organiser.says("/status 2")
     stranger = Actor(standin.user(3005, "路人"), "resident", out)
     await stranger.says("/status 2")
+
+    heading(out, "The organiser invites staff of 东街街道社保所; 小张 registers")
+    await organiser.says("/invite staff " + campaign.units[0].id)
+    link = organiser.user.latest().text.split("start=")[-1].split()[0]
+    staff = Actor(standin.user(3010, "东街社保所小张"), "staff", out)
+    await staff.says(f"/start {link}")
+
+    heading(out, "Case 1 is verified, found substantiated, rectified and rated")
+    await staff.says("/cases")
+    await staff.taps("第 1 号")
+    await staff.taps("开始核实")
+    await settle(bot, standin)
+    await wang.notified()
+    await organiser.notified()
+    await organiser.says("/status 1")
+    await organiser.taps("属实：一般问题")
+    await organiser.says("经核实，窗口人员未一次性告知所需材料，服务态度确有问题。")
+    await settle(bot, standin)
+    await wang.notified()
+    await staff.notified()
+    await staff.says("/status 1")
+    await staff.taps("整改方案")
+    await staff.says("对窗口人员进行服务规范培训，制作并张贴退休手续一次性告知清单。")
+    await staff.says("15")
+    await settle(bot, standin)
+    await wang.notified()
+    await organiser.notified()
+    await staff.says("/status 1")
+    await staff.taps("整改完成")
+    await staff.says("已完成全员培训，告知清单已在大厅张贴并放在窗口。")
+    await settle(bot, standin)
+    await organiser.notified()
+    await wang.notified()
+    await wang.taps("满意")
+
+    heading(out, "The organiser records a finding from the complaint centre and looks around")
+    await organiser.says(f"/finding {campaign.units[1].id} punished HT-2026-031 区政务投诉中心查实")
+    await organiser.says("/summary")
+    await organiser.says("/hot")
 
     await bot.idle()
     filed = 0

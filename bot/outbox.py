@@ -169,7 +169,15 @@ class Outbox:
             if self.on_blocked is not None:
                 await self.on_blocked(item.chat_id)
         except BadRequest as exc:
-            log.error("notification %s refused by Telegram: %s", item.id, exc.message)
+            # A recipient who never opened the bot has no chat yet: worth a warning, not a
+            # bug. Anything else refused (entities, lengths) is a bug of ours.
+            unreachable = "chat not found" in exc.message.lower()
+            log.log(
+                logging.WARNING if unreachable else logging.ERROR,
+                "notification %s refused by Telegram: %s",
+                item.id,
+                exc.message,
+            )
             await store.mark_failed(self.db, item.id, self.clock.now(), exc.message)
         except NetworkError as exc:
             if item.attempts + 1 >= MAX_ATTEMPTS:
