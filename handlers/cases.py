@@ -37,7 +37,7 @@ from bot.db.drafts import Draft
 from bot.errors import UserError
 from bot.roles import Roles, roles_of
 from handlers import keyboards
-from handlers.common import answer, describe, drop_buttons, send, state_label
+from handlers.common import answer, describe, drop_buttons, progress, send, state_label
 from handlers.context import Context
 
 FLOW = "move"
@@ -164,8 +164,8 @@ async def on_move_button(update: Update, context: Context) -> None:
     assert query is not None and user is not None
     callback = decode(query.data)
     assert callback is not None
-    row = await draft_store.get_draft(context.services.db, user.id)
-    if row is not None and context.update_id <= row.last_update_id:
+    _, applied = await progress(context, user.id)
+    if applied:
         return
     case_id, move_name = int(callback.args[0]), callback.args[1]
     try:
@@ -278,8 +278,8 @@ async def on_rating(update: Update, context: Context) -> None:
     assert query is not None and user is not None
     callback = decode(query.data)
     assert callback is not None
-    row = await draft_store.get_draft(context.services.db, user.id)
-    if row is not None and context.update_id <= row.last_update_id:
+    _, applied = await progress(context, user.id)
+    if applied:
         return
     try:
         rating = Rating(callback.args[1])

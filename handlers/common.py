@@ -11,7 +11,9 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot import labels
+from bot.db import drafts as draft_store
 from bot.db.cases import Case
+from bot.db.drafts import Draft
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,18 @@ def describe(context: Context, cases: Sequence[Case]) -> list[CaseRow]:
             )
         )
     return rows
+
+
+async def progress(
+    context: Context, user_id: int, flow: str | None = None
+) -> tuple[Draft | None, bool]:
+    """The person's flow in progress (of kind ``flow``, or any), and whether this update
+    was applied already: a replay after a restart, whose answer went out then, so nothing
+    is done again."""
+    row = await draft_store.get_draft(context.services.db, user_id)
+    applied = row is not None and context.update_id <= row.last_update_id
+    active = row is not None and row.active and (flow is None or row.flow == flow)
+    return (row if active else None), applied
 
 
 def harmless(error: BadRequest) -> bool:

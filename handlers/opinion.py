@@ -24,7 +24,7 @@ from bot.db.drafts import Draft
 from bot.errors import UserError
 from bot.opinions import FLOW, Filer, Opinion, Step, origin_key
 from handlers import cases, keyboards
-from handlers.common import answer, answer_and_edit, drop_buttons, remove, send
+from handlers.common import answer, answer_and_edit, drop_buttons, progress, remove, send
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -54,18 +54,6 @@ async def current(context: Context, user_id: int) -> Draft | None:
     """The user's opinion in progress, if any."""
     draft = await draft_store.get_draft(context.services.db, user_id)
     return draft if draft is not None and draft.flow == FLOW else None
-
-
-async def progress(
-    context: Context, user_id: int, flow: str | None = FLOW
-) -> tuple[Draft | None, bool]:
-    """The flow in progress (an opinion, or with ``flow=None`` any), and whether this update
-    was applied already (a replay after a restart: its answer went out then, so nothing is
-    done again)."""
-    row = await draft_store.get_draft(context.services.db, user_id)
-    applied = row is not None and context.update_id <= row.last_update_id
-    active = row is not None and row.active and (flow is None or row.flow == flow)
-    return (row if active else None), applied
 
 
 async def end(context: Context, user_id: int) -> None:
@@ -122,7 +110,7 @@ async def begin(update: Update, context: Context) -> None:
     """Start an opinion, or pick up the one in progress where it stopped."""
     user = update.effective_user
     assert user is not None
-    draft, applied = await progress(context, user.id)
+    draft, applied = await progress(context, user.id, FLOW)
     if applied:
         return
     if draft is not None:
@@ -139,7 +127,7 @@ async def record(update: Update, context: Context) -> None:
     assert user is not None
     if not context.services.is_organiser(user.id):
         raise UserError("case/not_allowed")
-    draft, applied = await progress(context, user.id)
+    draft, applied = await progress(context, user.id, FLOW)
     if applied:
         return
     if draft is not None:
@@ -153,7 +141,7 @@ async def cancel(update: Update, context: Context) -> None:
     """/cancel: leave the flow at any step; nothing is filed."""
     user = update.effective_user
     assert user is not None
-    draft, applied = await progress(context, user.id, flow=None)
+    draft, applied = await progress(context, user.id)
     if applied:
         return
     menu = keyboards.main_menu(context)
@@ -170,7 +158,7 @@ async def cancel_button(update: Update, context: Context) -> None:
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
-    draft, applied = await progress(context, user.id, flow=None)
+    draft, applied = await progress(context, user.id)
     if applied:
         return
     await answer_and_edit(
@@ -205,7 +193,7 @@ async def on_button(update: Update, context: Context) -> None:
                 keyboards.after_filing(context, filed),
             )
             return
-    draft, applied = await progress(context, user.id)
+    draft, applied = await progress(context, user.id, FLOW)
     if applied:
         return  # already applied before a restart; its answer was sent then
     if draft is None:
@@ -330,7 +318,7 @@ async def on_message(update: Update, context: Context) -> None:
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
-    draft, applied = await progress(context, user.id, flow=None)
+    draft, applied = await progress(context, user.id)
     if applied:
         return
     if draft is not None and draft.flow == cases.FLOW:
@@ -401,7 +389,7 @@ async def on_edited(update: Update, context: Context) -> None:
     message = update.edited_message
     user = update.effective_user
     assert message is not None and user is not None
-    draft, applied = await progress(context, user.id)
+    draft, applied = await progress(context, user.id, FLOW)
     if applied:
         return
     if draft is None:
