@@ -24,7 +24,15 @@ from bot.db.drafts import Draft
 from bot.errors import UserError
 from bot.opinions import FLOW, Filer, Opinion, Step, origin_key
 from handlers import cases, keyboards
-from handlers.common import answer, answer_and_edit, drop_buttons, progress, remove, send
+from handlers.common import (
+    Posted,
+    answer,
+    answer_and_edit,
+    drop_buttons,
+    progress,
+    remove,
+    send,
+)
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -65,7 +73,7 @@ async def commit(
     context: Context,
     user_id: int,
     opinion: Opinion,
-    prompt: Message | None,
+    prompt: Posted | None,
     keep: Draft | None = None,
 ) -> None:
     """Store the opinion as of this update, with the message that now carries its buttons."""
@@ -231,9 +239,10 @@ async def on_button(update: Update, context: Context) -> None:
         await remove(context, draft.prompt_chat_id, draft.prompt_msg_id)
 
 
-def tapped(query: CallbackQuery) -> Message | None:
+def tapped(query: CallbackQuery) -> Posted | None:
     """The message whose button was pressed (it now carries the next question)."""
-    return query.message if isinstance(query.message, Message) else None
+    message = query.message
+    return Posted(message.chat.id, message.message_id) if message is not None else None
 
 
 def apply_button(context: Context, opinion: Opinion, callback: Callback) -> Opinion:
