@@ -26,6 +26,7 @@ class Kind(StrEnum):
     RATE = "t"  # t:<case id>:<rating>: the resident rates the handling
     LIST = "l"  # l:<filter>: a list of cases (open, overdue, all)
     CHANNEL = "h"  # h:<channel>: how an opinion recorded by an organiser came in
+    FILES = "f"  # f:<case id>: show a case's photos and documents
 
 
 ARITY = {
@@ -42,6 +43,7 @@ ARITY = {
     Kind.RATE: 2,
     Kind.LIST: 1,
     Kind.CHANNEL: 1,
+    Kind.FILES: 1,
 }
 
 
@@ -72,6 +74,8 @@ def decode(data: str | None) -> Callback | None:
         return None
     if len(args) != ARITY[kind] or any(not a for a in args):
         return None
-    if kind in (Kind.CASE, Kind.MOVE, Kind.RATE) and not (args[0].isdigit() and len(args[0]) <= 9):
+    if kind in (Kind.CASE, Kind.MOVE, Kind.RATE, Kind.FILES) and not (
+        args[0].isdigit() and len(args[0]) <= 9
+    ):
         return None
     return Callback(kind, tuple(args))

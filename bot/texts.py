@@ -21,7 +21,7 @@ from io import BytesIO
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -113,9 +113,6 @@ class Texts:
         """A plain label (not HTML) in ``lang``; ``values`` fill ``%(name)s`` placeholders."""
         text = self._translations.get(lang, self._translations[DEFAULT_LANG]).gettext(message)
         return text % values if values else text
-
-    def time(self, value: dt.datetime, lang: str) -> str:
-        return format_time(value.astimezone(self.tz), "HH:mm", locale=BABEL_LOCALES[lang])
 
 
 def shorten(text: str, limit: int = 200) -> str:

@@ -74,6 +74,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(cases.on_move_button, pattern=pattern(Kind.MOVE)),
             CallbackQueryHandler(cases.on_rating, pattern=pattern(Kind.RATE)),
             CallbackQueryHandler(cases.on_list_button, pattern=pattern(Kind.LIST)),
+            CallbackQueryHandler(cases.on_files_button, pattern=pattern(Kind.FILES)),
             CallbackQueryHandler(misc.unknown_button),
             # Edits, then everything else typed or sent in private.
             MessageHandler(filters.UpdateType.EDITED_MESSAGE & PRIVATE, opinion.on_edited),

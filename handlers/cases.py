@@ -37,7 +37,15 @@ from bot.db.drafts import Draft
 from bot.errors import UserError
 from bot.roles import Roles, roles_of
 from handlers import keyboards
-from handlers.common import answer, describe, drop_buttons, progress, send, state_label
+from handlers.common import (
+    answer,
+    api,
+    describe,
+    drop_buttons,
+    progress,
+    send,
+    state_label,
+)
 from handlers.context import Context
 
 FLOW = "move"
@@ -297,3 +305,33 @@ async def on_rating(update: Update, context: Context) -> None:
         context, message.chat.id if message else None, message.message_id if message else None
     )
     await send(update, context, context.render("case/rated", case_id=case.id, rating=rating.value))
+
+
+# -- photos and documents -----------------------------------------------------------------------
+
+
+async def on_files_button(update: Update, context: Context) -> None:
+    """Send a case's photos and documents to someone who may see the case."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    callback = decode(query.data)
+    assert callback is not None
+    services = context.services
+    case = await case_store.get_case(services.db, int(callback.arg))
+    roles = await roles_of(services, user.id)
+    if case is None or not (case.author_id == user.id or roles.sees_unit(case.unit_id)):
+        await answer(query, context.render("status/not_found", case_id=callback.arg), alert=True)
+        return
+    await answer(query)
+    chat = update.effective_chat
+    assert chat is not None
+    files = await case_store.case_attachments(services.db, case.id)
+    for n, attachment in enumerate(files, start=1):
+        caption = context.label(labels.FILE_CAPTION, number=case.id, n=n, total=len(files))
+        method, field = (
+            ("sendPhoto", "photo") if attachment.kind == "photo" else ("sendDocument", "document")
+        )
+        await api(
+            context.bot, method, chat_id=chat.id, caption=caption, **{field: attachment.file_id}
+        )

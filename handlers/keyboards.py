@@ -117,9 +117,13 @@ def team_cases_keyboard(context: Context, cases: Sequence[Case]) -> InlineKeyboa
 def moves_keyboard(
     context: Context, case: Case, moves: Sequence[MoveSpec]
 ) -> InlineKeyboardMarkup | None:
-    """A button per move the viewer may make on the case."""
-    if not moves:
-        return None
-    return markup(
-        [[button(context.label(m.label), Kind.MOVE, case.id, m.move.value)] for m in moves]
-    )
+    """A button per move the viewer may make on the case (and one for its files)."""
+    rows = [[button(context.label(m.label), Kind.MOVE, case.id, m.move.value)] for m in moves]
+    if case.attachment_count:
+        rows.append(files_row(context, case))
+    return markup(rows) if rows else None
+
+
+def files_row(context: Context, case: Case) -> Row:
+    label = context.label(labels.FILES, count=case.attachment_count)
+    return [button(label, Kind.FILES, case.id)]

@@ -60,6 +60,9 @@ async def show_case(update: Update, context: Context, case_id: int) -> None:
         return
     history = await case_store.case_history(services.db, case_id)
     [row] = describe(context, [case])
+    files = (
+        keyboards.markup([keyboards.files_row(context, case)]) if (case.attachment_count) else None
+    )
     await send(
         update,
         context,
@@ -77,6 +80,7 @@ async def show_case(update: Update, context: Context, case_id: int) -> None:
             organiser=organiser,
             channel=context.label(labels.CHANNELS.get(case.channel, case.channel)),
         ),
+        files,
     )
 
 

@@ -80,18 +80,6 @@ async def mark_done(db: Database, update_ids: Sequence[int], now: dt.datetime) -
         )
 
 
-async def count_attempt(db: Database, update_id: int) -> int:
-    """Note one more failed attempt at an update; return how many there have been."""
-    async with db.transaction() as tx:
-        await tx.execute(
-            "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,)
-        )
-        row = await (
-            await tx.execute("SELECT attempts FROM inbox WHERE update_id = ?", (update_id,))
-        ).fetchone()
-    return int(row[0]) if row else 0
-
-
 async def prune(db: Database, before: dt.datetime) -> int:
     """Forget processed updates older than ``before``; return how many."""
     async with db.transaction() as tx:

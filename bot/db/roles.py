@@ -90,20 +90,6 @@ async def staff_of(tx: Tx, unit_id: str) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-async def supervisors_of(tx: Tx, unit_id: str) -> list[int]:
-    rows = await tx.execute_fetchall(
-        "SELECT DISTINCT user_id FROM roles WHERE role = 'supervisor' AND unit_id IN (?, '') "
-        "ORDER BY user_id",
-        (unit_id,),
-    )
-    return [int(r[0]) for r in rows]
-
-
-async def holders(db: Database, role: str) -> list[Grant]:
-    rows = await db.fetchall("SELECT role, unit_id, category FROM roles WHERE role = ?", (role,))
-    return [Grant(r["role"], r["unit_id"], r["category"]) for r in rows]
-
-
 async def staff_units(tx: Tx, user_id: int) -> set[str]:
     rows = await tx.execute_fetchall(
         "SELECT unit_id FROM roles WHERE role = 'staff' AND user_id = ?", (user_id,)

@@ -6,7 +6,7 @@ import re
 
 from bot.db import cases as case_store
 from bot.standin import SimUser
-from tests.flows.conftest import Harness, file_one
+from tests.flows.conftest import Harness, file_one, reach
 
 
 async def invite(harness: Harness, organiser: SimUser, command: str) -> str:
@@ -209,3 +209,33 @@ async def test_findings_and_cases_feed_the_complaint_score(harness: Harness) -> 
     summary = (await organiser.reply()).text
     assert "东街街道社保所" in summary and "C = 5.00（扣分 15.00）" in summary
     assert "case-1 被处分处罚" in summary and "HT-2026-001 一般" in summary
+
+
+async def test_the_unit_sees_the_photos_and_the_resident_too(harness: Harness) -> None:
+    staff = await staffed(harness)
+    resident = harness.resident(3601)
+    await reach_with_photo(resident)
+    await harness.settle()
+    for person in (staff, resident):
+        person.skip_unread()
+        await person.send("/status 1")
+        card = await person.reply()
+        await person.tap("照片和文件（1）", card)
+        photo = await person.reply()
+        assert photo.kind == "photo" and "第 1 号，附件 1/1" in photo.text
+    stranger = harness.resident(3602, "路人")
+    tap = await stranger.press(1, "f:1")
+    assert "没有找到第 1 号" in ((await tap.answer()).text or "")
+    assert stranger.unread() == []
+
+
+async def reach_with_photo(user: SimUser) -> None:
+    await reach(user, "attach")
+    await user.send_photo()
+    await user.reply()
+    await user.tap("下一步")
+    await user.reply()
+    await user.tap("对单位匿名")
+    await user.reply()
+    await user.tap("确认提交")
+    await user.reply()
