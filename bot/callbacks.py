@@ -27,6 +27,8 @@ class Kind(StrEnum):
     LIST = "l"  # l:<filter>: a list of cases (open, overdue, all)
     CHANNEL = "h"  # h:<channel>: how an opinion recorded by an organiser came in
     FILES = "f"  # f:<case id>: show a case's photos and documents
+    BALLOT = "b"  # b:<unit id>:<item id>:<answer index>: an evaluator's answer
+    WINDOW = "w"  # w:reopen: an organiser confirms opening the ballot window again
 
 
 ARITY = {
@@ -44,6 +46,8 @@ ARITY = {
     Kind.LIST: 1,
     Kind.CHANNEL: 1,
     Kind.FILES: 1,
+    Kind.BALLOT: 3,
+    Kind.WINDOW: 1,
 }
 
 

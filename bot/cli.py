@@ -126,6 +126,31 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Recount the ballots from their hash-chained log."""
+    from bot.ballots import verify
+
+    settings = Settings.from_env()
+    path = Path(args.db) if args.db else settings.db_path
+    if not path.exists():
+        print(f"evalbot verify: {path} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    result = verify(path, args.head)
+    if result.ok:
+        print(
+            f"{path}: OK — {result.entries} log entries recount to the stored tallies; "
+            f"chain head {result.head}"
+        )
+        return 0
+    print(
+        f"{path}: the ballots do NOT match their log ({len(result.problems)} problem(s)):",
+        file=sys.stderr,
+    )
+    for problem in result.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 1
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="evalbot", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
@@ -153,6 +178,11 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument("path")
     backup.add_argument("--db", help="database file (default: $EVALBOT_DB)")
     backup.set_defaults(func=cmd_backup)
+
+    verify = sub.add_parser("verify", help="recount the ballots from their hash-chained log")
+    verify.add_argument("--db", help="database file (default: $EVALBOT_DB)")
+    verify.add_argument("--head", help="the chain head that was published, to check as well")
+    verify.set_defaults(func=cmd_verify)
     return p
 
 

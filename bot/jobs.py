@@ -9,6 +9,8 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext
 
+from bot.ballots import remind as remind_evaluators
+from bot.ballots import sync_window
 from bot.cases import check_deadlines
 from bot.db import drafts as draft_store
 from bot.db import inbox
@@ -75,3 +77,7 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: S
     # Reminders and escalations are keyed in the outbox, so a scan every minute sends each
     # once, and one that fell due while the bot was down goes out at the first scan.
     queue.run_repeating(_shell(check_deadlines), interval=60, first=10, name="check_deadlines")
+    # The ballot window follows the campaign's phase dates: a scan sends the ballots once
+    # it opens, takes their buttons away once it closes, and reminds before the close.
+    queue.run_repeating(_shell(sync_window), interval=60, first=3, name="ballot_window")
+    queue.run_repeating(_shell(remind_evaluators), interval=300, first=20, name="ballot_remind")

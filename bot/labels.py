@@ -73,6 +73,8 @@ NEW_OPINION = N_("📝 Send another")
 TALK_PRIVATELY = N_("Talk to me in private")
 ALL_OFFICES = N_("all offices")
 FILES = N_("📎 Photos and documents (%(count)s)")
+REOPEN = N_("Open the ballot window again")
+QR_CAPTION = N_("%(count)s invitations, one QR code each, numbered as in the list")
 FILE_CAPTION = N_("No. %(number)s, attachment %(n)s of %(total)s")
 LIST_OPEN = N_("Open cases")
 LIST_ALL = N_("All cases")
@@ -99,7 +101,9 @@ COMMANDS_ORGANISER = (
     ("overdue", N_("Cases past their deadline")),
     ("summary", N_("Per office: open, overdue, reopened, deductions")),
     ("hot", N_("Hot issues: counts and recurring topics")),
-    ("invite", N_("Invite staff or supervisors")),
+    ("invite", N_("Invite staff, supervisors or evaluators")),
+    ("ballots", N_("The ballot window: open or close it")),
+    ("turnout", N_("How many ballots are answered")),
     ("finding", N_("Record a finding from outside the bot")),
     ("record", N_("Record an opinion that came offline")),
     ("export", N_("Spreadsheet of the cases")),

@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.callbacks import Kind, decode
-from handlers import cases, misc, opinion, start, status, team
+from handlers import ballots, cases, invites, misc, opinion, start, status, team
 from handlers.errors import on_error
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -53,7 +53,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("cases", cases.list_command, filters=PRIVATE & NEW),
             CommandHandler("overdue", cases.overdue_command, filters=PRIVATE & NEW),
             CommandHandler("history", status.status, filters=PRIVATE & NEW),
-            CommandHandler("invite", team.invite, filters=PRIVATE & NEW),
+            CommandHandler("invite", invites.invite, filters=PRIVATE & NEW),
+            CommandHandler("ballots", ballots.ballots_command, filters=PRIVATE & NEW),
+            CommandHandler("turnout", ballots.turnout_command, filters=PRIVATE & NEW),
             CommandHandler("record", opinion.record, filters=PRIVATE & NEW),
             CommandHandler("finding", team.finding, filters=PRIVATE & NEW),
             CommandHandler("summary", team.summary, filters=PRIVATE & NEW),
@@ -75,6 +77,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(cases.on_rating, pattern=pattern(Kind.RATE)),
             CallbackQueryHandler(cases.on_list_button, pattern=pattern(Kind.LIST)),
             CallbackQueryHandler(cases.on_files_button, pattern=pattern(Kind.FILES)),
+            CallbackQueryHandler(ballots.on_ballot, pattern=pattern(Kind.BALLOT)),
+            CallbackQueryHandler(ballots.on_reopen, pattern=pattern(Kind.WINDOW)),
             CallbackQueryHandler(misc.unknown_button),
             # Edits, then everything else typed or sent in private.
             MessageHandler(filters.UpdateType.EDITED_MESSAGE & PRIVATE, opinion.on_edited),

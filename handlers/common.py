@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +96,10 @@ async def api(bot: Bot, method: str, **params: Any) -> Any:
         return await bot.do_api_request(method, api_kwargs=params)
 
 
-def _markup(keyboard: InlineKeyboardMarkup | None) -> dict[str, Any]:
+Keyboard = InlineKeyboardMarkup | Mapping[str, object]
+
+
+def _markup(keyboard: Keyboard | None) -> dict[str, Any]:
     return {} if keyboard is None else {"reply_markup": keyboard}
 
 
@@ -132,9 +135,7 @@ async def answer(query: CallbackQuery, text: str | None = None, alert: bool = Fa
         log.debug("callback answer skipped: %s", exc.message)
 
 
-async def edit(
-    query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None = None
-) -> None:
+async def edit(query: CallbackQuery, text: str, keyboard: Keyboard | None = None) -> None:
     """Turn the message the button was on into ``text`` (with ``keyboard``)."""
     message = query.message
     if message is None:

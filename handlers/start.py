@@ -6,7 +6,7 @@ import logging
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 
-from bot import labels, roles
+from bot import ballots, labels, roles
 from bot.callbacks import decode
 from bot.db import users as user_store
 from bot.roles import INVITE_PREFIX
@@ -72,15 +72,25 @@ async def register(update: Update, context: Context, code: str) -> None:
     """An invite link: register the account in the role it grants, set its menu."""
     user = update.effective_user
     assert user is not None
-    invite = await roles.accept_invite(context.services, user.id, code, context.update_id)
+    services = context.services
+    invite = await roles.accept_invite(services, user.id, code, context.update_id)
+    category = next((c for c in services.campaign.categories if c.id == invite.category), None)
     await send(
         update,
         context,
         context.render(
-            "roles/registered", role=invite.role, units=team.units_label(context, invite.units)
+            "roles/registered",
+            role=invite.role,
+            units=team.units_label(context, invite.units),
+            category=category.label(context.lang) if category else "",
         ),
     )
     await set_user_commands(context, user.id)
+    if invite.role == "evaluator":
+        person = await ballots.evaluator(services, user.id)
+        if person is not None and await ballots.is_open(services):
+            await ballots.send_ballots(services, person)  # registered while open: at once
+        await ballots.watch_registrations(services, services.clock.now())
 
 
 async def set_user_commands(context: Context, user_id: int) -> None:

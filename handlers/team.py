@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import labels, roles
+from bot import labels
 from bot.db.roles import ALL_UNITS
 from bot.errors import UserError
 from bot.export import cases_workbook
@@ -25,29 +25,6 @@ async def require_organiser(update: Update, context: Context) -> int:
 
 def invite_link(context: Context, code: str) -> str:
     return f"https://t.me/{context.bot.username}?start={code}"
-
-
-async def invite(update: Update, context: Context) -> None:
-    """/invite staff UNIT | /invite supervisor [UNIT,UNIT…]: a single-use deep link."""
-    organiser = await require_organiser(update, context)
-    campaign = context.services.campaign
-    unit_ids = [u.id for u in campaign.units]
-    args = context.args or []
-    usage = context.render("team/invite_usage", unit_ids=", ".join(unit_ids))
-    if not args or args[0] not in ("staff", "supervisor"):
-        await send(update, context, usage)
-        return
-    role = args[0]
-    units = [u for part in args[1:] for u in part.split(",") if u]
-    if any(u not in unit_ids for u in units) or (role == "staff" and len(units) != 1):
-        await send(update, context, usage)
-        return
-    codes = await roles.make_invites(context.services, organiser, role, units)
-    await send(
-        update,
-        context,
-        context.render("team/invites", links=[invite_link(context, c) for c in codes]),
-    )
 
 
 def units_label(context: Context, units: tuple[str, ...]) -> str:

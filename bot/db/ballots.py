@@ -1,0 +1,169 @@
+"""Ballots, their hash-chained log, the window, and the messages that carry ballots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bot.clock import iso
+from bot.db.database import Database, Tx
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    seq: int
+    voter: str
+    unit_id: str
+    item_id: str
+    category: str
+    answer: str | None
+    at: str
+    prev: str
+    hash: str
+
+
+def entry_hash(
+    prev: str, voter: str, unit_id: str, item_id: str, category: str, answer: str | None, at: str
+) -> str:
+    """The hash of a log entry: its content and the hash of the entry before it."""
+    body = json.dumps(
+        [prev, voter, unit_id, item_id, category, answer, at],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+async def get_meta(db: Database, key: str) -> str | None:
+    value = await db.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
+    return None if value is None else str(value)
+
+
+async def set_meta(tx: Tx, key: str, value: str) -> None:
+    await tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+async def already_logged(tx: Tx, origin: str) -> bool:
+    rows = list(await tx.execute_fetchall("SELECT 1 FROM ballot_log WHERE origin = ?", (origin,)))
+    return bool(rows)
+
+
+async def current(tx: Tx, evaluator_id: int, unit_id: str, item_id: str) -> str | None:
+    rows = list(
+        await tx.execute_fetchall(
+            "SELECT answer FROM ballots WHERE evaluator_id = ? AND unit_id = ? AND item_id = ?",
+            (evaluator_id, unit_id, item_id),
+        )
+    )
+    return str(rows[0][0]) if rows else None
+
+
+async def record(
+    tx: Tx,
+    evaluator_id: int,
+    voter: str,
+    unit_id: str,
+    item_id: str,
+    category: str,
+    answer: str | None,
+    now: dt.datetime,
+    origin: str,
+) -> str:
+    """Set (or with ``answer`` None, withdraw) a ballot and append it to the log; return
+    the new head of the chain. Call inside a transaction, after :func:`already_logged`."""
+    at = iso(now)
+    if answer is None:
+        await tx.execute(
+            "DELETE FROM ballots WHERE evaluator_id = ? AND unit_id = ? AND item_id = ?",
+            (evaluator_id, unit_id, item_id),
+        )
+    else:
+        await tx.execute(
+            "INSERT INTO ballots (evaluator_id, unit_id, item_id, category, answer, answered_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (evaluator_id, unit_id, item_id) DO UPDATE "
+            "SET answer = excluded.answer, answered_at = excluded.answered_at",
+            (evaluator_id, unit_id, item_id, category, answer, at),
+        )
+    rows = list(await tx.execute_fetchall("SELECT hash FROM ballot_log ORDER BY seq DESC LIMIT 1"))
+    prev = str(rows[0][0]) if rows else GENESIS
+    digest = entry_hash(prev, voter, unit_id, item_id, category, answer, at)
+    await tx.execute(
+        "INSERT INTO ballot_log (voter, unit_id, item_id, category, answer, at, prev, hash, "
+        "origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (voter, unit_id, item_id, category, answer, at, prev, digest, origin),
+    )
+    return digest
+
+
+async def head(db: Database) -> str:
+    value = await db.fetchval("SELECT hash FROM ballot_log ORDER BY seq DESC LIMIT 1")
+    return str(value) if value else GENESIS
+
+
+@dataclass(frozen=True)
+class Tally:
+    unit_id: str
+    item_id: str
+    category: str
+    answer: str
+    count: int
+
+
+async def tallies(db: Database) -> list[Tally]:
+    """The counts per unit, item, category and answer: all that leaves this table."""
+    rows = await db.fetchall(
+        "SELECT unit_id, item_id, category, answer, COUNT(*) AS n FROM ballots "
+        "GROUP BY unit_id, item_id, category, answer ORDER BY unit_id, item_id, category, answer"
+    )
+    return [Tally(r["unit_id"], r["item_id"], r["category"], r["answer"], r["n"]) for r in rows]
+
+
+async def answered_by(db: Database, evaluator_id: int) -> set[tuple[str, str]]:
+    rows = await db.fetchall(
+        "SELECT unit_id, item_id FROM ballots WHERE evaluator_id = ?", (evaluator_id,)
+    )
+    return {(r["unit_id"], r["item_id"]) for r in rows}
+
+
+async def answered_counts(db: Database) -> dict[int, int]:
+    rows = await db.fetchall(
+        "SELECT evaluator_id, COUNT(*) AS n FROM ballots GROUP BY evaluator_id"
+    )
+    return {int(r["evaluator_id"]): int(r["n"]) for r in rows}
+
+
+async def remember_message(
+    tx: Tx, evaluator_id: int, unit_id: str, item_id: str, chat_id: int, message_id: int
+) -> None:
+    await tx.execute(
+        "INSERT INTO ballot_messages (evaluator_id, unit_id, item_id, chat_id, message_id) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET chat_id = excluded.chat_id, "
+        "message_id = excluded.message_id",
+        (evaluator_id, unit_id, item_id, chat_id, message_id),
+    )
+
+
+async def ballot_messages(db: Database) -> list[tuple[int, int]]:
+    rows = await db.fetchall("SELECT chat_id, message_id FROM ballot_messages")
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
+def read_log(conn: object) -> Iterator[LogEntry]:
+    """Every log entry in order, from a plain sqlite3 connection (for `evalbot verify`)."""
+    import sqlite3
+
+    assert isinstance(conn, sqlite3.Connection)
+    for r in conn.execute(
+        "SELECT seq, voter, unit_id, item_id, category, answer, at, prev, hash "
+        "FROM ballot_log ORDER BY seq"
+    ):
+        yield LogEntry(*r)

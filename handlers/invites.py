@@ -1,0 +1,38 @@
+"""/invite: organisers invite staff, supervisors and evaluators with single-use links."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import roles as role_core
+from handlers import team
+from handlers.ballots import invite_evaluators
+from handlers.common import send
+from handlers.context import Context
+
+
+async def invite(update: Update, context: Context) -> None:
+    """/invite staff UNIT | supervisor [UNITS] | evaluator CATEGORY COUNT [UNITS]: single-use
+    deep links (evaluators also get a printable sheet of QR codes)."""
+    organiser = await team.require_organiser(update, context)
+    campaign = context.services.campaign
+    unit_ids = [u.id for u in campaign.units]
+    args = context.args or []
+    usage = context.render("team/invite_usage", unit_ids=", ".join(unit_ids))
+    if args and args[0] == "evaluator":
+        await invite_evaluators(update, context, args[1:])
+        return
+    if not args or args[0] not in ("staff", "supervisor"):
+        await send(update, context, usage)
+        return
+    role = args[0]
+    units = [u for part in args[1:] for u in part.split(",") if u]
+    if any(u not in unit_ids for u in units) or (role == "staff" and len(units) != 1):
+        await send(update, context, usage)
+        return
+    codes = await role_core.make_invites(context.services, organiser, role, units)
+    await send(
+        update,
+        context,
+        context.render("team/invites", links=[team.invite_link(context, c) for c in codes]),
+    )

@@ -1,0 +1,184 @@
+"""The democratic evaluation through the stand-in: invites, the window, ballots, tallies,
+the log that recounts them."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from bot import ballots
+from bot.db import ballots as ballot_store
+from bot.standin import BotMessage, SimUser
+from scoring import ANSWERS
+from tests.flows.conftest import Harness
+from tests.flows.test_rectification import register, staffed
+
+CATEGORIES = (
+    "service_user",
+    "npc_deputy",
+    "cppcc_member",
+    "integrity_supervisor",
+    "evaluation_rep",
+    "public_rep",
+)
+ITEMS = ("disclosure", "lawful", "service", "integrity", "institutions")
+
+
+async def invite_links(organiser: SimUser, command: str) -> list[str]:
+    organiser.skip_unread()
+    await organiser.send(command)
+    listing, sheet = await organiser.replies(2)
+    assert sheet.kind == "photo"
+    return re.findall(r"start=(inv-[A-Za-z0-9_-]+)", listing.text)
+
+
+def ballot_of(user: SimUser, item_name: str) -> BotMessage:
+    return next(m for m in reversed(user.transcript()) if item_name in m.text and m.buttons)
+
+
+async def press(user: SimUser, item: str, index: int, harness: Harness) -> str:
+    ballot = ballot_of(user, harness.campaign.item(item).name)  # type: ignore[union-attr]
+    tap = await user.press(ballot.message_id, ballot.data[index // 2][index % 2])
+    return (await tap.answer()).text or ""
+
+
+@pytest.mark.outbox_rate(2000)
+async def test_sixty_evaluators_and_their_tallies(harness: Harness) -> None:
+    organiser = harness.organiser()
+    people: list[tuple[SimUser, str]] = []
+    for c, category in enumerate(CATEGORIES):
+        for n, code in enumerate(
+            await invite_links(organiser, f"/invite evaluator {category} 10 dongjie")
+        ):
+            person = harness.standin.user(5000 + 10 * c + n, f"{category}-{n}")
+            assert "测评代表" in await register(harness, person, code)
+            people.append((person, category))
+    await organiser.send("/ballots open")
+    assert "测评已开放" in (await organiser.reply()).text
+    await harness.settle()
+    for person, _ in people:
+        ballots_got = [m for m in person.transcript() if m.buttons and "🗳" in m.text]
+        assert len(ballots_got) == 5
+        assert ballots_got[0].labels == ["满意", "基本满意", "不满意", "不了解"]
+
+    expected: Counter[tuple[str, str, str]] = Counter()
+    for i, (person, category) in enumerate(people):
+        for j, item in enumerate(ITEMS):
+            final = (i + j) % 4
+            if i % 5 == 0:  # changes their mind: only the last answer counts
+                assert "已记录" in await press(person, item, (final + 1) % 4, harness)
+            assert f"已记录：{['满意', '基本满意', '不满意', '不了解'][final]}" in await press(
+                person, item, final, harness
+            )
+            if i % 7 == 0 and j == 0:  # withdraws this one again
+                assert "已撤回" in await press(person, item, final, harness)
+                continue
+            expected[(item, category, ANSWERS[final].value)] += 1
+    await harness.settle()
+    confirmed = ballot_of(people[1][0], "依法办事")
+    assert "✅ 已记录" in confirmed.text and any("✅" in b for b in confirmed.labels)
+
+    tallies = {
+        (t.item_id, t.category, t.answer): t.count
+        for t in await ballot_store.tallies(harness.services.db)
+    }
+    assert tallies == dict(expected)
+    assert sum(tallies.values()) == 300 - 9  # nine evaluators withdrew one ballot
+
+    await organiser.send("/turnout")
+    turnout = (await organiser.reply()).text
+    assert "管理服务对象：10 人，已答 48 / 50 项（96%）" in turnout
+
+    # the close: answers refused and not counted, buttons taken away
+    await organiser.send("/ballots close")
+    assert "测评已结束" in (await organiser.reply()).text
+    late = await press(people[3][0], "service", 0, harness)
+    assert "测评已结束，这次选择没有计入" in late
+    await harness.settle()
+    after = {
+        (t.item_id, t.category, t.answer): t.count
+        for t in await ballot_store.tallies(harness.services.db)
+    }
+    assert after == tallies
+    # opening again after a close asks first
+    await organiser.send("/ballots open")
+    assert "确定重新开放吗" in (await organiser.reply()).text
+
+
+async def test_codes_are_single_use_and_staff_cannot_evaluate_their_unit(
+    harness: Harness,
+) -> None:
+    organiser = harness.organiser()
+    [code] = await invite_links(organiser, "/invite evaluator public_rep 1 dongjie")
+    first = harness.standin.user(5101, "代表甲")
+    assert "测评代表" in await register(harness, first, code)
+    second = harness.standin.user(5102, "代表乙")
+    assert "已被他人使用" in await register(harness, second, code)
+    staff = await staffed(harness, "dongjie", 5103)
+    [other] = await invite_links(organiser, "/invite evaluator public_rep 1 dongjie")
+    assert "单位工作人员不能评议本单位" in await register(harness, staff, other)
+    await organiser.send("/invite evaluator nobody 3")
+    assert "用法" in (await organiser.reply()).text
+    # someone who is not an evaluator cannot answer, even with a well-formed button
+    stranger = harness.resident(5104)
+    tap = await stranger.press(1, "b:dongjie:service:0")
+    assert "只有登记的测评代表" in ((await tap.answer()).text or "")
+    assert await ballot_store.tallies(harness.services.db) == []
+
+
+async def test_registering_while_open_gets_the_ballots_at_once(harness: Harness) -> None:
+    organiser = harness.organiser()
+    await organiser.send("/ballots open")
+    await organiser.reply()
+    [code] = await invite_links(organiser, "/invite evaluator npc_deputy 1 xijie")
+    late = harness.standin.user(5201, "迟到的代表")
+    await register(harness, late, code)
+    await harness.settle()
+    assert len([m for m in late.transcript() if "🗳" in m.text]) == 5
+
+
+async def test_verify_passes_on_an_honest_database_and_fails_on_a_changed_ballot(
+    harness: Harness,
+) -> None:
+    organiser = harness.organiser()
+    codes = await invite_links(organiser, "/invite evaluator public_rep 2 dongjie")
+    voters = []
+    for n, code in enumerate(codes):
+        person = harness.standin.user(5300 + n, f"代表{n}")
+        await register(harness, person, code)
+        voters.append(person)
+    await organiser.send("/ballots open")
+    await organiser.reply()
+    await harness.settle()
+    for person in voters:
+        await press(person, "service", 0, harness)
+        await press(person, "service", 2, harness)  # changed
+    await harness.settle()
+    head = await ballot_store.head(harness.services.db)
+
+    def verify(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", "verify", "--db", str(harness.db_path), *extra],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    honest = verify("--head", head)
+    assert honest.returncode == 0, honest.stderr
+    assert "4 log entries recount to the stored tallies" in honest.stdout
+    assert verify("--head", "0" * 64).returncode == 1  # not the head that was published
+    conn = sqlite3.connect(harness.db_path)
+    with conn:
+        conn.execute("UPDATE ballots SET answer = 'satisfied' WHERE evaluator_id = 5300")
+    conn.close()
+    tampered = verify()
+    assert tampered.returncode == 1
+    assert "service/public_rep/satisfied: the log counts 0, the ballots 1" in tampered.stderr
+    assert ballots.verify(harness.db_path).ok is False
