@@ -182,3 +182,44 @@ async def test_verify_passes_on_an_honest_database_and_fails_on_a_changed_ballot
     assert tampered.returncode == 1
     assert "service/public_rep/satisfied: the log counts 0, the ballots 1" in tampered.stderr
     assert ballots.verify(harness.db_path).ok is False
+
+
+@pytest.mark.outbox_rate(500)
+async def test_the_phase_opens_the_window_and_evaluators_are_reminded_once(
+    harness: Harness,
+) -> None:
+    import datetime as dt
+
+    organiser = harness.organiser()
+    codes = await invite_links(organiser, "/invite evaluator service_user 2 nanyuan")
+    people = []
+    for n, code in enumerate(codes):
+        person = harness.standin.user(5400 + n, f"服务对象{n}")
+        await register(harness, person, code)
+        people.append(person)
+    await harness.settle()  # registration finishes before the clock moves
+    services = harness.services
+    assert not await ballots.is_open(services)  # November 2026: long before the phase
+    assert await ballots.sync_window(services) == 0
+    tz = harness.campaign.tz
+    harness.clock.set(dt.datetime(2027, 7, 1, 8, 0, tzinfo=tz))  # the evaluate phase
+    assert await ballots.is_open(services)
+    assert await ballots.sync_window(services) == 10  # 2 people × 5 items
+    assert await ballots.sync_window(services) == 0
+    await harness.settle()
+    await press(people[0], "service", 1, harness)
+    for item in ITEMS:
+        await press(people[1], item, 0, harness)  # this one answers everything
+    await harness.settle()
+    harness.clock.set(dt.datetime(2027, 9, 29, 8, 0, tzinfo=tz))  # two days before the end
+    assert await ballots.remind(services) == 0
+    harness.clock.set(dt.datetime(2027, 9, 30, 8, 0, tzinfo=tz))  # within a day of it
+    assert await ballots.remind(services) == 1  # only the one with unanswered ballots
+    assert await ballots.remind(services) == 0  # never twice
+    await harness.settle()
+    assert "您还有 4 项测评没有作答" in people[0].transcript()[-1].text
+    harness.clock.set(dt.datetime(2027, 10, 1, 8, 0, tzinfo=tz))  # the phase is over
+    assert not await ballots.is_open(services)
+    late = await press(people[0], "lawful", 0, harness)
+    assert "测评已结束" in late
+    assert await ballots.sync_window(services) >= 1  # the answered ballots lose buttons
