@@ -45,8 +45,8 @@ def quantile(values: list[float], q: float) -> float:
 async def invite_all(organiser: SimUser, count: int) -> list[str]:
     codes: list[str] = []
     while len(codes) < count:
-        category = CATEGORIES[len(codes) // 200 % len(CATEGORIES)]
-        batch = min(200, count - len(codes))
+        category = CATEGORIES[len(codes) * len(CATEGORIES) // count]
+        batch = min(20, count - len(codes))  # one page of links and its QR sheet
         organiser.skip_unread()
         await organiser.send(f"/invite evaluator {category} {batch} dongjie")
         listing, _sheet = await organiser.replies(2, timeout=60)

@@ -17,8 +17,10 @@ from pathlib import Path
 
 from bot import jobs
 from bot.app import EvalBot
+from bot.ballots import verify
 from bot.campaign import Campaign
 from bot.clock import FakeClock
+from bot.db import ballots as ballot_store
 from bot.db import cases as case_store
 from bot.db import users as user_store
 from bot.standin import BotMessage, SimUser, StandIn
@@ -260,6 +262,50 @@ async def _script(
     await organiser.says(f"/finding {campaign.units[1].id} punished HT-2026-031 区政务投诉中心查实")
     await organiser.says("/summary")
     await organiser.says("/hot")
+
+    heading(out, "The democratic evaluation: three evaluators vote, the log recounts them")
+    await organiser.says(f"/invite evaluator public_rep 3 {campaign.units[0].id}", answers=2)
+    links = [
+        line.split("start=")[-1]
+        for line in organiser.user.transcript()[-2].text.split()
+        if "start=" in line
+    ]
+    voters = []
+    for n, link in enumerate(links):
+        voter = Actor(standin.user(3020 + n, f"群众代表{n + 1}"), "evaluator", out)
+        if n == 0:
+            await voter.says(f"/start {link}")
+        else:
+            await voter.user.send(f"/start {link}")
+            await voter.user.reply()
+        voters.append(voter)
+    await organiser.says("/ballots open")
+    await settle(bot, standin)
+    first = voters[0]
+    first.out(f"  ({first.name} receives {len(campaign.items)} ballots; the first:)")
+    first._show(first.user.transcript()[-len(campaign.items)])
+    first.user.skip_unread()
+    for n, voter in enumerate(voters):
+        for m, item in enumerate(campaign.items):
+            ballot = next(b for b in voter.user.transcript() if item.name in b.text and b.buttons)
+            choice = (n + m) % 4 if n else 0
+            tap = await voter.user.press(ballot.message_id, ballot.data[choice // 2][choice % 2])
+            toast = await tap.answer()
+            if n == 0 and m == 0:
+                out(f"  {voter.name} taps [{ballot.labels[choice]}]")
+                out(f"    bot (pop-up): {toast.text}")
+                await voter.read()
+            else:
+                await voter.user.reply()
+    out("  (the others answer their ballots)")
+    await settle(bot, standin)
+    await organiser.says("/turnout")
+    await organiser.says("/ballots close")
+    result = verify(Path(services.db.path), await ballot_store.head(services.db))
+    out(
+        f"  evalbot verify: {'OK' if result.ok else 'FAILED'} — {result.entries} log entries "
+        f"recount to the stored tallies; chain head {result.head[:16]}…"
+    )
 
     await bot.idle()
     filed = 0

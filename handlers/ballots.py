@@ -17,6 +17,7 @@ from handlers.common import answer, api, edit, send
 from handlers.context import Context
 
 MAX_INVITES = 200
+LINKS_A_PAGE = 20
 
 
 async def on_ballot(update: Update, context: Context) -> None:
@@ -170,26 +171,32 @@ async def invite_evaluators(update: Update, context: Context, args: list[str]) -
     )
     links = [team.invite_link(context, code) for code in codes]
     label = next(c for c in campaign.categories if c.id == category).label(context.lang)
-    await send(
-        update,
-        context,
-        context.render(
-            "ballots/invites",
-            links=links,
-            category=label,
-            units=team.units_label(context, tuple(units)),
-        ),
-    )
     chat = update.effective_chat
     assert chat is not None
-    await context.bot.send_photo(
-        chat.id,
-        photo=qr_sheet(links, category),
-        caption=context.label(labels.QR_CAPTION, count=count),
-    )
+    # A message holds 4096 characters and a photo a few thousand pixels: the links go in
+    # pages of LINKS_A_PAGE, each followed by its printable sheet of QR codes.
+    for first in range(0, len(links), LINKS_A_PAGE):
+        page = links[first : first + LINKS_A_PAGE]
+        await send(
+            update,
+            context,
+            context.render(
+                "ballots/invites",
+                links=page,
+                first=first,
+                total=len(links),
+                category=label,
+                units=team.units_label(context, tuple(units)),
+            ),
+        )
+        await context.bot.send_photo(
+            chat.id,
+            photo=qr_sheet(page, category, first),
+            caption=context.label(labels.QR_CAPTION, count=len(page)),
+        )
 
 
-def qr_sheet(links: list[str], category: str) -> bytes:
+def qr_sheet(links: list[str], category: str, first: int = 0) -> bytes:
     """A printable sheet: one numbered QR code per invite link, four to a row."""
     cell, columns = 260, 4
     rows = (len(links) + columns - 1) // columns
@@ -203,7 +210,7 @@ def qr_sheet(links: list[str], category: str) -> bytes:
         image = image.convert("RGB").resize((cell - 40, cell - 40))
         x, y = (n % columns) * cell, (n // columns) * cell
         sheet.paste(image, (x + 20, y + 10))
-        draw.text((x + 20, y + cell - 28), f"{n + 1}. {category}", fill="black")
+        draw.text((x + 20, y + cell - 28), f"{first + n + 1}. {category}", fill="black")
     buffer = BytesIO()
     sheet.save(buffer, format="PNG")
     return buffer.getvalue()

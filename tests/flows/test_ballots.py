@@ -223,3 +223,13 @@ async def test_the_phase_opens_the_window_and_evaluators_are_reminded_once(
     late = await press(people[0], "lawful", 0, harness)
     assert "测评已结束" in late
     assert await ballots.sync_window(services) >= 1  # the answered ballots lose buttons
+
+
+async def test_many_invitations_come_in_pages_each_with_its_qr_sheet(harness: Harness) -> None:
+    organiser = harness.organiser()
+    await organiser.send("/invite evaluator public_rep 45")
+    pages = await organiser.replies(6, timeout=30)
+    assert [m.kind for m in pages] == ["text", "photo"] * 3
+    links = [link for m in pages for link in re.findall(r"start=(inv-[\w-]+)", m.text)]
+    assert len(set(links)) == 45
+    assert "41. " in pages[4].text and "45. " in pages[4].text  # numbered across pages
