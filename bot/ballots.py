@@ -324,14 +324,20 @@ async def turnout(services: Services) -> list[Turnout]:
 
 
 async def remind(services: Services) -> int:
-    """Before the close, remind each evaluator with unanswered ballots, once."""
+    """Before the close, remind each evaluator with unanswered ballots, once at each of
+    the campaign's reminder times (``[ballots] reminders_hours``)."""
     closes = await closes_at(services)
     if closes is None or not await is_open(services):
         return 0
-    hours = services.campaign.deadlines.remind_before_hours
     now = services.clock.now()
-    if now < closes - dt.timedelta(hours=hours):
+    due = [
+        h
+        for h in services.campaign.ballots.reminders_hours
+        if now >= closes - dt.timedelta(hours=h)
+    ]
+    if not due:
         return 0
+    hours = min(due)  # the latest reminder due (one at a time, each once)
     counts = await store.answered_counts(services.db)
     items = len(services.campaign.items)
     queued = 0
@@ -348,7 +354,7 @@ async def remind(services: Services) -> int:
                 "sendMessage",
                 {"text": text},
                 now,
-                f"ballot-remind:{person.user_id}:{closes.isoformat()}",
+                f"ballot-remind:{person.user_id}:{closes.isoformat()}:{hours}",
             )
     services.outbox.wake()
     return queued

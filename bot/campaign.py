@@ -60,6 +60,11 @@ class Deadlines:
 
 
 @dataclass(frozen=True)
+class BallotSettings:
+    reminders_hours: tuple[int, ...] = (24,)  # remind this many hours before the close
+
+
+@dataclass(frozen=True)
 class Intake:
     draft_timeout_minutes: int = 30
     max_text: int = 3000
@@ -89,6 +94,7 @@ class Campaign:
     scoring: Params
     deadlines: Deadlines = field(default_factory=Deadlines)
     intake: Intake = field(default_factory=Intake)
+    ballots: BallotSettings = field(default_factory=BallotSettings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -348,6 +354,14 @@ def _read_scoring(r: _Reader, data: dict[str, Any]) -> Params:
     )
 
 
+def _hours(value: Any) -> str | None:
+    if not value or not all(
+        isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 720 for v in value
+    ):
+        return "must be a list of whole numbers of hours between 1 and 720, like [48, 24, 2]"
+    return None
+
+
 def _organisers(value: Any) -> str | None:
     if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
         return "must be a list of Telegram user ids (positive whole numbers)"
@@ -384,6 +398,7 @@ def parse_campaign(text: str, path: Path) -> Campaign:
             "broadcast",
             "deadlines",
             "intake",
+            "ballots",
             "sources",
             "units",
             "items",
@@ -404,6 +419,8 @@ def parse_campaign(text: str, path: Path) -> Campaign:
     r.unknown_keys(broadcast, "broadcast", ("chat",))
     deadlines_t = r.table(data, "deadlines", required=False)
     r.unknown_keys(deadlines_t, "deadlines", ("verify_days", "rectify_days", "remind_before_hours"))
+    ballots_t = r.table(data, "ballots", required=False)
+    r.unknown_keys(ballots_t, "ballots", ("reminders_hours",))
     intake_t = r.table(data, "intake", required=False)
     r.unknown_keys(intake_t, "intake", ("draft_timeout_minutes", "max_text", "max_attachments"))
 
@@ -459,6 +476,11 @@ def parse_campaign(text: str, path: Path) -> Campaign:
             ),
             max_text=r.value(intake_t, "intake", "max_text", int, 3000, in_range(10, 3500)),
             max_attachments=r.value(intake_t, "intake", "max_attachments", int, 5, in_range(0, 20)),
+        ),
+        ballots=BallotSettings(
+            reminders_hours=tuple(
+                r.value(ballots_t, "ballots", "reminders_hours", list, [24], _hours) or (24,)
+            )
         ),
     )
     if access.get("organisers") == []:

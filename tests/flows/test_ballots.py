@@ -218,6 +218,9 @@ async def test_the_phase_opens_the_window_and_evaluators_are_reminded_once(
     assert await ballots.remind(services) == 0  # never twice
     await harness.settle()
     assert "您还有 4 项测评没有作答" in people[0].transcript()[-1].text
+    harness.clock.set(dt.datetime(2027, 9, 30, 22, 30, tzinfo=tz))  # the 2-hour reminder
+    assert await ballots.remind(services) == 1
+    assert await ballots.remind(services) == 0
     harness.clock.set(dt.datetime(2027, 10, 1, 8, 0, tzinfo=tz))  # the phase is over
     assert not await ballots.is_open(services)
     late = await press(people[0], "lawful", 0, harness)
@@ -233,3 +236,30 @@ async def test_many_invitations_come_in_pages_each_with_its_qr_sheet(harness: Ha
     links = [link for m in pages for link in re.findall(r"start=(inv-[\w-]+)", m.text)]
     assert len(set(links)) == 45
     assert "41. " in pages[4].text and "45. " in pages[4].text  # numbered across pages
+
+
+@pytest.mark.outbox_rate(500)
+async def test_a_burst_of_answers_is_slowed_and_fast_invites_are_reported(
+    harness: Harness,
+) -> None:
+    organiser = harness.organiser()
+    codes = await invite_links(organiser, "/invite evaluator public_rep 20")
+    codes += await invite_links(organiser, "/invite evaluator public_rep 20")
+    people = []
+    for n, code in enumerate(codes[:31]):  # 31 registrations within a minute
+        person = harness.standin.user(5600 + n, f"代表{n}")
+        await register(harness, person, code)
+        people.append(person)
+    await harness.settle()
+    warned = [m for m in organiser.transcript() if "最近一分钟内有" in m.text]
+    assert len(warned) == 1 and "31 个测评邀请" in warned[0].text
+    await organiser.send("/ballots open")
+    await organiser.reply()
+    await harness.settle()
+    quick = people[0]
+    answers = []
+    for _ in range(3):  # one account pressing answers as fast as it can
+        for item in ITEMS:
+            answers.append(await press(quick, item, 0, harness))
+    assert "操作太快了" in answers[-1]
+    assert sum("操作太快了" in a for a in answers) == 3  # 12 in ten seconds, then slowed
