@@ -71,15 +71,22 @@ class EvalBot:
 
     async def post_init(self, application: AnyApplication) -> None:
         """Open the database (migrating it), wire the services, set the command menus."""
-        db = await Database.open(self.db_path, self.campaign.id)
-        outbox = Outbox(
-            db, application.bot, self.clock, per_second=self.outbox_rate, on_blocked=self._blocked
-        )
-        self.services = Services(
-            self.campaign, db, Texts(self.campaign.timezone), self.clock, outbox
-        )
+        self.services = await self.open_services()
         application.bot_data[SERVICES] = self.services
         await set_commands(application, self.services)
+
+    async def open_services(self) -> Services:
+        """The database (migrated) and everything built on it, without Telegram: also what
+        offline commands (``evalbot publish-page``) use."""
+        db = await Database.open(self.db_path, self.campaign.id)
+        outbox = Outbox(
+            db,
+            self.application.bot,
+            self.clock,
+            per_second=self.outbox_rate,
+            on_blocked=self._blocked,
+        )
+        return Services(self.campaign, db, Texts(self.campaign.timezone), self.clock, outbox)
 
     async def post_shutdown(self, application: AnyApplication) -> None:
         if self.services is not None:

@@ -29,6 +29,7 @@ class Kind(StrEnum):
     FILES = "f"  # f:<case id>: show a case's photos and documents
     BALLOT = "b"  # b:<unit id>:<item id>:<answer index>: an evaluator's answer
     WINDOW = "w"  # w:reopen: an organiser confirms opening the ballot window again
+    PUBLISH = "p"  # p:again: an organiser confirms publishing the results again
 
 
 ARITY = {
@@ -48,6 +49,7 @@ ARITY = {
     Kind.FILES: 1,
     Kind.BALLOT: 3,
     Kind.WINDOW: 1,
+    Kind.PUBLISH: 1,
 }
 
 

@@ -151,6 +151,36 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_publish_page(args: argparse.Namespace) -> int:
+    """Write the static results page (index.html and ranking.png) into a directory."""
+    from bot.app import EvalBot
+    from bot.results import page
+
+    settings = Settings.from_env()
+    campaign = _campaign(Path(args.campaign) if args.campaign else settings.campaign_path)
+    if campaign is None:
+        return EXIT_USAGE
+    if not settings.db_path.exists():
+        print(f"evalbot publish-page: {settings.db_path} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def main() -> tuple[str, bytes]:
+        bot = EvalBot(campaign, "0:offline", str(settings.db_path), run_jobs=False)
+        services = await bot.open_services()
+        try:
+            return await page(services)
+        finally:
+            await services.db.close()
+
+    html, chart = asyncio.run(main())
+    directory = Path(args.directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "index.html").write_text(html, encoding="utf-8")
+    (directory / "ranking.png").write_bytes(chart)
+    print(f"wrote {directory / 'index.html'} and {directory / 'ranking.png'}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="evalbot", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
@@ -183,6 +213,11 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--db", help="database file (default: $EVALBOT_DB)")
     verify.add_argument("--head", help="the chain head that was published, to check as well")
     verify.set_defaults(func=cmd_verify)
+
+    page = sub.add_parser("publish-page", help="write the static results page into DIR")
+    page.add_argument("directory")
+    page.add_argument("--campaign", help="campaign file (default: $EVALBOT_CAMPAIGN)")
+    page.set_defaults(func=cmd_publish_page)
     return p
 
 

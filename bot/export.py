@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from io import BytesIO
 
 from openpyxl import Workbook
@@ -12,7 +13,7 @@ from bot import labels
 from bot.db import cases as case_store
 from bot.findings import summaries
 from bot.services import Services
-from scoring import round_half_up
+from scoring import ANSWERS, round_half_up
 
 MAX_ROWS = 100_000
 
@@ -80,6 +81,76 @@ async def cases_workbook(services: Services, lang: str) -> bytes:
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+async def results_workbook(services: Services, lang: str) -> bytes:
+    """The ranking, the per-item rates and scores, and the cases with their deductions."""
+    from bot.results import current_ranking
+
+    t = services.texts
+    campaign = services.campaign
+    ranking = await current_ranking(services)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = t.gettext(lang, labels.SHEET_RANKING)
+    sheet.append([t.gettext(lang, h) for h in labels.RANKING_COLUMNS])
+    for ranked in ranking.units:
+        r = ranked.result
+        unit = campaign.unit(r.unit_id)
+        sheet.append(
+            [
+                ranked.rank or "",
+                unit.label(lang) if unit else r.unit_id,
+                _number(r.democratic),
+                _number(r.complaint.score),
+                _number(r.daily),
+                _number(r.composite),
+                t.gettext(lang, labels.YES) if r.flagged else "",
+                r.counts.total,
+            ]
+        )
+    _style(sheet, widths=[6, 24, 12, 10, 10, 12, 8, 10])
+    items = book.create_sheet(t.gettext(lang, labels.SHEET_ITEMS))
+    items.append([t.gettext(lang, h) for h in labels.ITEM_COLUMNS])
+    for ranked in ranking.units:
+        r = ranked.result
+        unit = campaign.unit(r.unit_id)
+        for item_result in r.items:
+            item = campaign.item(item_result.item_id)
+            items.append(
+                [
+                    unit.label(lang) if unit else r.unit_id,
+                    item.label(lang) if item else item_result.item_id,
+                    *(_percent(item_result.rate(a)) for a in ANSWERS),
+                    _number(item_result.score),
+                    item_result.counts.total,
+                ]
+            )
+    _style(items, widths=[24, 14, 10, 12, 10, 10, 10, 8])
+    cases = await cases_workbook(services, lang)
+    # the cases sheet, as /export cases makes it, follows
+    from openpyxl import load_workbook
+
+    extra = load_workbook(BytesIO(cases))
+    for source in extra.worksheets:
+        target = book.create_sheet(source.title)
+        for row in source.iter_rows(values_only=True):
+            target.append(list(row))
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _number(value: object) -> float | None:
+    """An exact score as a spreadsheet number, rounded half up to two places."""
+    if value is None:
+        return None
+    return float(round_half_up(value))  # type: ignore[arg-type]
+
+
+def _percent(rate: Fraction | None) -> float | None:
+    return None if rate is None else _number(rate * 100)
 
 
 def _style(sheet: object, widths: list[int]) -> None:

@@ -74,6 +74,11 @@ TALK_PRIVATELY = N_("Talk to me in private")
 ALL_OFFICES = N_("all offices")
 FILES = N_("📎 Photos and documents (%(count)s)")
 REOPEN = N_("Open the ballot window again")
+CHART_TITLE = N_("%(campaign)s: composite scores")
+LIVE_RANKING = N_("Ranking (live, not yet published)")
+PUBLISHED_RANKING = N_("The published ranking")
+PUBLISH_AGAIN = N_("Publish again")
+NO_SCORE = N_("no ballots")
 QR_CAPTION = N_("%(count)s invitations, one QR code each, numbered as in the list")
 FILE_CAPTION = N_("No. %(number)s, attachment %(n)s of %(total)s")
 LIST_OPEN = N_("Open cases")
@@ -88,6 +93,7 @@ COMMANDS_RESIDENT = (
     ("opinion", N_("Send an opinion or complaint")),
     ("status", N_("Follow your opinions")),
     ("cancel", N_("Leave what you are doing")),
+    ("subscribe", N_("Receive the results when published")),
     ("help", N_("How to use this bot")),
 )
 COMMANDS_STAFF = (
@@ -104,6 +110,12 @@ COMMANDS_ORGANISER = (
     ("invite", N_("Invite staff, supervisors or evaluators")),
     ("ballots", N_("The ballot window: open or close it")),
     ("turnout", N_("How many ballots are answered")),
+    ("rank", N_("The ranking")),
+    ("results", N_("One office's results in detail")),
+    ("daily", N_("Enter a daily-work score")),
+    ("flagged", N_("Offices below the threshold")),
+    ("proposal", N_("Record a handling proposal")),
+    ("publish", N_("Publish the results")),
     ("finding", N_("Record a finding from outside the bot")),
     ("record", N_("Record an opinion that came offline")),
     ("export", N_("Spreadsheet of the cases")),
@@ -140,4 +152,26 @@ UNIT_COLUMNS = (
     N_("Deductions"),
     N_("Complaint score C"),
     N_("Cases counted"),
+)
+SHEET_RANKING = N_("Ranking")
+SHEET_ITEMS = N_("Items")
+RANKING_COLUMNS = (
+    N_("Rank"),
+    N_("Office"),
+    N_("Democratic evaluation"),
+    N_("Complaints"),
+    N_("Daily work"),
+    N_("Composite"),
+    N_("Below the threshold"),
+    N_("Ballots"),
+)
+ITEM_COLUMNS = (
+    N_("Office"),
+    N_("Item"),
+    N_("Satisfied %"),
+    N_("Basically satisfied %"),
+    N_("Not satisfied %"),
+    N_("Don't know %"),
+    N_("Score"),
+    N_("Ballots"),
 )

@@ -25,6 +25,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import outbox as store
+from bot.db import results as blobs
 from bot.db.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ async def call_api(bot: Bot, method: str, payload: Mapping[str, Any]) -> Any:
         kwargs.setdefault("link_preview_options", LinkPreviewOptions(is_disabled=True))
     calls: dict[str, Callable[..., Awaitable[Any]]] = {
         "sendMessage": bot.send_message,
+        "sendPhoto": bot.send_photo,
         "editMessageText": bot.edit_message_text,
         "editMessageReplyMarkup": bot.edit_message_reply_markup,
         "deleteMessage": bot.delete_message,
@@ -55,6 +57,11 @@ async def call_api(bot: Bot, method: str, payload: Mapping[str, Any]) -> Any:
     if method not in calls:
         raise ValueError(f"the outbox cannot send {method}")
     return await calls[method](**kwargs)
+
+
+def is_private(chat_id: int | str) -> bool:
+    """A person's chat (as opposed to a group or a channel, "@name" or negative)."""
+    return isinstance(chat_id, int) and chat_id > 0
 
 
 class Pacer:
@@ -100,8 +107,8 @@ class Outbox:
         self.per_group_seconds = per_group_seconds
         self.on_blocked = on_blocked
         self._wake = asyncio.Event()
-        self._chat_ready: dict[int, float] = {}
-        self._in_flight: dict[int, int] = {}  # outbox id -> chat id
+        self._chat_ready: dict[int | str, float] = {}
+        self._in_flight: dict[int, int | str] = {}  # outbox id -> chat id
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self.sent = 0
@@ -132,7 +139,7 @@ class Outbox:
             busy.add(item.chat_id)
             await self.pacer.acquire()
             self._in_flight[item.id] = item.chat_id
-            gap = self.per_group_seconds if item.chat_id < 0 else self.per_chat_seconds
+            gap = self.per_chat_seconds if is_private(item.chat_id) else self.per_group_seconds
             self._chat_ready[item.chat_id] = time.monotonic() + gap
             task = asyncio.create_task(self._send(item))
             self._tasks.add(task)
@@ -152,7 +159,10 @@ class Outbox:
 
     async def _send(self, item: Outgoing) -> None:
         try:
-            await call_api(self.bot, item.method, item.payload)
+            payload = dict(item.payload)
+            if "photo_blob" in payload:  # a chart: the bytes are kept beside the outbox
+                payload["photo"] = await blobs.get_blob(self.db, int(payload.pop("photo_blob")))
+            await call_api(self.bot, item.method, payload)
         except RetryAfter as exc:
             seconds = retry_seconds(exc)
             self.rate_limited += 1
@@ -166,7 +176,7 @@ class Outbox:
                 exc.message,
             )
             await store.fail_chat(self.db, item.chat_id, self.clock.now(), exc.message)
-            if self.on_blocked is not None:
+            if self.on_blocked is not None and isinstance(item.chat_id, int):
                 await self.on_blocked(item.chat_id)
         except BadRequest as exc:
             # A recipient who never opened the bot has no chat yet: worth a warning, not a

@@ -19,7 +19,17 @@ from telegram.ext import (
 )
 
 from bot.callbacks import Kind, decode
-from handlers import ballots, cases, invites, misc, opinion, start, status, team
+from handlers import (
+    ballots,
+    cases,
+    invites,
+    misc,
+    opinion,
+    results,
+    start,
+    status,
+    team,
+)
 from handlers.errors import on_error
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -56,6 +66,14 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("invite", invites.invite, filters=PRIVATE & NEW),
             CommandHandler("ballots", ballots.ballots_command, filters=PRIVATE & NEW),
             CommandHandler("turnout", ballots.turnout_command, filters=PRIVATE & NEW),
+            CommandHandler("daily", results.daily, filters=PRIVATE & NEW),
+            CommandHandler("rank", results.rank_command, filters=PRIVATE & NEW),
+            CommandHandler("results", results.results_command, filters=PRIVATE & NEW),
+            CommandHandler("flagged", results.flagged, filters=PRIVATE & NEW),
+            CommandHandler("proposal", results.proposal, filters=PRIVATE & NEW),
+            CommandHandler("publish", results.publish, filters=PRIVATE & NEW),
+            CommandHandler("subscribe", results.subscribe, filters=PRIVATE & NEW),
+            CommandHandler("unsubscribe", results.unsubscribe, filters=PRIVATE & NEW),
             CommandHandler("record", opinion.record, filters=PRIVATE & NEW),
             CommandHandler("finding", team.finding, filters=PRIVATE & NEW),
             CommandHandler("summary", team.summary, filters=PRIVATE & NEW),
@@ -79,6 +97,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(cases.on_files_button, pattern=pattern(Kind.FILES)),
             CallbackQueryHandler(ballots.on_ballot, pattern=pattern(Kind.BALLOT)),
             CallbackQueryHandler(ballots.on_reopen, pattern=pattern(Kind.WINDOW)),
+            CallbackQueryHandler(results.on_publish_again, pattern=pattern(Kind.PUBLISH)),
             CallbackQueryHandler(misc.unknown_button),
             # Edits, then everything else typed or sent in private.
             MessageHandler(filters.UpdateType.EDITED_MESSAGE & PRIVATE, opinion.on_edited),

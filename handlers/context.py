@@ -38,7 +38,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
         assert isinstance(services, Services)
         return services
 
-    def render(self, name: str, **values: Any) -> str:
+    def render(self, name: str, /, **values: Any) -> str:
         """A template in the user's language; the campaign is always at hand."""
         return self.services.texts.render(
             name, self.lang, campaign=self.services.campaign, **values

@@ -7,7 +7,7 @@ from telegram import Update
 from bot import labels
 from bot.db.roles import ALL_UNITS
 from bot.errors import UserError
-from bot.export import cases_workbook
+from bot.export import cases_workbook, results_workbook
 from bot.findings import record_finding, summaries
 from bot.hot import hot_issues
 from handlers.common import send
@@ -138,20 +138,23 @@ async def hot(update: Update, context: Context) -> None:
 
 
 async def export(update: Update, context: Context) -> None:
-    """/export cases: the spreadsheet of cases, states, deadlines and deductions."""
+    """/export cases|results: the spreadsheet of cases, states, deadlines and deductions;
+    or of the results: ranking, per-item rates, cases and deductions."""
     await require_organiser(update, context)
-    if (context.args or ["cases"])[0] != "cases":
+    which = (context.args or ["cases"])[0]
+    if which not in ("cases", "results"):
         await send(update, context, context.render("team/export_usage"))
         return
-    data = await cases_workbook(context.services, context.lang)
+    make = cases_workbook if which == "cases" else results_workbook
+    data = await make(context.services, context.lang)
     chat = update.effective_chat
     assert chat is not None
     stamp = context.services.clock.now().astimezone(context.services.campaign.tz)
     await context.bot.send_document(
         chat.id,
         document=data,
-        filename=f"cases-{stamp:%Y%m%d-%H%M}.xlsx",
-        caption=context.label(labels.SHEET_CASES),
+        filename=f"{which}-{stamp:%Y%m%d-%H%M}.xlsx",
+        caption=context.label(labels.SHEET_CASES if which == "cases" else labels.SHEET_RANKING),
     )
 
 

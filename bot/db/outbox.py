@@ -15,7 +15,7 @@ from bot.db.database import Database, Tx
 @dataclass(frozen=True)
 class Outgoing:
     id: int
-    chat_id: int
+    chat_id: int | str  # a channel may be addressed as "@name"
     method: str
     payload: Mapping[str, Any]
     attempts: int
@@ -23,7 +23,7 @@ class Outgoing:
 
 async def enqueue(
     tx: Tx,
-    chat_id: int,
+    chat_id: int | str,
     method: str,
     payload: Mapping[str, Any],
     now: dt.datetime,
@@ -83,7 +83,7 @@ async def mark_sent(db: Database, ids: Sequence[int], now: dt.datetime) -> None:
 
 
 async def retry_later(
-    db: Database, outbox_id: int, chat_id: int, not_before: dt.datetime, error: str
+    db: Database, outbox_id: int, chat_id: int | str, not_before: dt.datetime, error: str
 ) -> None:
     """Send this one again at ``not_before``, and hold back the chat's later ones with it so
     the chat still reads them in order."""
@@ -107,7 +107,7 @@ async def mark_failed(db: Database, outbox_id: int, now: dt.datetime, error: str
         )
 
 
-async def fail_chat(db: Database, chat_id: int, now: dt.datetime, error: str) -> int:
+async def fail_chat(db: Database, chat_id: int | str, now: dt.datetime, error: str) -> int:
     """Give up on every unsent notification to a chat (the user blocked the bot)."""
     async with db.transaction() as tx:
         cursor = await tx.execute(

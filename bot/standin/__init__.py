@@ -94,6 +94,17 @@ class StandIn:
     def group(self, chat_id: int, title: str) -> SimGroup:
         return SimGroup(self, chat_id, title)
 
+    def channel(self, chat_id: int, title: str, username: str) -> SimGroup:
+        """A channel the bot may post in, addressed as ``@username`` or by id."""
+        channel = SimGroup(self, chat_id, title)
+        self.world.chats[chat_id] = {
+            "id": chat_id,
+            "type": "channel",
+            "title": title,
+            "username": username,
+        }
+        return channel
+
     def flood(self, seconds: float, chats: list[int] | None = None) -> None:
         """Answer every send (to ``chats`` only, if given) with 429 for ``seconds``."""
         until = time.monotonic() + seconds

@@ -135,7 +135,10 @@ class Api:
             raise ApiError(404, "Not Found: method not found")
         self.world.count(method)
         if method in SENDING:
-            chat_id = _int(params, "chat_id", required=False) or 0
+            try:
+                chat_id = int(self._chat(params)["id"])  # "@name" too
+            except ApiError:
+                chat_id = 0  # the method itself answers for an unknown chat
             wait = self.limits.check(chat_id, time.monotonic())
             if wait is not None:
                 self.limits.refused += 1

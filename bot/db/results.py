@@ -1,0 +1,123 @@
+"""Daily-work scores, proposals, publications, subscribers and binary payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from bot.clock import iso, parse_iso
+from bot.db.database import Database, Tx
+
+
+async def set_daily(tx: Tx, unit_id: str, score: Decimal, set_by: int, now: dt.datetime) -> None:
+    await tx.execute(
+        "INSERT INTO daily_scores (unit_id, score, set_by, set_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (unit_id) DO UPDATE SET score = excluded.score, set_by = excluded.set_by, "
+        "set_at = excluded.set_at",
+        (unit_id, str(score), set_by, iso(now)),
+    )
+
+
+async def daily_scores(db: Database) -> dict[str, Decimal]:
+    rows = await db.fetchall("SELECT unit_id, score FROM daily_scores")
+    return {r["unit_id"]: Decimal(r["score"]) for r in rows}
+
+
+async def add_proposal(
+    tx: Tx, unit_id: str, text: str, made_by: int, now: dt.datetime, origin: str
+) -> bool:
+    cursor = await tx.execute(
+        "INSERT INTO proposals (unit_id, text, made_by, made_at, origin) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (origin) DO NOTHING",
+        (unit_id, text, made_by, iso(now), origin),
+    )
+    return cursor.rowcount == 1
+
+
+@dataclass(frozen=True)
+class Proposal:
+    unit_id: str
+    text: str
+    made_at: dt.datetime
+
+
+async def proposals(db: Database) -> dict[str, list[Proposal]]:
+    rows = await db.fetchall("SELECT unit_id, text, made_at FROM proposals ORDER BY id")
+    found: dict[str, list[Proposal]] = {}
+    for r in rows:
+        found.setdefault(r["unit_id"], []).append(
+            Proposal(r["unit_id"], r["text"], parse_iso(r["made_at"]))
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Publication:
+    id: int
+    published_at: dt.datetime
+    head: str
+    ranking: list[dict[str, Any]]
+
+
+async def add_publication(
+    tx: Tx, by: int, head: str, ranking: list[dict[str, Any]], now: dt.datetime, origin: str
+) -> int | None:
+    cursor = await tx.execute(
+        "INSERT INTO publications (published_at, published_by, head, ranking, origin) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (origin) DO NOTHING",
+        (iso(now), by, head, json.dumps(ranking, ensure_ascii=False), origin),
+    )
+    return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid else None
+
+
+async def last_publication(db: Database) -> Publication | None:
+    row = await db.fetchone(
+        "SELECT id, published_at, head, ranking FROM publications ORDER BY id DESC LIMIT 1"
+    )
+    if row is None:
+        return None
+    return Publication(
+        row["id"], parse_iso(row["published_at"]), row["head"], json.loads(row["ranking"])
+    )
+
+
+async def subscribe(tx: Tx, user_id: int, now: dt.datetime) -> bool:
+    cursor = await tx.execute(
+        "INSERT INTO subscribers (user_id, since) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (user_id, iso(now)),
+    )
+    return cursor.rowcount == 1
+
+
+async def unsubscribe(tx: Tx, user_id: int) -> bool:
+    cursor = await tx.execute("DELETE FROM subscribers WHERE user_id = ?", (user_id,))
+    return cursor.rowcount == 1
+
+
+async def subscribers(tx: Tx) -> list[int]:
+    rows = await tx.execute_fetchall("SELECT user_id FROM subscribers ORDER BY user_id")
+    return [int(r[0]) for r in rows]
+
+
+async def add_blob(tx: Tx, data: bytes, now: dt.datetime) -> int:
+    cursor = await tx.execute(
+        "INSERT INTO blobs (data, created_at) VALUES (?, ?)", (data, iso(now))
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def get_blob(db: Database, blob_id: int) -> bytes | None:
+    value = await db.fetchval("SELECT data FROM blobs WHERE id = ?", (blob_id,))
+    return bytes(value) if value is not None else None
+
+
+async def counts_by_unit_item_category(db: Database) -> list[tuple[str, str, str, str, int]]:
+    """The ballots counted per unit, item, category and answer (one GROUP BY)."""
+    rows = await db.fetchall(
+        "SELECT unit_id, item_id, category, answer, COUNT(*) FROM ballots "
+        "GROUP BY unit_id, item_id, category, answer"
+    )
+    return [(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]

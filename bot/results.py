@@ -1,0 +1,236 @@
+"""Results (DESIGN §5, §7): the tallies from SQL, the numbers from ``scoring``, the ranking
+as text, as a chart and as a page; daily-work scores, proposals and publication.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from io import BytesIO
+from typing import Any
+
+import noto_cjk_sans_otc
+from PIL import Image, ImageDraw, ImageFont
+
+from bot import labels
+from bot.campaign import Campaign
+from bot.db import ballots as ballot_store
+from bot.db import drafts as draft_store
+from bot.db import outbox as outbox_store
+from bot.db import results as store
+from bot.errors import UserError
+from bot.findings import unit_findings
+from bot.services import Services
+from scoring import Counts, Ranking, UnitInput, fmt, rank
+
+SC_FACE = 2  # Noto Sans CJK SC in the collection: simplified Chinese glyph forms
+
+
+async def unit_inputs(services: Services) -> list[UnitInput]:
+    """What scoring needs, per unit: ballot counts (one GROUP BY), findings, daily score."""
+    campaign = services.campaign
+    ballots: dict[str, dict[tuple[str, str], list[int]]] = {u.id: {} for u in campaign.units}
+    position = {"satisfied": 0, "basic": 1, "unsatisfied": 2, "unknown": 3}
+    for unit_id, item_id, category, answer, n in await store.counts_by_unit_item_category(
+        services.db
+    ):
+        if unit_id in ballots:
+            counts = ballots[unit_id].setdefault((item_id, category), [0, 0, 0, 0])
+            counts[position[answer]] += n
+    findings = await unit_findings(services)
+    daily = await store.daily_scores(services.db)
+    return [
+        UnitInput(
+            unit.id,
+            unit.name,
+            {key: Counts(*c) for key, c in ballots[unit.id].items()},
+            findings.get(unit.id, ()),
+            daily.get(unit.id),
+        )
+        for unit in campaign.units
+    ]
+
+
+async def current_ranking(services: Services) -> Ranking:
+    campaign = services.campaign
+    return rank(await unit_inputs(services), campaign.scoring, [i.id for i in campaign.items])
+
+
+def snapshot(ranking: Ranking, campaign: Campaign) -> list[dict[str, Any]]:
+    """The ranking as published: plain values, two places, kept with the publication."""
+    rows = []
+    for ranked in ranking.units:
+        r = ranked.result
+        unit = campaign.unit(r.unit_id)
+        rows.append(
+            {
+                "rank": ranked.rank,
+                "unit_id": r.unit_id,
+                "name": unit.name if unit else r.unit_id,
+                "name_en": unit.name_en if unit else "",
+                "composite": fmt(r.composite, none=""),
+                "democratic": fmt(r.democratic, none=""),
+                "complaint": fmt(r.complaint.score),
+                "daily": fmt(r.daily, none=""),
+                "flagged": r.flagged,
+                "ballots": r.counts.total,
+            }
+        )
+    return rows
+
+
+def parse_daily(text: str, services: Services) -> Decimal:
+    """A daily-work score as typed: a number between 0 and the campaign's maximum."""
+    limit = services.campaign.scoring.daily_max
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise UserError("results/bad_daily", text=text[:20], limit=fmt(limit)) from None
+    if not value.is_finite() or not 0 <= value <= limit or value != value.quantize(Decimal("0.01")):
+        raise UserError("results/bad_daily", text=text[:20], limit=fmt(limit))
+    return value
+
+
+async def set_daily(
+    services: Services, organiser_id: int, unit_id: str, text: str, update_id: int
+) -> Decimal:
+    if services.campaign.unit(unit_id) is None:
+        raise UserError("findings/unknown_unit", unit=unit_id)
+    value = parse_daily(text, services)
+    now = services.clock.now()
+    async with services.db.transaction() as tx:
+        await store.set_daily(tx, unit_id, value, organiser_id, now)
+        await draft_store.end_draft(tx, organiser_id, update_id, now)
+    return value
+
+
+async def add_proposal(
+    services: Services, organiser_id: int, unit_id: str, text: str, update_id: int
+) -> None:
+    if services.campaign.unit(unit_id) is None:
+        raise UserError("findings/unknown_unit", unit=unit_id)
+    text = text.strip()
+    if not text or len(text) > services.campaign.intake.max_text:
+        raise UserError("results/proposal_usage")
+    now = services.clock.now()
+    async with services.db.transaction() as tx:
+        await store.add_proposal(tx, unit_id, text, organiser_id, now, f"update:{update_id}")
+        await draft_store.end_draft(tx, organiser_id, update_id, now)
+
+
+# -- the chart ----------------------------------------------------------------------------------
+
+
+def font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(noto_cjk_sans_otc.FONT_PATH), size, index=SC_FACE)
+
+
+def chart_png(rows: list[dict[str, Any]], title: str, threshold: Decimal, no_score: str) -> bytes:
+    """A horizontal bar chart of the composites, Chinese names drawn in Noto Sans CJK SC;
+    units below the threshold in red, the threshold as a line."""
+    width, row_h, left, right, top = 1100, 54, 330, 120, 90
+    height = top + row_h * max(1, len(rows)) + 40
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((24, 24), title, font=font(30), fill="#111111")
+    span = width - left - right
+    label_font, value_font = font(22), font(22)
+    x_threshold = left + span * float(threshold) / 100
+    for n, row in enumerate(rows):
+        y = top + n * row_h
+        place = f"{row['rank']}." if row["rank"] else "—"
+        draw.text((24, y + 12), f"{place} {row['name']}", font=label_font, fill="#111111")
+        if row["composite"]:
+            value = float(row["composite"])
+            colour = "#c62828" if row["flagged"] else "#1565c0"
+            draw.rectangle((left, y + 10, left + span * value / 100, y + row_h - 10), fill=colour)
+            draw.text(
+                (left + span * value / 100 + 10, y + 12),
+                row["composite"],
+                font=value_font,
+                fill="#111111",
+            )
+        else:
+            draw.text((left, y + 12), no_score, font=value_font, fill="#757575")
+    for y in range(top - 10, height - 30, 12):  # the threshold, dashed
+        draw.line((x_threshold, y, x_threshold, y + 6), fill="#757575", width=2)
+    draw.text((x_threshold - 14, height - 32), fmt(threshold, 0), font=font(18), fill="#757575")
+    buffer = BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def ranking_chart(services: Services, rows: list[dict[str, Any]], lang: str) -> bytes:
+    t = services.texts
+    title = t.gettext(lang, labels.CHART_TITLE, campaign=services.campaign.title(lang))
+    return chart_png(
+        rows, title, services.campaign.scoring.threshold, t.gettext(lang, labels.NO_SCORE)
+    )
+
+
+# -- publication --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Published:
+    id: int | None  # None: this update had published already (a replay)
+    head: str
+    rows: list[dict[str, Any]]
+    recipients: int
+
+
+async def publish(services: Services, organiser_id: int, update_id: int) -> Published:
+    """Publish the ranking as it stands: as text and as a chart, with the ballot log's
+    chain head, to the campaign's channel and every subscriber, through the outbox."""
+    ranking = await current_ranking(services)
+    rows = snapshot(ranking, services.campaign)
+    head = await ballot_store.head(services.db)
+    now = services.clock.now()
+    recipients: list[tuple[int | str, str]] = []
+    async with services.db.transaction() as tx:
+        publication = await store.add_publication(
+            tx, organiser_id, head, rows, now, f"update:{update_id}"
+        )
+        if publication is None:
+            return Published(None, head, rows, 0)
+        if services.campaign.broadcast_chat is not None:
+            recipients.append((services.campaign.broadcast_chat, "zh"))
+        for user_id in await store.subscribers(tx):
+            recipients.append((user_id, await draft_store.language_of(tx, user_id)))
+        charts: dict[str, int] = {}
+        for chat, lang in recipients:
+            if lang not in charts:
+                charts[lang] = await store.add_blob(tx, ranking_chart(services, rows, lang), now)
+            text = services.texts.render(
+                "results/published", lang, rows=rows, head=head, at=now, campaign=services.campaign
+            )
+            key = f"publication:{publication}:{chat}"
+            await outbox_store.enqueue(tx, chat, "sendMessage", {"text": text}, now, key)
+            await outbox_store.enqueue(
+                tx, chat, "sendPhoto", {"photo_blob": charts[lang]}, now, f"{key}:chart"
+            )
+        await draft_store.end_draft(tx, organiser_id, update_id, now)
+    services.outbox.wake()
+    return Published(publication, head, rows, len(recipients))
+
+
+async def subscribe(services: Services, user_id: int, on: bool) -> bool:
+    async with services.db.transaction() as tx:
+        if on:
+            return await store.subscribe(tx, user_id, services.clock.now())
+        return await store.unsubscribe(tx, user_id)
+
+
+async def page(services: Services) -> tuple[str, bytes]:
+    """The static page for the district's website — the last publication (or, before one,
+    the ranking as it stands) as a table — and its chart: (index.html, ranking.png)."""
+    published = await store.last_publication(services.db)
+    if published is not None:
+        rows, at, head = published.ranking, published.published_at, published.head
+    else:
+        rows = snapshot(await current_ranking(services), services.campaign)
+        at, head = services.clock.now(), await ballot_store.head(services.db)
+    html = services.texts.render(
+        "page/ranking.html", "zh", rows=rows, at=at, head=head, campaign=services.campaign
+    )
+    return html + "\n", ranking_chart(services, rows, "zh")

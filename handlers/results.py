@@ -1,0 +1,252 @@
+"""Results in chat: /daily, /rank, /results, /flagged, /proposal, /publish, /subscribe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import labels, results
+from bot.callbacks import Kind, encode
+from bot.db import results as result_store
+from bot.errors import UserError
+from bot.roles import roles_of
+from handlers import team
+from handlers.common import answer, send
+from handlers.context import Context
+from scoring import Answer, fmt, fmt_percent
+
+
+async def require_watcher(update: Update, context: Context) -> None:
+    """Organisers and supervisors follow the live results."""
+    user = update.effective_user
+    assert user is not None
+    roles = await roles_of(context.services, user.id)
+    if not (roles.organiser or roles.supervisor):
+        raise UserError("case/not_allowed")
+
+
+def shown_rows(context: Context, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    lang = context.lang
+    return [
+        {**r, "name_shown": r["name_en"] if lang == "en" and r["name_en"] else r["name"]}
+        for r in rows
+    ]
+
+
+async def daily(update: Update, context: Context) -> None:
+    """/daily UNIT SCORE: the daily-work score A (0 to the campaign's maximum)."""
+    organiser = await team.require_organiser(update, context)
+    services = context.services
+    args = context.args or []
+    limit = fmt(services.campaign.scoring.daily_max)
+    if len(args) != 2:
+        await send(
+            update,
+            context,
+            context.render(
+                "results/daily_usage",
+                limit=limit,
+                unit_ids=", ".join(u.id for u in services.campaign.units),
+            ),
+        )
+        return
+    value = await results.set_daily(services, organiser, args[0], args[1], context.update_id)
+    unit = services.campaign.unit(args[0])
+    assert unit is not None
+    await send(
+        update,
+        context,
+        context.render("results/daily_set", unit=unit.label(context.lang), score=fmt(value)),
+    )
+
+
+async def rank_command(update: Update, context: Context) -> None:
+    """/rank: every unit with its rank and composite; to everyone else, what was published."""
+    user = update.effective_user
+    assert user is not None
+    services = context.services
+    roles = await roles_of(services, user.id)
+    threshold = fmt(services.campaign.scoring.threshold, 0)
+    if roles.organiser or roles.supervisor:
+        ranking = await results.current_ranking(services)
+        rows = results.snapshot(ranking, services.campaign)
+        title, at, head = context.label(labels.LIVE_RANKING), services.clock.now(), ""
+    else:
+        published = await result_store.last_publication(services.db)
+        if published is None:
+            await send(update, context, context.render("results/not_published"))
+            return
+        rows, at, head = published.ranking, published.published_at, published.head
+        title = context.label(labels.PUBLISHED_RANKING)
+    await send(
+        update,
+        context,
+        context.render(
+            "results/rank",
+            rows=shown_rows(context, rows),
+            title=title,
+            at=at,
+            head=head,
+            threshold=threshold,
+        ),
+    )
+
+
+async def results_command(update: Update, context: Context) -> None:
+    """/results UNIT: the unit's breakdown: per item the four rates and the score, D, C with
+    the cases behind it, A, the composite, the flag. /results alone: the ranking."""
+    await require_watcher(update, context)
+    services = context.services
+    if not context.args:
+        await rank_command(update, context)
+        return
+    unit_id = context.args[0]
+    unit = services.campaign.unit(unit_id)
+    if unit is None:
+        raise UserError(
+            "findings/unknown_unit",
+            unit=unit_id,
+            unit_ids=", ".join(u.id for u in services.campaign.units),
+        )
+    ranking = await results.current_ranking(services)
+    ranked = ranking.get(unit_id)
+    r = ranked.result
+    items = []
+    for item_result in r.items:
+        item = services.campaign.item(item_result.item_id)
+        items.append(
+            {
+                "name": item.label(context.lang) if item else item_result.item_id,
+                "s": fmt_percent(item_result.rate(Answer.SATISFIED)),
+                "b": fmt_percent(item_result.rate(Answer.BASIC)),
+                "n": fmt_percent(item_result.rate(Answer.UNSATISFIED)),
+                "u": fmt_percent(item_result.rate(Answer.UNKNOWN)),
+                "score": fmt(item_result.score),
+            }
+        )
+    proposals = (await result_store.proposals(services.db)).get(unit_id, [])
+    await send(
+        update,
+        context,
+        context.render(
+            "results/unit",
+            name=unit.label(context.lang),
+            rank=ranked.rank,
+            r=r,
+            items=items,
+            proposals=proposals,
+            threshold=fmt(services.campaign.scoring.threshold, 0),
+            severities={s: context.label(labels.SEVERITIES[s]) for s in labels.SEVERITIES},
+        ),
+    )
+
+
+async def flagged(update: Update, context: Context) -> None:
+    """/flagged: units below the threshold, with their cases and proposals (the plan:
+    处理意见 for units under 85)."""
+    await team.require_organiser(update, context)
+    services = context.services
+    ranking = await results.current_ranking(services)
+    proposals = await result_store.proposals(services.db)
+    rows = []
+    for ranked in ranking.flagged:
+        r = ranked.result
+        unit = services.campaign.unit(r.unit_id)
+        rows.append(
+            {
+                "unit_id": r.unit_id,
+                "name": unit.label(context.lang) if unit else r.unit_id,
+                "composite": fmt(r.composite),
+                "cases": [
+                    {"ref": c.ref, "severity": context.label(labels.SEVERITIES[c.severity])}
+                    for c in r.complaint.cases
+                ],
+                "proposals": proposals.get(r.unit_id, []),
+            }
+        )
+    await send(
+        update,
+        context,
+        context.render(
+            "results/flagged", flagged=rows, threshold=fmt(services.campaign.scoring.threshold, 0)
+        ),
+    )
+
+
+async def proposal(update: Update, context: Context) -> None:
+    """/proposal UNIT TEXT: record the handling proposal for a unit."""
+    organiser = await team.require_organiser(update, context)
+    args = context.args or []
+    if len(args) < 2:
+        await send(update, context, context.render("results/proposal_usage"))
+        return
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    text = message.text.split(maxsplit=2)[2] if len(message.text.split(maxsplit=2)) > 2 else ""
+    await results.add_proposal(context.services, organiser, args[0], text, context.update_id)
+    unit = context.services.campaign.unit(args[0])
+    assert unit is not None
+    await send(
+        update, context, context.render("results/proposal_recorded", unit=unit.label(context.lang))
+    )
+
+
+async def publish(update: Update, context: Context) -> None:
+    """/publish: the ranking, as text and chart, to the channel and subscribers; a second
+    publication asks first."""
+    await team.require_organiser(update, context)
+    last = await result_store.last_publication(context.services.db)
+    if last is not None:
+        confirm = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        context.label(labels.PUBLISH_AGAIN),
+                        callback_data=encode(Kind.PUBLISH, "again"),
+                    )
+                ]
+            ]
+        )
+        await send(
+            update,
+            context,
+            context.render("results/confirm_republish", last=last.published_at),
+            confirm,
+        )
+        return
+    await do_publish(update, context)
+
+
+async def on_publish_again(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None
+    await team.require_organiser(update, context)
+    await answer(query)
+    await do_publish(update, context)
+
+
+async def do_publish(update: Update, context: Context) -> None:
+    user = update.effective_user
+    assert user is not None
+    done = await results.publish(context.services, user.id, context.update_id)
+    await send(
+        update,
+        context,
+        context.render("results/published_done", count=done.recipients, head=done.head),
+    )
+
+
+async def subscribe(update: Update, context: Context) -> None:
+    """/subscribe: receive the results when they are published."""
+    user = update.effective_user
+    assert user is not None
+    await results.subscribe(context.services, user.id, True)
+    await send(update, context, context.render("results/subscribed", on=True))
+
+
+async def unsubscribe(update: Update, context: Context) -> None:
+    user = update.effective_user
+    assert user is not None
+    await results.subscribe(context.services, user.id, False)
+    await send(update, context, context.render("results/subscribed", on=False))

@@ -1,0 +1,278 @@
+"""Results (DESIGN §5, §7) against hand-computed numbers: /rank, /results, publication,
+the spreadsheet, the chart and the public page (in a real headless browser)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image, ImageChops
+
+from bot.campaign import Campaign, parse_campaign
+from bot.db import ballots as ballot_store
+from bot.results import font
+from bot.settings import REPO_EXAMPLE
+from tests.flows.conftest import Harness
+
+EXTRA_UNITS = """
+[[units]]
+id = "beiyuan"
+name = "北苑街道社保所"
+
+[[units]]
+id = "zhongshan"
+name = "中山街道社保所"
+"""
+
+
+def five_units(policy: str = "score") -> Campaign:
+    text = (
+        REPO_EXAMPLE.read_text(encoding="utf-8")
+        .replace("# The evaluation items", EXTRA_UNITS + "\n# The evaluation items")
+        .replace('unknown_policy = "score"', f'unknown_policy = "{policy}"')
+    )
+    return parse_campaign(text, REPO_EXAMPLE)
+
+
+@pytest.fixture
+def campaign(request: pytest.FixtureRequest) -> Campaign:
+    return five_units(getattr(request, "param", "score"))
+
+
+async def cast(harness: Harness, unit: str, answers: dict[str, int], start: int) -> int:
+    """Store ballots for ``unit`` on the item 服务质量 from distinct evaluators."""
+    db = harness.services.db
+    n = start
+    now = harness.services.clock.now()
+    async with db.transaction() as tx:
+        for answer, count in answers.items():
+            for _ in range(count):
+                await ballot_store.record(
+                    tx, n, f"v{n}", unit, "service", "public_rep", answer, now, f"test:{n}:{unit}"
+                )
+                n += 1
+    return n
+
+
+async def scenario(harness: Harness) -> None:
+    """dongjie: DESIGN's worked example (74.55, flagged); xijie 100; nanyuan and beiyuan tie
+    at 86; zhongshan has no ballots."""
+    n = await cast(
+        harness, "dongjie", {"satisfied": 60, "basic": 25, "unsatisfied": 10, "unknown": 5}, 1
+    )
+    n = await cast(harness, "xijie", {"satisfied": 10}, n)
+    n = await cast(harness, "nanyuan", {"basic": 10}, n)
+    await cast(harness, "beiyuan", {"basic": 10}, n)
+    organiser = harness.organiser()
+    for command in (
+        "/finding dongjie general A",
+        "/finding dongjie general B",
+        "/finding dongjie punished B",
+        "/daily dongjie 9",
+        "/daily xijie 10",
+        "/daily nanyuan 10",
+        "/daily beiyuan 10",
+        "/daily zhongshan 7.5",
+    ):
+        await organiser.send(command)
+        await organiser.reply()
+
+
+async def test_rank_and_results_match_the_hand_computed_numbers(harness: Harness) -> None:
+    await scenario(harness)
+    organiser = harness.organiser()
+    await organiser.send("/rank")
+    lines = (await organiser.reply()).text.splitlines()
+    ranked = [line for line in lines if line.startswith(("1.", "2.", "4.", "—"))]
+    assert ranked == [
+        "1. 西街街道社保所 — 100.00",
+        "2. 北苑街道社保所 — 86.00",
+        "2. 南苑街道社保所 — 86.00",
+        "4. 东街街道社保所 — 74.55 ⚠️ 低于 85 分",
+        "— 中山街道社保所：无测评数据，不计民主测评得分",
+    ]
+    await organiser.send("/results dongjie")
+    card = (await organiser.reply()).text
+    assert "第 4 名" in card
+    assert "民主测评 D = 86.50（共 100 票）" in card
+    assert "服务质量：满意 60.00% · 基本满意 25.00% · 不满意 10.00% · 不了解 5.00% → 86.50" in card
+    assert "信访查实 C = 5.00（扣分 15.00）" in card
+    assert "B：被处分处罚 −10.00（反映 2 次，只计一次）" in card
+    assert "日常工作考核 A = 9.00" in card
+    assert "综合得分 = 74.55 ⚠️ 低于 85 分" in card
+    await organiser.send("/results zhongshan")
+    none = (await organiser.reply()).text
+    assert "民主测评 D = —（共 0 票）" in none and "综合得分 = —" in none
+    await organiser.send("/daily dongjie 11")
+    assert "0 到 10.00 之间" in (await organiser.reply()).text
+    await organiser.send("/daily dongjie 9.123")
+    assert "最多两位小数" in (await organiser.reply()).text
+
+
+@pytest.mark.parametrize("campaign", ["exclude"], indirect=True)
+async def test_leaving_dont_know_out_of_the_valid_votes(harness: Harness) -> None:
+    await scenario(harness)
+    organiser = harness.organiser()
+    await organiser.send("/results dongjie")
+    card = (await organiser.reply()).text
+    # (100·60 + 80·25 + 50·10) / 95 = 89.47…; 0.7 · 89.4736… + 5 + 9 = 76.63
+    assert "民主测评 D = 89.47" in card and "综合得分 = 76.63" in card
+
+
+async def test_flagged_units_and_their_proposals(harness: Harness) -> None:
+    await scenario(harness)
+    organiser = harness.organiser()
+    await organiser.send("/flagged")
+    flagged = (await organiser.reply()).text
+    assert "东街街道社保所 — 74.55" in flagged and "尚无处理意见" in flagged
+    assert "西街" not in flagged
+    await organiser.send("/proposal dongjie 约谈所长，限期整改窗口服务问题")
+    assert "已登记对东街街道社保所的处理意见" in (await organiser.reply()).text
+    await organiser.send("/flagged")
+    assert "处理意见：约谈所长，限期整改窗口服务问题" in (await organiser.reply()).text
+    await organiser.send("/results dongjie")
+    assert "约谈所长" in (await organiser.reply()).text
+
+
+async def test_publication_to_the_channel_and_subscribers(harness: Harness) -> None:
+    channel = harness.standin.channel(-1007777, "评议公示", "shebao_pingyi_demo")
+    reader = harness.resident(7001, "订阅的居民")
+    await reader.send("/subscribe")
+    assert "结果公布时会通知您" in (await reader.reply()).text
+    await reader.send("/rank")
+    assert "结果尚未公布" in (await reader.reply()).text
+    await scenario(harness)
+    organiser = harness.organiser()
+    await organiser.send("/publish")
+    done = (await organiser.reply()).text
+    head = await ballot_store.head(harness.services.db)
+    assert "已向 2 处" in done and head in done
+    await harness.settle()
+    for said in (channel.transcript(), reader.transcript()[-2:]):
+        text, chart = said[-2], said[-1]
+        assert "1. 西街街道社保所 — 100.00" in text.text and head in text.text
+        assert chart.kind == "photo"
+    charts = harness.standin.world.uploads
+    image = Image.open(io.BytesIO(charts[-1]))
+    assert image.size[0] == 1100 and image.size[1] > 300
+    reader.skip_unread()
+    await reader.send("/rank")
+    published = (await reader.reply()).text
+    assert "已公布的排名" in published and "4. 东街街道社保所 — 74.55" in published
+    await organiser.send("/publish")  # a second publication asks first
+    confirm = await organiser.reply()
+    assert "确定再次向频道和所有订阅者公布吗" in confirm.text
+    await organiser.tap("再次公布")
+    assert "已向 2 处" in (await organiser.reply()).text
+    await harness.settle()
+    assert len([m for m in channel.transcript() if m.kind == "photo"]) == 2
+
+
+def test_the_chart_font_draws_every_chinese_character_of_the_names() -> None:
+    """Each character renders as its own glyph, not as the 'missing glyph' box."""
+    face = font(24)
+    missing = face.getmask("\ue000").getbbox()  # a private-use code point: no glyph
+    names = "".join(u.name for u in five_units().units) + "综合得分测评数据"
+    for char in set(names):
+        glyph = Image.frombytes("L", face.getmask(char).size, bytes(face.getmask(char)))
+        box = Image.frombytes("L", face.getmask("\ue000").size, bytes(face.getmask("\ue000")))
+        assert face.getmask(char).getbbox() is not None, char
+        assert glyph.size != box.size or ImageChops.difference(glyph, box).getbbox(), char
+    assert missing is None or missing != face.getmask("东").getbbox()
+
+
+async def test_the_results_spreadsheet_reads_back(harness: Harness) -> None:
+    await scenario(harness)
+    organiser = harness.organiser()
+    await organiser.send("/export results")
+    assert (await organiser.reply()).kind == "document"
+    book = load_workbook(io.BytesIO(harness.standin.world.uploads[-1]), read_only=True)
+    ranking = list(book["排名"].iter_rows(values_only=True))
+    assert ranking[0][:6] == ("名次", "单位", "民主测评", "信访查实", "日常工作考核", "综合得分")
+    assert ranking[1][:6] == (1, "西街街道社保所", 100, 20, 10, 100)
+    assert ranking[4][:7] == (4, "东街街道社保所", 86.5, 5, 9, 74.55, "是")
+    assert ranking[5][0] is None and ranking[5][5] is None  # no ballots: no score, not 0
+    items = list(book["分项"].iter_rows(values_only=True))
+    service = next(r for r in items if r[0] == "东街街道社保所" and r[1] == "服务质量")
+    assert service[2:8] == (60, 25, 10, 5, 86.5, 100)
+    assert "案件" in book.sheetnames and "单位" in book.sheetnames
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+async def test_the_public_page_renders_in_a_browser(harness: Harness, tmp_path: Path) -> None:
+    assert CHROMIUM, "the page test needs Chromium: apt-get install chromium (see README)"
+    await scenario(harness)
+    out = tmp_path / "site"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "publish-page",
+            str(out),
+            "--campaign",
+            str(write_campaign(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "EVALBOT_DB": str(harness.db_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    page = (out / "index.html").as_uri()
+    dom = subprocess.run(
+        [CHROMIUM, *flags, "--dump-dom", page],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    for unit, score in (
+        ("西街街道社保所", "100.00"),
+        ("东街街道社保所", "74.55"),
+        ("南苑街道社保所", "86.00"),
+        ("北苑街道社保所", "86.00"),
+    ):
+        row = dom.stdout.split(f">{unit}<")[1].split("</tr>")[0]
+        assert score in row, unit
+    assert "中山街道社保所" in dom.stdout and "无测评数据" in dom.stdout
+    shot = tmp_path / "page.png"
+    subprocess.run(
+        [CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1000,1400", page],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    rendered = Image.open(shot)
+    assert rendered.size == (1000, 1400)
+    assert len(rendered.convert("L").getcolors(256) or []) > 10  # not a blank page
+
+
+def write_campaign(tmp_path: Path) -> Path:
+    path = tmp_path / "campaign.toml"
+    path.write_text(
+        REPO_EXAMPLE.read_text(encoding="utf-8").replace(
+            "# The evaluation items", EXTRA_UNITS + "\n# The evaluation items"
+        ),
+        encoding="utf-8",
+    )
+    return path
