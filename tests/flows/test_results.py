@@ -3,11 +3,13 @@ the spreadsheet, the chart and the public page (in a real headless browser)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -206,11 +208,16 @@ async def test_the_results_spreadsheet_reads_back(harness: Harness) -> None:
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+async def run(command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
+    """A program run beside the bot, off its event loop."""
+    return await asyncio.to_thread(subprocess.run, command, **options)
+
+
 async def test_the_public_page_renders_in_a_browser(harness: Harness, tmp_path: Path) -> None:
     assert CHROMIUM, "the page test needs Chromium: apt-get install chromium (see README)"
     await scenario(harness)
     out = tmp_path / "site"
-    done = subprocess.run(
+    done = await run(
         [
             sys.executable,
             "-m",
@@ -238,7 +245,7 @@ async def test_the_public_page_renders_in_a_browser(harness: Harness, tmp_path: 
         f"--user-data-dir={tmp_path / 'profile'}",
     ]
     page = (out / "index.html").as_uri()
-    dom = subprocess.run(
+    dom = await run(
         [CHROMIUM, *flags, "--dump-dom", page],
         capture_output=True,
         text=True,
@@ -256,7 +263,7 @@ async def test_the_public_page_renders_in_a_browser(harness: Harness, tmp_path: 
         assert score in row, unit
     assert "中山街道社保所" in dom.stdout and "无测评数据" in dom.stdout
     shot = tmp_path / "page.png"
-    subprocess.run(
+    await run(
         [CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1000,1400", page],
         capture_output=True,
         timeout=120,
