@@ -17,8 +17,6 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-import time
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +36,6 @@ ANSWER_LABELS = {
     Answer.UNSATISFIED: N_("Not satisfied"),
     Answer.UNKNOWN: N_("Don't know"),
 }
-BURST = (12, 10.0)  # at most 12 answers in 10 seconds from one account
 
 
 @dataclass(frozen=True)
@@ -46,27 +43,6 @@ class Evaluator:
     user_id: int
     category: str
     units: tuple[str, ...]
-
-
-class Throttle:
-    """Slows down a burst of answers from one account (a script, a stuck finger)."""
-
-    def __init__(self, most: int = BURST[0], seconds: float = BURST[1]) -> None:
-        self.most, self.seconds = most, seconds
-        self._seen: dict[int, deque[float]] = {}
-
-    def allow(self, user_id: int) -> bool:
-        now = time.monotonic()
-        seen = self._seen.setdefault(user_id, deque())
-        while seen and seen[0] < now - self.seconds:
-            seen.popleft()
-        if len(seen) >= self.most:
-            return False
-        seen.append(now)
-        return True
-
-
-THROTTLE = Throttle()
 
 
 def phase_window(services: Services) -> tuple[dt.datetime, dt.datetime]:
@@ -277,7 +253,7 @@ async def cast(
         if await store.already_logged(tx, origin):
             answer = await store.current(tx, user_id, unit_id, item_id)
             return Cast(unit_id, item_id, answer, new=False)
-        if not THROTTLE.allow(user_id):
+        if not services.throttle.allow(user_id, now):
             raise UserError("ballots/too_fast")
         current = await store.current(tx, user_id, unit_id, item_id)
         chosen = ANSWERS[index].value
@@ -427,10 +403,21 @@ def verify(db_path: Path, published_head: str | None = None) -> Verification:
                 "GROUP BY unit_id, item_id, category, answer"
             )
         }
-        for key in sorted(set(recount) | set(stored)):
+        running = {
+            (r[0], r[1], r[2], r[3]): r[4]
+            for r in conn.execute(
+                "SELECT unit_id, item_id, category, answer, count FROM tallies WHERE count > 0"
+            )
+        }
+        for key in sorted(set(recount) | set(stored) | set(running)):
             if recount.get(key, 0) != stored.get(key, 0):
                 problems.append(
                     f"{'/'.join(key)}: the log counts {recount.get(key, 0)}, "
+                    f"the ballots {stored.get(key, 0)}"
+                )
+            if running.get(key, 0) != stored.get(key, 0):
+                problems.append(
+                    f"{'/'.join(key)}: the running tally says {running.get(key, 0)}, "
                     f"the ballots {stored.get(key, 0)}"
                 )
         if published_head is not None and published_head != prev:

@@ -92,11 +92,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     if campaign is None:
         return EXIT_USAGE
-    result = asyncio.run(run_demo(campaign))
-    if result.cases != 2 or result.errors:
+    result = asyncio.run(run_demo(campaign, page_dir=Path(args.page) if args.page else None))
+    if result.cases != 2 or result.errors or result.on_page != len(campaign.units):
         print(
-            f"evalbot demo: expected 2 cases and no errors, got {result.cases} case(s) and "
-            f"{result.errors} error(s)",
+            f"evalbot demo: expected 2 cases, no errors and all {len(campaign.units)} units on "
+            f"the page; got {result.cases} case(s), {result.errors} error(s) and "
+            f"{result.on_page} unit(s)",
             file=sys.stderr,
         )
         return 1
@@ -198,6 +199,7 @@ def parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="the bot against the embedded stand-in, with a transcript")
     demo.add_argument("--campaign", help="campaign file (default: examples/campaign.toml)")
+    demo.add_argument("--page", help="keep the public results page it writes in this folder")
     demo.set_defaults(func=cmd_demo)
 
     check = sub.add_parser("check", help="check a campaign file and list every problem")

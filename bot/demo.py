@@ -23,6 +23,7 @@ from bot.clock import FakeClock
 from bot.db import ballots as ballot_store
 from bot.db import cases as case_store
 from bot.db import users as user_store
+from bot.results import current_ranking, page, snapshot
 from bot.standin import BotMessage, SimUser, StandIn
 
 Print = Callable[[str], None]
@@ -43,6 +44,8 @@ class Actor:
     def _show(self, message: BotMessage) -> None:
         tag = "bot (edits its message)" if message.edited else "bot"
         lines = message.text.splitlines() or [""]
+        if message.kind == "photo":
+            lines[0] = "(a picture) " + lines[0]
         self.out(f"    {tag}: {lines[0]}")
         for line in lines[1:]:
             self.out(f"         {line}" if line else "")
@@ -114,24 +117,30 @@ class ErrorCount(logging.Handler):
 
 @dataclass(frozen=True)
 class DemoResult:
-    cases: int
-    errors: int
+    cases: int  # cases filed
+    errors: int  # errors the bot logged
+    on_page: int  # units whose name and score the public page shows
 
 
 async def run_demo(
-    campaign: Campaign, out: Print = print, workdir: Path | None = None
+    campaign: Campaign,
+    out: Print = print,
+    workdir: Path | None = None,
+    page_dir: Path | None = None,
 ) -> DemoResult:
-    """Play the script; return how many cases were filed and how many errors were logged."""
+    """Play the script; return what it left behind (see :class:`DemoResult`)."""
     errors = ErrorCount()
     logging.getLogger().addHandler(errors)
     try:
-        cases = await _run(campaign, out, workdir)
+        cases, on_page = await _run(campaign, out, workdir, page_dir)
     finally:
         logging.getLogger().removeHandler(errors)
-    return DemoResult(cases, errors.count)
+    return DemoResult(cases, errors.count, on_page)
 
 
-async def _run(campaign: Campaign, out: Print, workdir: Path | None) -> int:
+async def _run(
+    campaign: Campaign, out: Print, workdir: Path | None, page_dir: Path | None
+) -> tuple[int, int]:
     with tempfile.TemporaryDirectory(prefix="evalbot-demo-") as scratch:
         base = workdir or Path(scratch)
         db_path = base / "demo.sqlite3"
@@ -150,14 +159,19 @@ async def _run(campaign: Campaign, out: Print, workdir: Path | None) -> int:
             )
             await bot.start()
             try:
-                return await _script(campaign, standin, bot, clock, out)
+                return await _script(campaign, standin, bot, clock, out, page_dir)
             finally:
                 await bot.stop()
 
 
 async def _script(
-    campaign: Campaign, standin: StandIn, bot: EvalBot, clock: FakeClock, out: Print
-) -> int:
+    campaign: Campaign,
+    standin: StandIn,
+    bot: EvalBot,
+    clock: FakeClock,
+    out: Print,
+    page_dir: Path | None,
+) -> tuple[int, int]:
     services = bot.require_services()
     out(
         f"evalbot demo — campaign {campaign.id!r}, {len(campaign.units)} units; the bot polls a "
@@ -263,8 +277,8 @@ async def _script(
     await organiser.says("/summary")
     await organiser.says("/hot")
 
-    heading(out, "The democratic evaluation: three evaluators vote, the log recounts them")
-    await organiser.says(f"/invite evaluator public_rep 3 {campaign.units[0].id}", answers=2)
+    heading(out, "The democratic evaluation: four evaluators vote, the log recounts them")
+    await organiser.says("/invite evaluator public_rep 4", answers=2)
     links = [
         line.split("start=")[-1]
         for line in organiser.user.transcript()[-2].text.split()
@@ -280,15 +294,24 @@ async def _script(
             await voter.user.reply()
         voters.append(voter)
     await organiser.says("/ballots open")
+    count = len(campaign.units) * len(campaign.items)
+    out(
+        f"  (the ballots go out through the outbox, one a second per chat as Telegram "
+        f"allows: {count} s)"
+    )
     await settle(bot, standin)
     first = voters[0]
-    first.out(f"  ({first.name} receives {len(campaign.items)} ballots; the first:)")
-    first._show(first.user.transcript()[-len(campaign.items)])
+    first.out(f"  ({first.name} receives {count} ballots, one per unit and item; the first:)")
+    first._show(first.user.transcript()[-count])
     first.user.skip_unread()
+    # how the evaluators lean, per unit: indexes into 满意 基本满意 不满意 不了解
+    leaning = ((0, 0, 1, 0), (0, 1, 0, 3), (0, 2, 1, 0), (1, 0, 3, 0))
     for n, voter in enumerate(voters):
-        for m, item in enumerate(campaign.items):
-            ballot = next(b for b in voter.user.transcript() if item.name in b.text and b.buttons)
-            choice = (n + m) % 4 if n else 0
+        ballots = [b for b in voter.user.transcript() if b.text.startswith("🗳") and b.buttons]
+        for m, ballot in enumerate(ballots):
+            u = next(k for k, unit in enumerate(campaign.units) if unit.name in ballot.text)
+            choice = leaning[u % len(leaning)][(n + m) % 4]
+            clock.advance(dt.timedelta(seconds=2))  # people read before they tap
             tap = await voter.user.press(ballot.message_id, ballot.data[choice // 2][choice % 2])
             toast = await tap.answer()
             if n == 0 and m == 0:
@@ -307,6 +330,41 @@ async def _script(
         f"recount to the stored tallies; chain head {result.head[:16]}…"
     )
 
+    heading(out, "Daily-work scores, the ranking, the results and their publication")
+    channel = standin.channel(-1007777, "政风行风评议公示", "shebao_pingyi_demo")
+    await wang.says("/subscribe")
+    await organiser.says(f"/daily {campaign.units[0].id} 9.5")
+    await organiser.says(f"/daily {campaign.units[1].id} 十分")
+    for n, unit in enumerate(campaign.units[1:], start=1):
+        await organiser.says(f"/daily {unit.id} {8 + n / 2:.1f}")
+    await organiser.says("/rank")
+    ranking = await current_ranking(services)
+    await organiser.says(f"/results {campaign.units[0].id}")
+    await organiser.says("/flagged")
+    flagged = [u.result.unit_id for u in ranking.units if u.result.flagged]
+    if flagged:
+        await organiser.says(
+            f"/proposal {flagged[0]} 约谈所长，限期一个月整改，整改情况书面报区纠风办。"
+        )
+        await organiser.says("/flagged")
+    await organiser.says("/publish")
+    await settle(bot, standin)
+    for message in channel.transcript():
+        headline = (message.text.splitlines() or [""])[0]
+        out(f"  (the channel @shebao_pingyi_demo receives a {message.kind}) {headline}")
+    await wang.notified()
+    await organiser.says("/publish")
+    html, chart = await page(services)
+    folder = page_dir or Path(services.db.path).parent / "page"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "index.html").write_text(html, encoding="utf-8")
+    (folder / "ranking.png").write_bytes(chart)
+    shown = "" if page_dir else " (a scratch folder: `evalbot demo --page DIR` keeps it)"
+    out(
+        f"  evalbot publish-page: index.html ({len(html.encode())} bytes) and ranking.png "
+        f"({len(chart)} bytes) written to {folder}{shown}"
+    )
+
     await bot.idle()
     filed = 0
     for case_id in (1, 2):
@@ -315,4 +373,6 @@ async def _script(
     sources = await user_store.count_by_source(services.db)
     heading(out, "Summary")
     out(f"  cases filed: {filed}; residents by poster: {sources or 'none'}")
-    return filed
+    scores = {r["name"]: r["composite"] for r in snapshot(ranking, campaign)}
+    on_page = sum(f">{name}<" in html and f">{score}<" in html for name, score in scores.items())
+    return filed, on_page

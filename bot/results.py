@@ -27,23 +27,19 @@ SC_FACE = 2  # Noto Sans CJK SC in the collection: simplified Chinese glyph form
 
 
 async def unit_inputs(services: Services) -> list[UnitInput]:
-    """What scoring needs, per unit: ballot counts (one GROUP BY), findings, daily score."""
+    """What scoring needs, per unit: ballot counts (the running tallies), findings, daily score."""
     campaign = services.campaign
-    ballots: dict[str, dict[tuple[str, str], list[int]]] = {u.id: {} for u in campaign.units}
-    position = {"satisfied": 0, "basic": 1, "unsatisfied": 2, "unknown": 3}
-    for unit_id, item_id, category, answer, n in await store.counts_by_unit_item_category(
-        services.db
-    ):
+    ballots: dict[str, dict[tuple[str, str], Counts]] = {u.id: {} for u in campaign.units}
+    for unit_id, item_id, category, *n in await store.counts_by_unit_item_category(services.db):
         if unit_id in ballots:
-            counts = ballots[unit_id].setdefault((item_id, category), [0, 0, 0, 0])
-            counts[position[answer]] += n
+            ballots[unit_id][(item_id, category)] = Counts(*n)
     findings = await unit_findings(services)
     daily = await store.daily_scores(services.db)
     return [
         UnitInput(
             unit.id,
             unit.name,
-            {key: Counts(*c) for key, c in ballots[unit.id].items()},
+            ballots[unit.id],
             findings.get(unit.id, ()),
             daily.get(unit.id),
         )
@@ -206,8 +202,16 @@ async def publish(services: Services, organiser_id: int, update_id: int) -> Publ
             )
             key = f"publication:{publication}:{chat}"
             await outbox_store.enqueue(tx, chat, "sendMessage", {"text": text}, now, key)
+            caption = services.texts.render(
+                "results/chart_caption", lang, campaign=services.campaign
+            )
             await outbox_store.enqueue(
-                tx, chat, "sendPhoto", {"photo_blob": charts[lang]}, now, f"{key}:chart"
+                tx,
+                chat,
+                "sendPhoto",
+                {"photo_blob": charts[lang], "caption": caption},
+                now,
+                f"{key}:chart",
             )
         await draft_store.end_draft(tx, organiser_id, update_id, now)
     services.outbox.wake()

@@ -81,6 +81,25 @@ async def record(
     """Set (or with ``answer`` None, withdraw) a ballot and append it to the log; return
     the new head of the chain. Call inside a transaction, after :func:`already_logged`."""
     at = iso(now)
+    before = list(
+        await tx.execute_fetchall(
+            "SELECT category, answer FROM ballots "
+            "WHERE evaluator_id = ? AND unit_id = ? AND item_id = ?",
+            (evaluator_id, unit_id, item_id),
+        )
+    )
+    if before:
+        await tx.execute(
+            "UPDATE tallies SET count = count - 1 "
+            "WHERE unit_id = ? AND item_id = ? AND category = ? AND answer = ?",
+            (unit_id, item_id, before[0][0], before[0][1]),
+        )
+    if answer is not None:
+        await tx.execute(
+            "INSERT INTO tallies (unit_id, item_id, category, answer, count) "
+            "VALUES (?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1",
+            (unit_id, item_id, category, answer),
+        )
     if answer is None:
         await tx.execute(
             "DELETE FROM ballots WHERE evaluator_id = ? AND unit_id = ? AND item_id = ?",
@@ -104,6 +123,16 @@ async def record(
     return digest
 
 
+async def rebuild_tallies(tx: Tx) -> None:
+    """Recount the running tallies from the ballots (after ballots were loaded in bulk)."""
+    await tx.execute("DELETE FROM tallies")
+    await tx.execute(
+        "INSERT INTO tallies (unit_id, item_id, category, answer, count) "
+        "SELECT unit_id, item_id, category, answer, COUNT(*) FROM ballots "
+        "GROUP BY unit_id, item_id, category, answer"
+    )
+
+
 async def head(db: Database) -> str:
     value = await db.fetchval("SELECT hash FROM ballot_log ORDER BY seq DESC LIMIT 1")
     return str(value) if value else GENESIS
@@ -119,10 +148,10 @@ class Tally:
 
 
 async def tallies(db: Database) -> list[Tally]:
-    """The counts per unit, item, category and answer: all that leaves this table."""
+    """The counts per unit, item, category and answer: all that leaves the ballots."""
     rows = await db.fetchall(
-        "SELECT unit_id, item_id, category, answer, COUNT(*) AS n FROM ballots "
-        "GROUP BY unit_id, item_id, category, answer ORDER BY unit_id, item_id, category, answer"
+        "SELECT unit_id, item_id, category, answer, count AS n FROM tallies WHERE count > 0 "
+        "ORDER BY unit_id, item_id, category, answer"
     )
     return [Tally(r["unit_id"], r["item_id"], r["category"], r["answer"], r["n"]) for r in rows]
 

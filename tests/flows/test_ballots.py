@@ -3,6 +3,7 @@ the log that recounts them."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sqlite3
 import subprocess
@@ -158,8 +159,13 @@ async def test_verify_passes_on_an_honest_database_and_fails_on_a_changed_ballot
     for person in voters:
         await press(person, "service", 0, harness)
         await press(person, "service", 2, harness)  # changed
+    await press(voters[1], "service", 2, harness)  # the same again: withdrawn
     await harness.settle()
     head = await ballot_store.head(harness.services.db)
+    counted = {
+        (t.item_id, t.answer): t.count for t in await ballot_store.tallies(harness.services.db)
+    }
+    assert counted == {("service", "unsatisfied"): 1}  # the running tally followed both
 
     def verify(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -172,7 +178,7 @@ async def test_verify_passes_on_an_honest_database_and_fails_on_a_changed_ballot
 
     honest = verify("--head", head)
     assert honest.returncode == 0, honest.stderr
-    assert "4 log entries recount to the stored tallies" in honest.stdout
+    assert "5 log entries recount to the stored tallies" in honest.stdout
     assert verify("--head", "0" * 64).returncode == 1  # not the head that was published
     conn = sqlite3.connect(harness.db_path)
     with conn:
@@ -182,14 +188,21 @@ async def test_verify_passes_on_an_honest_database_and_fails_on_a_changed_ballot
     assert tampered.returncode == 1
     assert "service/public_rep/satisfied: the log counts 0, the ballots 1" in tampered.stderr
     assert ballots.verify(harness.db_path).ok is False
+    conn = sqlite3.connect(harness.db_path)
+    with conn:
+        conn.execute("UPDATE ballots SET answer = 'unsatisfied' WHERE evaluator_id = 5300")
+        conn.execute("UPDATE tallies SET count = count + 2 WHERE answer = 'unsatisfied'")
+    conn.close()
+    skewed = verify()
+    assert skewed.returncode == 1
+    assert "the running tally says 3, the ballots 1" in skewed.stderr
+    assert "the log counts" not in skewed.stderr
 
 
 @pytest.mark.outbox_rate(500)
 async def test_the_phase_opens_the_window_and_evaluators_are_reminded_once(
     harness: Harness,
 ) -> None:
-    import datetime as dt
-
     organiser = harness.organiser()
     codes = await invite_links(organiser, "/invite evaluator service_user 2 nanyuan")
     people = []
@@ -263,3 +276,9 @@ async def test_a_burst_of_answers_is_slowed_and_fast_invites_are_reported(
             answers.append(await press(quick, item, 0, harness))
     assert "操作太快了" in answers[-1]
     assert sum("操作太快了" in a for a in answers) == 3  # 12 in ten seconds, then slowed
+    refused = await harness.services.db.fetchval(
+        "SELECT COUNT(*) FROM ballot_log WHERE voter = (SELECT voter FROM ballot_log LIMIT 1)"
+    )
+    assert refused == 12  # the slowed answers changed nothing
+    harness.clock.advance(dt.timedelta(seconds=10))
+    assert "操作太快了" not in await press(quick, ITEMS[0], 2, harness)  # ten seconds later

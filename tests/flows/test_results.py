@@ -158,7 +158,7 @@ async def test_publication_to_the_channel_and_subscribers(harness: Harness) -> N
     for said in (channel.transcript(), reader.transcript()[-2:]):
         text, chart = said[-2], said[-1]
         assert "1. 西街街道社保所 — 100.00" in text.text and head in text.text
-        assert chart.kind == "photo"
+        assert chart.kind == "photo" and chart.text.startswith("📊 ") and "综合得分" in chart.text
     charts = harness.standin.world.uploads
     image = Image.open(io.BytesIO(charts[-1]))
     assert image.size[0] == 1100 and image.size[1] > 300

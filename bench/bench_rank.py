@@ -1,0 +1,156 @@
+"""/rank with 300 units and 1,000,000 stored ballots.
+
+A campaign of 300 units; 1,000,000 ballots spread over them (5 items, 6 categories, the
+four answers); findings and daily scores for some. Reported: the time of a /rank (reading
+the running tallies, scoring, and the text a user reads) and its ratio to a bare GROUP BY
+over the ballots table, both measured interleaved in the same process. Target: < 200 ms.
+
+Run: ``python -m bench.bench_rank [--units 300] [--ballots 1000000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bot.app import EvalBot
+from bot.campaign import parse_campaign
+from bot.clock import iso
+from bot.db.ballots import rebuild_tallies
+from bot.results import current_ranking, snapshot
+from bot.settings import REPO_EXAMPLE
+
+ANSWERS = ("satisfied", "basic", "unsatisfied", "unknown")
+CATEGORIES = (
+    "service_user",
+    "npc_deputy",
+    "cppcc_member",
+    "integrity_supervisor",
+    "evaluation_rep",
+    "public_rep",
+)
+ITEMS = ("disclosure", "lawful", "service", "integrity", "institutions")
+
+
+def campaign_text(units: int) -> str:
+    text = REPO_EXAMPLE.read_text(encoding="utf-8")
+    start = text.index("[[units]]")
+    end = text.index("# The evaluation items")
+    many = "".join(
+        f'[[units]]\nid = "u{n:03d}"\nname = "第{n}街道社保所"\n\n' for n in range(units)
+    )
+    return text[:start] + many + text[end:]
+
+
+async def fill(bot: EvalBot, units: int, ballots: int, seed: int = 11) -> None:
+    services = await bot.open_services()
+    bot.services = services
+    rng = random.Random(seed)
+    per_unit = ballots // (units * len(ITEMS))
+    now = iso(dt.datetime.now(dt.UTC))
+    async with services.db.transaction() as tx:
+        for u in range(units):
+            weights = [rng.random() + 0.2 for _ in ANSWERS]
+            rows = [
+                (
+                    u * 10_000 + k,
+                    f"u{u:03d}",
+                    item,
+                    CATEGORIES[k % len(CATEGORIES)],
+                    rng.choices(ANSWERS, weights)[0],
+                    now,
+                )
+                for k in range(per_unit)
+                for item in ITEMS
+            ]
+            await tx.executemany(
+                "INSERT INTO ballots (evaluator_id, unit_id, item_id, category, answer, "
+                "answered_at) VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            if u % 7 == 0:
+                await tx.execute(
+                    "INSERT INTO findings (unit_id, severity, ref, text, recorded_by, "
+                    "recorded_at, origin_key) VALUES (?, 'general', ?, '', 1, ?, ?)",
+                    (f"u{u:03d}", f"R{u}", now, f"bench:{u}"),
+                )
+            await tx.execute(
+                "INSERT INTO daily_scores (unit_id, score, set_by, set_at) VALUES (?, ?, 1, ?)",
+                (f"u{u:03d}", str(rng.randint(50, 100) / 10), now),
+            )
+        # Loaded in bulk, not one by one through ``record``: count them as it would have.
+        await rebuild_tallies(tx)
+
+
+async def main(units: int, ballots: int, repeat: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "rank.sqlite3"
+        campaign = parse_campaign(campaign_text(units), REPO_EXAMPLE)
+        bot = EvalBot(campaign, "0:bench", str(path), run_jobs=False)
+        await fill(bot, units, ballots)
+        services = bot.require_services()
+        stored = await services.db.fetchval("SELECT COUNT(*) FROM ballots")
+
+        async def rank_command() -> str:
+            ranking = await current_ranking(services)
+            rows = snapshot(ranking, services.campaign)
+            return services.texts.render(
+                "results/rank",
+                "zh",
+                rows=[{**r, "name_shown": r["name"]} for r in rows],
+                title="排名",
+                at=services.clock.now(),
+                head="",
+                threshold="85",
+                campaign=services.campaign,
+            )
+
+        async def group_by() -> list[object]:
+            return list(
+                await services.db.fetchall(
+                    "SELECT unit_id, item_id, category, answer, COUNT(*) FROM ballots "
+                    "GROUP BY unit_id, item_id, category, answer"
+                )
+            )
+
+        text = await rank_command()  # warm up both
+        await group_by()
+        ours, bare = [], []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            await rank_command()
+            ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            await group_by()
+            bare.append(time.perf_counter() - start)
+        await services.db.close()
+    ratios = [o / b for o, b in zip(ours, bare, strict=True)]
+    figures = {
+        "units": units,
+        "ballots": stored,
+        "rank_ms": statistics.median(ours) * 1000,
+        "group_by_ms": statistics.median(bare) * 1000,
+        "ratio": statistics.median(ratios),
+        "lines": text.count("\n") + 1,
+    }
+    print(
+        f"/rank over {units} units and {stored} ballots ({repeat} interleaved runs): "
+        f"median {figures['rank_ms']:.0f} ms (target < 200 ms); a bare GROUP BY over the "
+        f"same table {figures['group_by_ms']:.0f} ms; ratio {figures['ratio']:.2f}"
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--units", type=int, default=300)
+    parser.add_argument("--ballots", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=9)
+    args = parser.parse_args()
+    asyncio.run(main(args.units, args.ballots, args.repeat))

@@ -1,0 +1,35 @@
+"""`evalbot demo` plays a whole campaign against the stand-in; what it shows is checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.campaign import load_campaign
+from bot.demo import run_demo
+from bot.settings import REPO_EXAMPLE
+
+
+async def test_the_demo_runs_a_whole_campaign(tmp_path: Path) -> None:
+    campaign = load_campaign(REPO_EXAMPLE)
+    lines: list[str] = []
+    result = await run_demo(campaign, lines.append, page_dir=tmp_path / "page")
+    transcript = "\n".join(lines)
+    assert (result.cases, result.errors, result.on_page) == (2, 0, len(campaign.units))
+    # the case is filed, rectified and rated; the ballots recount
+    assert "满意" in transcript and "整改" in transcript
+    assert "evalbot verify: OK — 60 log entries" in transcript
+    # the daily score refused with its reason, the others taken
+    assert "十分 不符合" in transcript
+    # /rank: every unit on its own line, ranked, the one below 85 marked
+    rank = transcript.split("纠风办李主任 ▶ /rank", 1)[1].split("纠风办李主任 ▶", 1)[0]
+    ranked = [line.strip() for line in rank.splitlines() if line.strip()[:2] in ("1.", "2.", "3.")]
+    assert [line.split(" — ")[0][3:] for line in ranked] == [
+        "东街街道社保所",
+        "南苑街道社保所",
+        "西街街道社保所",
+    ]
+    assert ["⚠️" in line for line in ranked] == [False, False, True]
+    # published to the channel (text and chart) and to the subscriber; the page is written
+    assert "receives a text) 📢" in transcript and "receives a photo) 📊" in transcript
+    assert (tmp_path / "page" / "index.html").exists()
+    assert (tmp_path / "page" / "ranking.png").read_bytes().startswith(b"\x89PNG")
