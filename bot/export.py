@@ -11,6 +11,7 @@ from openpyxl.styles import Alignment, Font
 
 from bot import labels
 from bot.db import cases as case_store
+from bot.db import results as result_store
 from bot.findings import summaries
 from bot.services import Services
 from scoring import ANSWERS, round_half_up
@@ -90,6 +91,7 @@ async def results_workbook(services: Services, lang: str) -> bytes:
     t = services.texts
     campaign = services.campaign
     ranking = await current_ranking(services)
+    proposals = await result_store.proposals(services.db)
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -108,9 +110,10 @@ async def results_workbook(services: Services, lang: str) -> bytes:
                 _number(r.composite),
                 t.gettext(lang, labels.YES) if r.flagged else "",
                 r.counts.total,
+                "\n".join(p.text for p in proposals.get(r.unit_id, [])),
             ]
         )
-    _style(sheet, widths=[6, 24, 12, 10, 10, 12, 8, 10])
+    _style(sheet, widths=[6, 24, 12, 10, 10, 12, 8, 10, 40])
     items = book.create_sheet(t.gettext(lang, labels.SHEET_ITEMS))
     items.append([t.gettext(lang, h) for h in labels.ITEM_COLUMNS])
     for ranked in ranking.units:
@@ -128,6 +131,22 @@ async def results_workbook(services: Services, lang: str) -> bytes:
                 ]
             )
     _style(items, widths=[24, 14, 10, 12, 10, 10, 10, 8])
+    deductions = book.create_sheet(t.gettext(lang, labels.SHEET_DEDUCTIONS))
+    deductions.append([t.gettext(lang, h) for h in labels.DEDUCTION_COLUMNS])
+    for ranked in ranking.units:
+        r = ranked.result
+        unit = campaign.unit(r.unit_id)
+        for case in r.complaint.cases:
+            deductions.append(
+                [
+                    unit.label(lang) if unit else r.unit_id,
+                    case.ref,
+                    t.gettext(lang, labels.SEVERITIES[case.severity]),
+                    _number(case.points),
+                    case.reports,
+                ]
+            )
+    _style(deductions, widths=[24, 20, 12, 10, 10])
     cases = await cases_workbook(services, lang)
     # the cases sheet, as /export cases makes it, follows
     from openpyxl import load_workbook

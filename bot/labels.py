@@ -155,6 +155,14 @@ UNIT_COLUMNS = (
 )
 SHEET_RANKING = N_("Ranking")
 SHEET_ITEMS = N_("Items")
+SHEET_DEDUCTIONS = N_("Deductions, case by case")
+DEDUCTION_COLUMNS = (
+    N_("Office"),
+    N_("Case or reference"),
+    N_("Severity"),
+    N_("Points deducted"),
+    N_("Times reported"),
+)
 RANKING_COLUMNS = (
     N_("Rank"),
     N_("Office"),
@@ -164,6 +172,7 @@ RANKING_COLUMNS = (
     N_("Composite"),
     N_("Below the threshold"),
     N_("Ballots"),
+    N_("Handling proposal"),
 )
 ITEM_COLUMNS = (
     N_("Office"),

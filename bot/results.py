@@ -198,7 +198,13 @@ async def publish(services: Services, organiser_id: int, update_id: int) -> Publ
             if lang not in charts:
                 charts[lang] = await store.add_blob(tx, ranking_chart(services, rows, lang), now)
             text = services.texts.render(
-                "results/published", lang, rows=rows, head=head, at=now, campaign=services.campaign
+                "results/published",
+                lang,
+                rows=rows,
+                head=head,
+                at=now,
+                campaign=services.campaign,
+                threshold=fmt(services.campaign.scoring.threshold, 0),
             )
             key = f"publication:{publication}:{chat}"
             await outbox_store.enqueue(tx, chat, "sendMessage", {"text": text}, now, key)
@@ -235,6 +241,12 @@ async def page(services: Services) -> tuple[str, bytes]:
         rows = snapshot(await current_ranking(services), services.campaign)
         at, head = services.clock.now(), await ballot_store.head(services.db)
     html = services.texts.render(
-        "page/ranking.html", "zh", rows=rows, at=at, head=head, campaign=services.campaign
+        "page/ranking.html",
+        "zh",
+        rows=rows,
+        at=at,
+        head=head,
+        campaign=services.campaign,
+        threshold=fmt(services.campaign.scoring.threshold, 0),
     )
     return html + "\n", ranking_chart(services, rows, "zh")

@@ -191,17 +191,25 @@ def test_the_chart_font_draws_every_chinese_character_of_the_names() -> None:
 async def test_the_results_spreadsheet_reads_back(harness: Harness) -> None:
     await scenario(harness)
     organiser = harness.organiser()
+    await organiser.send("/proposal dongjie 约谈所长，限期整改")
+    await organiser.reply()
     await organiser.send("/export results")
     assert (await organiser.reply()).kind == "document"
     book = load_workbook(io.BytesIO(harness.standin.world.uploads[-1]), read_only=True)
     ranking = list(book["排名"].iter_rows(values_only=True))
     assert ranking[0][:6] == ("名次", "单位", "民主测评", "信访查实", "日常工作考核", "综合得分")
     assert ranking[1][:6] == (1, "西街街道社保所", 100, 20, 10, 100)
-    assert ranking[4][:7] == (4, "东街街道社保所", 86.5, 5, 9, 74.55, "是")
+    assert ranking[4] == (4, "东街街道社保所", 86.5, 5, 9, 74.55, "是", 100, "约谈所长，限期整改")
     assert ranking[5][0] is None and ranking[5][5] is None  # no ballots: no score, not 0
     items = list(book["分项"].iter_rows(values_only=True))
     service = next(r for r in items if r[0] == "东街街道社保所" and r[1] == "服务质量")
     assert service[2:8] == (60, 25, 10, 5, 86.5, 100)
+    deductions = list(book["扣分明细"].iter_rows(values_only=True))
+    assert deductions[0] == ("单位", "案件或编号", "性质", "扣分", "反映次数")
+    assert deductions[1:] == [
+        ("东街街道社保所", "A", "一般", 5, 1),
+        ("东街街道社保所", "B", "被处分处罚", 10, 2),  # reported twice, counted once
+    ]
     assert "案件" in book.sheetnames and "单位" in book.sheetnames
 
 
@@ -261,6 +269,7 @@ async def test_the_public_page_renders_in_a_browser(harness: Harness, tmp_path: 
     ):
         row = dom.stdout.split(f">{unit}<")[1].split("</tr>")[0]
         assert score in row, unit
+        assert ("低于 85 分" in row) == (unit == "东街街道社保所"), unit  # the flag, in words
     assert "中山街道社保所" in dom.stdout and "无测评数据" in dom.stdout
     shot = tmp_path / "page.png"
     await run(
