@@ -14,7 +14,13 @@ import datetime as dt
 import logging
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    LinkPreviewOptions,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
@@ -31,6 +37,7 @@ from bot.processor import Processor
 from bot.services import Services
 from bot.texts import Texts
 from bot.transport import AiohttpRequest
+from bot.webhook import WebhookConfig, WebhookServer
 from handlers.context import SERVICES, Context
 
 log = logging.getLogger(__name__)
@@ -53,6 +60,7 @@ class EvalBot:
         poll_timeout: int = 10,
         outbox_rate: float = 30.0,
         run_jobs: bool = True,
+        webhook: WebhookConfig | None = None,
     ) -> None:
         self.campaign = campaign
         self.db_path = db_path
@@ -61,6 +69,8 @@ class EvalBot:
         self.poll_timeout = poll_timeout
         self.outbox_rate = outbox_rate
         self.run_jobs = run_jobs
+        self.webhook = webhook
+        self.webhook_server: WebhookServer | None = None
         self.application = build_application(token, base_url, lanes)
         self._tasks: list[asyncio.Task[None]] = []
         self.services: Services | None = None
@@ -108,11 +118,26 @@ class EvalBot:
             app.process_update, services.db, self.clock, max_lanes=self.lanes
         )
         await replay_pending(services.db, self.processor, app.bot)
-        self.poller = Poller(app.bot, services.db, self.processor, self.clock, self.poll_timeout)
-        self._tasks = [
-            asyncio.create_task(self.poller.run(), name="poller"),
-            asyncio.create_task(services.outbox.run(), name="outbox"),
-        ]
+        self._tasks = [asyncio.create_task(services.outbox.run(), name="outbox")]
+        if self.webhook is not None:
+            # listen first, then tell Telegram where: nothing it sends finds the door shut
+            self.webhook_server = WebhookServer(
+                self.webhook, app.bot, services.db, self.processor, self.clock
+            )
+            await self.webhook_server.start()
+            await app.bot.set_webhook(
+                self.webhook.url,
+                secret_token=self.webhook.secret_token,
+                allowed_updates=list(Update.ALL_TYPES),
+            )
+        else:
+            # a webhook left set by an earlier run would refuse getUpdates (its updates
+            # stay at Telegram and come by polling)
+            await app.bot.delete_webhook(drop_pending_updates=False)
+            self.poller = Poller(
+                app.bot, services.db, self.processor, self.clock, self.poll_timeout
+            )
+            self._tasks.append(asyncio.create_task(self.poller.run(), name="poller"))
         if self.run_jobs:
             jobs.schedule(app, services)
 
@@ -123,6 +148,10 @@ class EvalBot:
         for task in self._tasks:
             if task.get_name() == "poller":
                 task.cancel()
+        if self.webhook_server is not None:
+            # stop taking updates; the webhook stays set, so Telegram keeps the rest
+            await self.webhook_server.stop()
+            self.webhook_server = None
         if self.processor is not None:
             await self.processor.stop()
         if self.services is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import secrets
 import signal
 import sqlite3
 import sys
@@ -45,6 +46,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import EvalBot
+    from bot.webhook import WebhookConfig, valid_secret
 
     try:
         settings = Settings.from_env()
@@ -55,8 +57,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     campaign = _campaign(Path(args.campaign) if args.campaign else settings.campaign_path)
     if campaign is None:
         return EXIT_USAGE
+    webhook = None
+    if args.webhook:
+        secret = args.secret_token or secrets.token_urlsafe(32)
+        if not valid_secret(secret):
+            print(
+                "evalbot run: --secret-token takes 1 to 256 of A-Z, a-z, 0-9, _ and -",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        if not args.webhook.startswith(("https://", "http://")):
+            print("evalbot run: --webhook takes an https:// address", file=sys.stderr)
+            return EXIT_USAGE
+        webhook = WebhookConfig(args.webhook, args.listen, args.port, secret)
     bot = EvalBot(
-        campaign, token, str(settings.db_path), base_url=settings.api_base_url, lanes=args.lanes
+        campaign,
+        token,
+        str(settings.db_path),
+        base_url=settings.api_base_url,
+        lanes=args.lanes,
+        webhook=webhook,
     )
 
     async def main() -> None:
@@ -71,6 +91,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             settings.db_path,
             settings.api_base_url or "api.telegram.org",
         )
+        if webhook is not None:
+            log.info("webhook mode: Telegram posts to %s", webhook.url)
         try:
             await bot.run_forever()
         except asyncio.CancelledError:
@@ -187,13 +209,27 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
     sub = p.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the bot (long polling); needs TELEGRAM_BOT_TOKEN")
+    run = sub.add_parser(
+        "run", help="run the bot (long polling, or a webhook); needs TELEGRAM_BOT_TOKEN"
+    )
     run.add_argument("--campaign", help="campaign file (default: $EVALBOT_CAMPAIGN)")
     run.add_argument(
         "--lanes",
         type=int,
         default=64,
         help="users served at once (default 64, chosen by bench/bench_throughput.py)",
+    )
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="receive updates at this public HTTPS address instead of polling",
+    )
+    run.add_argument("--listen", default="127.0.0.1", help="webhook: address to listen on")
+    run.add_argument("--port", type=int, default=8443, help="webhook: port to listen on")
+    run.add_argument(
+        "--secret-token",
+        help="webhook: the secret Telegram sends with every update (1-256 of A-Z a-z 0-9 _ -; "
+        "default: a new random one each start)",
     )
     run.set_defaults(func=cmd_run)
 

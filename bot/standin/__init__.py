@@ -24,6 +24,7 @@ from bot.standin.api import Api, ApiError
 from bot.standin.html import EntityError
 from bot.standin.server import Server
 from bot.standin.users import BotMessage, NoReply, SimGroup, SimUser, Tap
+from bot.standin.webhook import WebhookPusher
 from bot.standin.world import CallbackAnswer, FloodLimits, World
 
 DEFAULT_TOKEN = "7000000001:STAND-IN-token-not-secret"
@@ -42,13 +43,16 @@ class StandIn:
         self.world = World(bot_id=int(token.split(":", 1)[0]))
         self.api = Api(self.world, limits)
         self.server = Server(self.api, token, latency)
+        self.webhook = WebhookPusher(self.world)
         self._users: dict[int, SimUser] = {}
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> StandIn:
         await self.server.start(host, port)
+        self.webhook.start()
         return self
 
     async def stop(self) -> None:
+        await self.webhook.stop()
         await self.server.stop()
 
     async def __aenter__(self) -> StandIn:

@@ -167,7 +167,14 @@ class Api:
             return True
         if not url.startswith(("http://", "https://")):
             raise bad("bad webhook: An HTTPS URL must be provided for webhook")
-        self.world.webhook = {"url": url, "secret_token": params.get("secret_token")}
+        secret = params.get("secret_token")
+        if secret is not None and not (
+            1 <= len(str(secret)) <= 256
+            and all(c.isascii() and (c.isalnum() or c in "_-") for c in str(secret))
+        ):
+            raise bad("bad webhook: secret token contains unallowed characters")
+        self.world.webhook = {"url": url, "secret_token": secret}
+        self.world.pulse(UPDATES)  # the pusher starts delivering
         return True
 
     async def get_webhook_info(self, params: JSON) -> JSON:
