@@ -105,6 +105,7 @@ async def show_window(update: Update, context: Context) -> None:
             start=start,
             end=end,
             open=await ballots.is_open(services),
+            before=services.clock.now() < start,
         ),
     )
 

@@ -47,7 +47,17 @@ async def on_error(update: object, context: Context) -> None:
 
 
 async def _tell(update: object, context: Context, text: str) -> None:
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update):
+        return
+    query = update.callback_query
+    if query is not None and len(text) <= 200:
+        # a refused button: the answer is the pop-up (and stops the button's spinner)
+        try:
+            await context.bot.answer_callback_query(query.id, text=text, show_alert=False)
+            return
+        except BadRequest:
+            pass  # answered already by the handler: say it in the chat instead
+    if update.effective_chat is None:
         return
     if update.effective_chat.type != "private":
         return

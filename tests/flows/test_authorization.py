@@ -1,0 +1,185 @@
+"""One table over every command and button: for each role (DESIGN §1) it is allowed or
+refused, and a refusal changes nothing.
+
+The roles: a resident (not the author of case 1), the author of case 1 (a resident too),
+an evaluator of dongjie, a supervisor of dongjie, staff of dongjie (case 1's unit), staff of
+xijie, and an organiser. A refusal is a reply or pop-up that says the role may not, or that
+the case is not theirs to see; "allowed" is anything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.cases import MOVES, Move, Role
+from bot.standin import SimUser
+from tests.flows.conftest import Harness, file_one
+from tests.flows.test_ballots import invite_links
+from tests.flows.test_rectification import invite, register, staffed
+
+REFUSALS = (
+    "您的身份不能进行这项操作",  # the role may not
+    "没有找到第 1 号",  # not a case this person may see
+    "只有登记的测评代表",  # ballots are for evaluators
+    "结果尚未公布",  # the live ranking is for organisers and supervisors only
+)
+
+ALL = frozenset({"resident", "author", "evaluator", "supervisor", "own", "other", "organiser"})
+ORGANISER = frozenset({"organiser"})
+CASE_1 = frozenset({"author", "supervisor", "own", "organiser"})  # who sees dongjie's case 1
+TEAM = frozenset({"supervisor", "own", "other", "organiser"})  # case lists (own unit only)
+WATCHERS = frozenset({"supervisor", "organiser"})  # the live results
+
+COMMANDS: list[tuple[str, frozenset[str]]] = [
+    ("/start", ALL),
+    ("/help", ALL),
+    ("/status", ALL),
+    ("/status 1", CASE_1),
+    ("/history 1", CASE_1),
+    ("/cases", TEAM),
+    ("/overdue", TEAM),
+    ("/rank", WATCHERS),
+    ("/results dongjie", WATCHERS),
+    ("/subscribe", ALL),
+    ("/unsubscribe", ALL),
+    ("/invite staff dongjie", ORGANISER),
+    ("/invite supervisor", ORGANISER),
+    ("/invite evaluator public_rep 1", ORGANISER),
+    ("/turnout", ORGANISER),
+    ("/daily dongjie 9", ORGANISER),
+    ("/flagged", ORGANISER),
+    ("/proposal dongjie 约谈所长", ORGANISER),
+    ("/finding dongjie general X1", ORGANISER),
+    ("/summary", ORGANISER),
+    ("/hot", ORGANISER),
+    ("/export cases", ORGANISER),
+    ("/export results", ORGANISER),
+    ("/record", ORGANISER),
+    ("/publish", ORGANISER),
+    ("/ballots", ORGANISER),
+    ("/ballots close", ORGANISER),
+    ("/ballots open", ORGANISER),
+]
+
+AS = {Role.STAFF: "own", Role.SUPERVISOR: "supervisor", Role.ORGANISER: "organiser"}
+
+BUTTONS: list[tuple[str, frozenset[str]]] = [
+    ("k:1", CASE_1),
+    ("f:1", CASE_1),
+    ("l:open", TEAM),
+    ("l:overdue", TEAM),
+    ("b:dongjie:service:0", frozenset({"evaluator"})),
+    ("t:1:satisfied", frozenset({"author"})),  # the author's (now only "not yet": not done)
+    ("w:reopen", ORGANISER),
+    ("p:again", ORGANISER),
+    ("m:opinion", ALL),
+    ("x", ALL),
+    # every move on case 1, by the roles its table names (staff: of its own unit only)
+    *(
+        (f"v:1:{move.value}", frozenset(AS[r] for r in MOVES[move].roles if r in AS))
+        for move in Move
+    ),
+]
+
+
+async def state(harness: Harness) -> dict[str, Any]:
+    """Everything a command or a button could change (drafts aside: a flow's place; and
+    the intake's offset, which every update moves)."""
+    db = harness.services.db
+    tables = [
+        "cases", "case_events", "case_attachments", "findings", "invites", "roles",
+        "ballots", "ballot_log", "tallies", "daily_scores", "proposals", "publications",
+        "subscribers", "meta", "outbox",
+    ]  # fmt: skip
+    found: dict[str, Any] = {}
+    for table in tables:
+        rows = await db.fetchall(f"SELECT * FROM {table}")  # our own table names
+        found[table] = sorted(tuple(r) for r in rows if table != "meta" or r[0] != "intake_offset")
+    return found
+
+
+async def people(harness: Harness) -> dict[str, SimUser]:
+    organiser = harness.organiser()
+    own = await staffed(harness, "dongjie", 3801)
+    other = await staffed(harness, "xijie", 3802)
+    supervisor = harness.standin.user(3803, "监督员")
+    await register(
+        harness, supervisor, await invite(harness, organiser, "/invite supervisor dongjie")
+    )
+    evaluator = harness.standin.user(3804, "测评代表")
+    [code] = await invite_links(organiser, "/invite evaluator public_rep 1 dongjie")
+    await register(harness, evaluator, code)
+    resident = harness.resident(3805, "路人")
+    await resident.send("/start")
+    await resident.reply()
+    author = harness.resident(3806, "王阿姨")
+    await file_one(author)  # case 1, of dongjie
+    await organiser.send("/ballots open")
+    await organiser.reply()
+    await harness.settle()
+    return {
+        "resident": resident,
+        "author": author,
+        "evaluator": evaluator,
+        "supervisor": supervisor,
+        "own": own,
+        "other": other,
+        "organiser": organiser,
+    }
+
+
+def refused(text: str) -> bool:
+    return any(marker in text for marker in REFUSALS)
+
+
+async def test_every_command_and_button_for_every_role(harness: Harness) -> None:
+    who = await people(harness)
+    wrong: list[str] = []
+    for command, allowed in COMMANDS:
+        for role, person in who.items():
+            before = await state(harness)
+            person.skip_unread()
+            await person.send(command)
+            reply = await person.reply()
+            await harness.settle()
+            if role in allowed:
+                if refused(reply.text):
+                    wrong.append(f"{command} refused to {role}: {reply.text[:60]}")
+            elif not refused(reply.text):
+                wrong.append(f"{command} allowed to {role}: {reply.text[:60]}")
+            elif (after := await state(harness)) != before:
+                changed = [t for t in before if before[t] != after[t]]
+                wrong.append(f"{command} refused to {role} but changed {changed}")
+            if command == "/record" and role in allowed:
+                await person.send("/cancel")
+                await person.reply()
+    for data, allowed in BUTTONS:
+        for role, person in who.items():
+            before = await state(harness)
+            person.skip_unread()
+            tap = await person.press(person.latest().message_id, data)
+            popup = (await tap.answer()).text or ""
+            await harness.settle()
+            said = " ".join([popup, *(m.text for m in person.unread())])
+            if role in allowed:
+                if refused(said):
+                    wrong.append(f"{data} refused to {role}: {said[:60]}")
+            elif not refused(said):
+                wrong.append(f"{data} allowed to {role}: {said[:60]}")
+            elif (after := await state(harness)) != before:
+                changed = [t for t in before if before[t] != after[t]]
+                wrong.append(f"{data} refused to {role} but changed {changed}")
+            await person.send("/cancel")  # leave whatever the button started
+            await person.reply()
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_other_staff_see_only_their_own_unit(harness: Harness) -> None:
+    who = await people(harness)
+    for command in ("/cases", "/overdue"):
+        who["other"].skip_unread()
+        await who["other"].send(command)
+        assert "第 1 号" not in (await who["other"].reply()).text
+    who["own"].skip_unread()
+    await who["own"].send("/cases")
+    assert "第 1 号" in (await who["own"].reply()).text
