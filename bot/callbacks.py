@@ -80,8 +80,17 @@ def decode(data: str | None) -> Callback | None:
         return None
     if len(args) != ARITY[kind] or any(not a for a in args):
         return None
-    if kind in (Kind.CASE, Kind.MOVE, Kind.RATE, Kind.FILES) and not (
-        args[0].isdigit() and len(args[0]) <= 9
-    ):
+    number = NUMBERS.get(kind)
+    if number is not None and not _number(args[number]):
         return None
     return Callback(kind, tuple(args))
+
+
+# the argument that is a number: a case id, an answer's index
+NUMBERS = {Kind.CASE: 0, Kind.MOVE: 0, Kind.RATE: 0, Kind.FILES: 0, Kind.BALLOT: 2}
+
+
+def _number(text: str) -> bool:
+    """Plain ASCII digits that int() reads as written ("٣" and "²" are digits to
+    str.isdigit, and int refuses the latter)."""
+    return text.isascii() and text.isdigit() and len(text) <= 9

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.errors import CampaignError, Problem
+from bot.errors import CampaignError, Problem, UserError
 from scoring import Aggregation, Answer, Params, Severity, UnknownPolicy
 
 # Ids go into callback data (64 bytes at most) and deep links: keep them short and plain.
@@ -102,6 +102,17 @@ class Campaign:
 
     def unit(self, unit_id: str) -> Named | None:
         return next((u for u in self.units if u.id == unit_id), None)
+
+    def require_unit(self, unit_id: str) -> Named:
+        """The unit, or the answer a person gets for a unit that does not exist."""
+        unit = self.unit(unit_id)
+        if unit is None:
+            raise UserError(
+                "findings/unknown_unit",
+                unit=unit_id[:40],
+                unit_ids=", ".join(u.id for u in self.units),
+            )
+        return unit
 
     def item(self, item_id: str) -> Named | None:
         return next((i for i in self.items if i.id == item_id), None)

@@ -266,10 +266,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if not args.verbose:
-        for noisy in ("httpx", "apscheduler", "telegram.ext", "aiohttp.access"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(args.verbose)
     return int(args.func(args))
+
+
+def configure_logging(verbose: bool) -> None:
+    """Quiet the libraries. Even with -v their debug output stays off: PTB's and the HTTP
+    clients' request logs and aiosqlite's statement logs carry the texts people wrote, and
+    logs never hold those."""
+    libraries = ("telegram", "httpx", "httpcore", "aiohttp", "aiosqlite", "apscheduler", "hpack")
+    for library in libraries:
+        logging.getLogger(library).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,7 @@ async def record_finding(
     update_id: int,
 ) -> bool:
     """Record a finding; the same update recorded twice (a replay) counts once."""
-    if services.campaign.unit(unit_id) is None:
-        raise UserError("findings/unknown_unit", unit=unit_id)
+    services.campaign.require_unit(unit_id)
     if severity not in (Outcome.GENERAL, Outcome.PUNISHED):
         raise UserError("findings/usage")
     if not ref or len(ref) > MAX_REF:

@@ -33,11 +33,24 @@ async def ingest(
 ) -> int:
     """Store a batch of updates (as Telegram sent them) and hand the new ones to the
     processor; return how many were new."""
-    updates = [Update.de_json(raw, bot) for raw in batch]
-    items = [
-        inbox.Incoming(u.update_id, lane_of(u), json.dumps(raw, ensure_ascii=False))
-        for u, raw in zip(updates, batch, strict=True)
-    ]
+    updates: list[Update] = []
+    items = []
+    for raw in batch:
+        body = json.dumps(raw, ensure_ascii=False)
+        try:
+            update = Update.de_json(raw, bot)
+        except Exception as exc:  # noqa: BLE001 - whatever PTB cannot read
+            # Kept (marked done) so the offset moves past it: one odd update must not
+            # stop the intake. Only its id and the kind of trouble are logged.
+            log.warning(
+                "update %s cannot be read (%s); stored, not processed",
+                raw.get("update_id"),
+                type(exc).__name__,
+            )
+            items.append(inbox.Incoming(int(raw["update_id"]), 0, body, unreadable=True))
+            continue
+        updates.append(update)
+        items.append(inbox.Incoming(update.update_id, lane_of(update), body))
     fresh = {i.update_id for i in await inbox.store(db, items, clock.now())}
     for update in updates:
         if update.update_id in fresh:

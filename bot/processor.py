@@ -29,6 +29,7 @@ class Outcome:
     """How processing one update went; the error handler fills it in."""
 
     retry_after: float | None = None
+    answered: bool = False  # the update's button press has had its answer (one is allowed)
 
 
 CURRENT_OUTCOME: contextvars.ContextVar[Outcome | None] = contextvars.ContextVar(

@@ -90,8 +90,7 @@ def parse_daily(text: str, services: Services) -> Decimal:
 async def set_daily(
     services: Services, organiser_id: int, unit_id: str, text: str, update_id: int
 ) -> Decimal:
-    if services.campaign.unit(unit_id) is None:
-        raise UserError("findings/unknown_unit", unit=unit_id)
+    services.campaign.require_unit(unit_id)
     value = parse_daily(text, services)
     now = services.clock.now()
     async with services.db.transaction() as tx:
@@ -103,8 +102,7 @@ async def set_daily(
 async def add_proposal(
     services: Services, organiser_id: int, unit_id: str, text: str, update_id: int
 ) -> None:
-    if services.campaign.unit(unit_id) is None:
-        raise UserError("findings/unknown_unit", unit=unit_id)
+    services.campaign.require_unit(unit_id)
     text = text.strip()
     if not text or len(text) > services.campaign.intake.max_text:
         raise UserError("results/proposal_usage")

@@ -81,6 +81,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("export", team.export, filters=PRIVATE & NEW),
             MessageHandler(PRIVATE & NEW & filters.COMMAND, misc.unknown_command),
             # Buttons, by the kind their data names; anything else is stale or forged.
+            # A query without data (a game's, or forged): PTB hands it to the first handler
+            # with a pattern, whatever the pattern; this one takes it and nothing else.
+            CallbackQueryHandler(misc.unknown_button, pattern=lambda data: False),
             CallbackQueryHandler(start.on_menu, pattern=pattern(Kind.MENU)),
             CallbackQueryHandler(start.on_resume, pattern=pattern(Kind.RESUME)),
             CallbackQueryHandler(opinion.cancel_button, pattern=pattern(Kind.CANCEL)),

@@ -18,6 +18,7 @@ from bot import labels
 from bot.db import drafts as draft_store
 from bot.db.cases import Case
 from bot.db.drafts import Draft
+from bot.processor import CURRENT_OUTCOME
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,14 @@ async def send(
 
 
 async def answer(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+    """Answer a button press (a pop-up with ``text``); Telegram takes one answer per press,
+    so a second is not sent."""
+    outcome = CURRENT_OUTCOME.get()
+    if outcome is not None:
+        if outcome.answered:
+            log.debug("button press answered already; a second answer is not sent")
+            return
+        outcome.answered = True
     try:
         await api(
             query.get_bot(),

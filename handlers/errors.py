@@ -4,6 +4,7 @@ tell the user something calm, or have the update tried again when the trouble pa
 from __future__ import annotations
 
 import logging
+import traceback
 
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -12,6 +13,7 @@ from bot.db import users as user_store
 from bot.errors import UserError
 from bot.outbox import retry_seconds
 from bot.processor import CURRENT_OUTCOME
+from handlers.common import answer
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -41,22 +43,29 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(error, UserError):
         await _tell(update, context, context.render(error.template, **error.context))
         return
-    log.error("update %s failed", update_id, exc_info=error)
+    log.error("update %s failed: %s", update_id, trace(error) if error else "?")
     if not isinstance(error, TelegramError):
         await _tell(update, context, context.render("common/error"))
+
+
+def trace(error: BaseException) -> str:
+    """What failed and where, without the error's message: a message can quote what a
+    person wrote (``invalid literal for int(): '…'``), and logs never hold that."""
+    kind = type(error)
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    return f"{kind.__module__}.{kind.__qualname__}\n{frames}".rstrip()
 
 
 async def _tell(update: object, context: Context, text: str) -> None:
     if not isinstance(update, Update):
         return
     query = update.callback_query
-    if query is not None and len(text) <= 200:
-        # a refused button: the answer is the pop-up (and stops the button's spinner)
-        try:
-            await context.bot.answer_callback_query(query.id, text=text, show_alert=False)
-            return
-        except BadRequest:
-            pass  # answered already by the handler: say it in the chat instead
+    outcome = CURRENT_OUTCOME.get()
+    if query is not None and len(text) <= 200 and not (outcome and outcome.answered):
+        # a refused button: the answer is the pop-up (and stops the button's spinner);
+        # when the handler had answered already, it is said in the chat instead
+        await answer(query, text)
+        return
     if update.effective_chat is None:
         return
     if update.effective_chat.type != "private":

@@ -102,13 +102,7 @@ async def results_command(update: Update, context: Context) -> None:
         await rank_command(update, context)
         return
     unit_id = context.args[0]
-    unit = services.campaign.unit(unit_id)
-    if unit is None:
-        raise UserError(
-            "findings/unknown_unit",
-            unit=unit_id,
-            unit_ids=", ".join(u.id for u in services.campaign.units),
-        )
+    unit = services.campaign.require_unit(unit_id)
     ranking = await results.current_ranking(services)
     ranked = ranking.get(unit_id)
     r = ranked.result

@@ -12,11 +12,13 @@ from bot.db.database import Database
 
 @dataclass(frozen=True)
 class Incoming:
-    """An update as it arrives: its id, its lane and its JSON body."""
+    """An update as it arrives: its id, its lane and its JSON body; ``unreadable`` when it
+    cannot be read as an update (it is kept, for a person to look at, and not processed)."""
 
     update_id: int
     lane: int
     body: str
+    unreadable: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,9 @@ async def store(db: Database, batch: Sequence[Incoming], now: dt.datetime) -> li
         fresh = [u for u in batch if u.update_id not in seen]
         stamp = iso(now)
         await tx.executemany(
-            "INSERT INTO inbox (update_id, lane, body, received_at) VALUES (?, ?, ?, ?)",
-            [(u.update_id, u.lane, u.body, stamp) for u in fresh],
+            "INSERT INTO inbox (update_id, lane, body, received_at, done_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(u.update_id, u.lane, u.body, stamp, stamp if u.unreadable else None) for u in fresh],
         )
         await tx.execute(
             "UPDATE meta SET value = ? WHERE key = 'intake_offset' AND CAST(value AS INTEGER) < ?",

@@ -144,7 +144,11 @@ class Api:
                 self.limits.refused += 1
                 seconds = max(1, int(wait + 0.999))
                 raise ApiError(429, f"Too Many Requests: retry after {seconds}", seconds)
-        return await handler(params)
+        try:
+            return await handler(params)
+        except ApiError as exc:
+            self.world.refusals.append((method, exc.code, exc.description))
+            raise
 
     # -- plumbing ------------------------------------------------------------------------------
 

@@ -167,6 +167,8 @@ class World:
         self.commands: dict[str, list[JSON]] = {}
         self.calls: dict[str, int] = {}
         self.webhook: JSON | None = None
+        # every call refused other than by the flood limits: (method, code, description)
+        self.refusals: list[tuple[str, int, str]] = []
         self.uploads: list[bytes] = []  # files the bot uploaded, in order
         self.on_update: Callable[[JSON], None] | None = None
         self.started = time.time()
