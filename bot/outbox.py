@@ -118,6 +118,13 @@ class Outbox:
         self._wake.set()
 
     async def run(self) -> None:
+        interrupted = await store.give_up_interrupted(self.db, self.clock.now())
+        if interrupted:
+            log.warning(
+                "%s notifications were being sent when the bot stopped; they may have "
+                "reached Telegram and are not sent again",
+                interrupted,
+            )
         while not self._stopping:
             try:
                 progressed = await self._round()
@@ -162,6 +169,7 @@ class Outbox:
             payload = dict(item.payload)
             if "photo_blob" in payload:  # a chart: the bytes are kept beside the outbox
                 payload["photo"] = await blobs.get_blob(self.db, int(payload.pop("photo_blob")))
+            await store.mark_sending(self.db, item.id, self.clock.now())
             await call_api(self.bot, item.method, payload)
         except RetryAfter as exc:
             seconds = retry_seconds(exc)

@@ -8,6 +8,9 @@ it is already a dependency (the stand-in and the webhook listener use its server
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 from typing import Any
 
 import aiohttp
@@ -16,6 +19,9 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 DEFAULT = BaseRequest.DEFAULT_NONE
+# Methods a flood answer (429) holds back: whatever sends or changes messages. getUpdates
+# and answering button presses go on, so updates keep arriving and being stored.
+HELD = ("send", "edit", "copy", "forward", "delete", "stop")
 
 
 def _value(given: Any, default: float | None) -> float | None:
@@ -41,6 +47,8 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._hold_until = 0.0  # monotonic time before which no HELD call is made
+        self.held = 0  # calls that waited for a flood answer's retry_after
 
     @property
     def read_timeout(self) -> float | None:
@@ -88,10 +96,26 @@ class AiohttpRequest(BaseRequest):
             for name, (filename, content, mimetype) in files.items():
                 form.add_field(name, content, filename=filename, content_type=mimetype)
             data = form
+        held = url.rsplit("/", 1)[-1].startswith(HELD)
+        wait = self._hold_until - time.monotonic()
+        if held and wait > 0:
+            # Telegram said to wait: every sending call waits, not only the one refused
+            self.held += 1
+            await asyncio.sleep(wait)
         try:
             async with self._session.request(method, url, data=data, timeout=timeout) as res:
-                return res.status, await res.read()
+                body = await res.read()
+                if res.status == 429:
+                    self._hold(body)
+                return res.status, body
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+
+    def _hold(self, body: bytes) -> None:
+        try:
+            seconds = float(json.loads(body)["parameters"]["retry_after"])
+        except (ValueError, KeyError, TypeError):
+            seconds = 1.0
+        self._hold_until = max(self._hold_until, time.monotonic() + seconds)

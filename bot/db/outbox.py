@@ -82,6 +82,24 @@ async def mark_sent(db: Database, ids: Sequence[int], now: dt.datetime) -> None:
             )
 
 
+async def mark_sending(db: Database, outbox_id: int, now: dt.datetime) -> None:
+    """The call is about to be made: from here a crash leaves it "may have been sent"."""
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE outbox SET sending_at = ? WHERE id = ?", (iso(now), outbox_id))
+
+
+async def give_up_interrupted(db: Database, now: dt.datetime) -> int:
+    """At start: calls a crash cut short may have reached Telegram; they are not made again
+    (a notification is never sent twice). Returns how many."""
+    async with db.transaction() as tx:
+        cursor = await tx.execute(
+            "UPDATE outbox SET failed_at = ?, error = 'interrupted by a stop: may have been sent' "
+            "WHERE sending_at IS NOT NULL AND sent_at IS NULL AND failed_at IS NULL",
+            (iso(now),),
+        )
+        return int(cursor.rowcount or 0)
+
+
 async def retry_later(
     db: Database, outbox_id: int, chat_id: int | str, not_before: dt.datetime, error: str
 ) -> None:
@@ -89,7 +107,8 @@ async def retry_later(
     the chat still reads them in order."""
     async with db.transaction() as tx:
         await tx.execute(
-            "UPDATE outbox SET not_before = ?, attempts = attempts + 1, error = ? WHERE id = ?",
+            "UPDATE outbox SET not_before = ?, attempts = attempts + 1, error = ?, "
+            "sending_at = NULL WHERE id = ?",
             (iso(not_before), error, outbox_id),
         )
         await tx.execute(

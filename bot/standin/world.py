@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JSON = dict[str, Any]
+GRACE = 0.25  # seconds after a 429 in which calls already on their way are not blamed
 UPDATES = "updates"  # the topic of new updates, for getUpdates
 
 
@@ -89,24 +90,34 @@ class FloodLimits:
         self.flood_until = 0.0  # a forced flood: every send refused until then
         self.flood_chats: dict[int, float] = {}  # the same, for some chats only
         self.refused = 0
-        # A 429 says "retry after N seconds"; a send inside that time ignored the answer.
-        self._told_all = 0.0
-        self._told_chat: dict[int, float] = {}
+        # A 429 says "retry after N seconds"; a send inside that time ignored the answer,
+        # unless it was already on its way when the answer left (GRACE: a loopback round
+        # trip on a busy machine) — concurrent calls cannot have heard it.
+        self._told_all = (0.0, 0.0)  # (from, until)
+        self._told_chat: dict[int, tuple[float, float]] = {}
         self.ignored = 0
 
     def check(self, chat_id: int, now: float) -> float | None:
         """Seconds to wait if this send is over a limit (and it is then not counted)."""
-        if now < self._told_all or now < self._told_chat.get(chat_id, 0.0):
-            self.ignored += 1  # sent inside a retry_after this chat (or everyone) was given
+        for since, until in (self._told_all, self._told_chat.get(chat_id, (0.0, 0.0))):
+            if since <= now < until:
+                self.ignored += 1  # sent inside a retry_after this chat (or everyone) got
+                break
         over = self._over(chat_id, now)
         if over is None:
             return None
         wait, everyone = over
         told = now + max(1, int(wait + 0.999)) - 0.05  # retry_after is whole seconds
         if everyone:
-            self._told_all = max(self._told_all, told)
+            if now >= self._told_all[1]:
+                self._told_all = (now + GRACE, told)
+            else:
+                self._told_all = (self._told_all[0], max(self._told_all[1], told))
         else:
-            self._told_chat[chat_id] = max(self._told_chat.get(chat_id, 0.0), told)
+            since, until = self._told_chat.get(chat_id, (0.0, 0.0))
+            self._told_chat[chat_id] = (
+                (now + GRACE, told) if now >= until else (since, max(until, told))
+            )
         return wait
 
     def _over(self, chat_id: int, now: float) -> tuple[float, bool] | None:

@@ -1,0 +1,184 @@
+"""kill -9 at random moments during a mixed storm of residents, staff and evaluators.
+
+The bot runs as its own process (`evalbot run`) against the stand-in and is killed with
+SIGKILL twice, at moments drawn at random, and started again each time on the same
+database. Afterwards the database is compared with what people sent and what Telegram
+received: no case, move or ballot lost, none applied twice, no notification sent twice,
+and SQLite's integrity check passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sqlite3
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bench.harness import BotProcess, opinion_text, resident_files, wait_for
+from bot.ballots import verify
+from bot.standin import SimUser, StandIn
+from scoring import ANSWERS
+
+RESIDENTS, EVALUATORS = 30, 10
+ITEMS = ("disclosure", "lawful", "service", "integrity", "institutions")
+
+
+async def command(user: SimUser, text: str, expect: str) -> str:
+    user.skip_unread()
+    await user.send(text)
+    return (await wait_for(user, lambda m: expect in m.text, 60)).text
+
+
+async def evaluator_votes(user: SimUser, n: int) -> dict[str, str]:
+    """Answer each of the five ballots once, like a person (a second or so apart)."""
+    chosen = {}
+    for m, item in enumerate(ITEMS):
+        index = (n + m) % 4
+        ballot = next(
+            b for b in user.transcript() if b.text.startswith("🗳") and f"· {NAMES[item]}" in b.text
+        )
+        await user.press(ballot.message_id, ballot.data[index // 2][index % 2])
+        chosen[item] = ANSWERS[index].value
+        await asyncio.sleep(0.8)
+    return chosen
+
+
+async def staff_verifies(staff: SimUser, cases: int, deadline: float) -> set[int]:
+    """Start verifying each new case as its notice arrives."""
+    done: set[int] = set()
+    while len(done) < cases and time.monotonic() < deadline:
+        seen = {
+            int(m.text.split("第 ")[1].split(" 号")[0])
+            for m in staff.transcript()
+            if m.text.startswith("📥 新案件第 ")
+        }
+        for case_id in sorted(seen - done):
+            staff.skip_unread()
+            await staff.press(staff.latest().message_id, f"v:{case_id}:verify")
+            await wait_for(
+                staff, lambda m, c=case_id: f"第 {c} 号" in m.text and "核实中" in m.text, 60
+            )  # type: ignore[misc]
+            done.add(case_id)
+        await asyncio.sleep(0.2)
+    return done
+
+
+NAMES = {
+    "disclosure": "信息公开",
+    "lawful": "依法办事",
+    "service": "服务质量",
+    "integrity": "廉洁自律",
+    "institutions": "制度建设",
+}
+
+
+def settled(db: Path) -> bool:
+    conn = sqlite3.connect(db)
+    try:
+        pending = conn.execute("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL").fetchone()[0]
+        unsent = conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+        ).fetchone()[0]
+        return pending == 0 and unsent == 0
+    finally:
+        conn.close()
+
+
+@pytest.mark.timeout(600)
+async def test_kill_9_at_random_moments_during_a_mixed_storm(tmp_path: Path) -> None:
+    seed = random.randrange(1_000_000)
+    rng = random.Random(seed)
+    async with StandIn() as standin:
+        bot = BotProcess(standin, ["-m", "bot.cli", "run"], tmp_path / "crash.sqlite3")
+        await bot.start()
+        try:
+            organiser = standin.user(100000001, "纠风办李主任")
+            link = await command(organiser, "/invite staff dongjie", "start=")
+            staff = standin.user(7001, "东街社保所小张")
+            await command(staff, "/start " + link.split("start=")[1].split()[0], "工作人员")
+            listing = await command(
+                organiser, f"/invite evaluator public_rep {EVALUATORS} dongjie", "每个链接"
+            )
+            codes = [w.split("start=")[1] for w in listing.split() if "start=" in w]
+            evaluators = [standin.user(7100 + n, f"代表{n}") for n in range(EVALUATORS)]
+            for person, code in zip(evaluators, codes, strict=True):
+                await command(person, f"/start {code}", "测评代表")
+            await command(organiser, "/ballots open", "测评已开放")
+            for person in evaluators:  # five ballots each, one a second per chat
+                await wait_for(person, lambda m: "制度建设" in m.text, 60)
+            residents = [standin.user(7200 + n, f"居民{n}") for n in range(RESIDENTS)]
+
+            # the storm, and two kills at moments drawn at random
+            start = time.monotonic()
+            work = asyncio.gather(
+                *(resident_files(u, n, timeout=180) for n, u in enumerate(residents)),
+                *(evaluator_votes(u, n) for n, u in enumerate(evaluators)),
+                staff_verifies(staff, RESIDENTS, start + 240),
+            )
+            moments = sorted(rng.uniform(0.5, 8.0) for _ in range(2))
+            for moment in moments:
+                await asyncio.sleep(max(0.0, start + moment - time.monotonic()))
+                await bot.kill()
+                await bot.start()
+            results = await asyncio.wait_for(work, 300)
+            for _ in range(600):
+                if not standin.pending_updates() and settled(bot.db_path):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await bot.stop()
+
+        why = f"(seed {seed}, kills at {[round(m, 2) for m in moments]} s)"
+        chosen: list[dict[str, str]] = results[RESIDENTS : RESIDENTS + EVALUATORS]
+        verified: set[int] = results[-1]
+        conn = sqlite3.connect(bot.db_path)
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",), why
+            # cases: one per resident, its text exactly as sent
+            texts = Counter(r[0] for r in conn.execute("SELECT text FROM cases"))
+            assert texts == Counter(opinion_text(n) for n in range(RESIDENTS)), why
+            # moves: each case verified once, none lost
+            assert verified == set(range(1, RESIDENTS + 1)), why
+            moves = Counter(
+                r[0]
+                for r in conn.execute(
+                    "SELECT case_id FROM case_events WHERE to_state = 'verifying'"
+                )
+            )
+            assert moves == Counter(range(1, RESIDENTS + 1)), why
+            # ballots: each answer once in the log, the last one standing
+            log = conn.execute("SELECT COUNT(*) FROM ballot_log").fetchone()[0]
+            assert log == EVALUATORS * len(ITEMS), why
+            stored = {
+                (r[0], r[1]): r[2]
+                for r in conn.execute("SELECT evaluator_id, item_id, answer FROM ballots")
+            }
+            expected = {
+                (7100 + n, item): answer for n, c in enumerate(chosen) for item, answer in c.items()
+            }
+            assert stored == expected, why
+            # notifications: none reached a chat twice
+            rows = conn.execute(
+                "SELECT chat_id, payload, sent_at, error FROM outbox WHERE method = 'sendMessage' "
+                "AND (sent_at IS NOT NULL OR error LIKE 'interrupted%')"
+            ).fetchall()
+        finally:
+            conn.close()
+        assert verify(bot.db_path).ok, why
+        assert len(rows) >= 2 * RESIDENTS  # staff and organisers are told of every case
+        received = Counter(
+            (chat_id, e.snapshot.text)
+            for chat_id, events in standin.world.events.items()
+            for e in events
+            if e.kind == "message"
+        )
+        for chat_id, payload, sent_at, _ in rows:
+            times = received[(chat_id, json.loads(payload)["text"])]
+            assert times <= 1, f"a notification reached chat {chat_id} {times} times {why}"
+            if sent_at is not None:
+                assert times == 1, f"a notification marked sent never arrived {why}"
