@@ -50,7 +50,9 @@ async def finding(update: Update, context: Context) -> None:
         await record_finding(services, organiser, unit_id, severity, ref, text, context.update_id)
     except UserError as refusal:
         await send(
-            update, context, context.render(refusal.template, unit_ids=unit_ids, **refusal.context)
+            update,
+            context,
+            context.render(refusal.template, **{"unit_ids": unit_ids, **refusal.context}),
         )
         return
     summary = next(s for s in await summaries(services, context.lang) if s.unit_id == unit_id)
