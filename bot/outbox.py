@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -65,12 +66,20 @@ def is_private(chat_id: int | str) -> bool:
 
 
 class Pacer:
-    """Spaces sends evenly at ``rate`` a second and holds them all during a pause."""
+    """Spaces sends evenly at ``rate`` a second and holds them all during a pause.
+
+    Telegram counts the calls that arrive in any one second; calls leave evenly spaced but
+    may arrive bunched (a slow one, then a quick one). So besides the spacing, no call
+    starts until the one ``rate`` calls back started more than a second (and MARGIN) ago.
+    """
+
+    MARGIN = 0.05
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate
         self.next_slot = 0.0
         self.paused_until = 0.0
+        self.window: deque[float] = deque(maxlen=max(1, int(rate)))
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
@@ -79,8 +88,11 @@ class Pacer:
         while True:
             now = time.monotonic()
             start = max(self.next_slot, self.paused_until, now)
+            if len(self.window) == self.window.maxlen:
+                start = max(start, self.window[0] + 1.0 + self.MARGIN)
             if start <= now:
                 self.next_slot = now + self.interval
+                self.window.append(now)
                 return
             await asyncio.sleep(start - now)
 
