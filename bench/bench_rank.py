@@ -25,17 +25,9 @@ from bot.clock import iso
 from bot.db.ballots import rebuild_tallies
 from bot.results import current_ranking, snapshot
 from bot.settings import REPO_EXAMPLE
+from scoring import ANSWERS as SCORED
 
-ANSWERS = ("satisfied", "basic", "unsatisfied", "unknown")
-CATEGORIES = (
-    "service_user",
-    "npc_deputy",
-    "cppcc_member",
-    "integrity_supervisor",
-    "evaluation_rep",
-    "public_rep",
-)
-ITEMS = ("disclosure", "lawful", "service", "integrity", "institutions")
+ANSWERS = tuple(a.value for a in SCORED)
 
 
 def campaign_text(units: int) -> str:
@@ -52,7 +44,9 @@ async def fill(bot: EvalBot, units: int, ballots: int, seed: int = 11) -> None:
     services = await bot.open_services()
     bot.services = services
     rng = random.Random(seed)
-    per_unit = ballots // (units * len(ITEMS))
+    categories = [c.id for c in bot.campaign.categories]
+    items = [i.id for i in bot.campaign.items]
+    per_unit = ballots // (units * len(items))
     now = iso(dt.datetime.now(dt.UTC))
     async with services.db.transaction() as tx:
         for u in range(units):
@@ -62,12 +56,12 @@ async def fill(bot: EvalBot, units: int, ballots: int, seed: int = 11) -> None:
                     u * 10_000 + k,
                     f"u{u:03d}",
                     item,
-                    CATEGORIES[k % len(CATEGORIES)],
+                    categories[k % len(categories)],
                     rng.choices(ANSWERS, weights)[0],
                     now,
                 )
                 for k in range(per_unit)
-                for item in ITEMS
+                for item in items
             ]
             await tx.executemany(
                 "INSERT INTO ballots (evaluator_id, unit_id, item_id, category, answer, "
