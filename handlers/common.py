@@ -149,6 +149,19 @@ async def edit(query: CallbackQuery, text: str, keyboard: Keyboard | None = None
     message = query.message
     if message is None:
         return
+    if getattr(message, "text", None) is None:
+        # a photo or a document (or a message too old to see) has no text to turn into
+        # ``text``: say it in a new message instead
+        await api(
+            query.get_bot(),
+            "sendMessage",
+            chat_id=message.chat.id,
+            text=text,
+            parse_mode=HTML,
+            link_preview_options=NO_PREVIEW,
+            **_markup(keyboard),
+        )
+        return
     try:
         await api(
             query.get_bot(),

@@ -232,3 +232,16 @@ async def test_an_update_that_cannot_be_read_does_not_stop_the_intake(harness: H
         "SELECT done_at FROM inbox WHERE update_id = ?", (odd,)
     )
     assert row is not None and row[0] is not None  # kept, and not tried again
+
+
+async def test_a_button_pressed_on_a_document_is_answered_in_a_new_message(
+    harness: Harness,
+) -> None:
+    organiser = harness.organiser()
+    await organiser.send("/export cases")
+    document = await organiser.reply()
+    assert document.kind == "document"
+    harness.standin.world.refusals.clear()
+    await organiser.press(document.message_id, "x")  # forged: a document has no buttons
+    assert "没有要取消的内容" in (await organiser.reply()).text  # said, not edited into it
+    assert harness.standin.world.refusals == []
