@@ -22,7 +22,7 @@ from pathlib import Path
 from bot.app import EvalBot
 from bot.campaign import parse_campaign
 from bot.clock import iso
-from bot.db.ballots import rebuild_tallies
+from bot.db.tallies import rebuild as rebuild_tallies
 from bot.results import current_ranking, snapshot
 from bot.settings import REPO_EXAMPLE
 from scoring import ANSWERS as SCORED

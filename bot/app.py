@@ -26,18 +26,19 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
-from bot import jobs, labels
+from bot import labels
 from bot.campaign import Campaign
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import users as user_store
-from bot.intake import Poller, replay_pending
-from bot.outbox import Outbox
-from bot.processor import Processor
+from bot.runtime import jobs
+from bot.runtime.intake import Poller, replay_pending
+from bot.runtime.outbox import Outbox
+from bot.runtime.processor import Processor
+from bot.runtime.transport import AiohttpRequest
+from bot.runtime.webhook import WebhookConfig, WebhookServer
 from bot.services import Services
 from bot.texts import Texts
-from bot.transport import AiohttpRequest
-from bot.webhook import WebhookConfig, WebhookServer
 from handlers.context import SERVICES, Context
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class EvalBot:
         self.application = build_application(token, base_url, lanes)
         self._tasks: list[asyncio.Task[None]] = []
         self.services: Services | None = None
+        self.outbox: Outbox | None = None
         self.processor: Processor | None = None
         self.poller: Poller | None = None
 
@@ -89,14 +91,14 @@ class EvalBot:
         """The database (migrated) and everything built on it, without Telegram: also what
         offline commands (``evalbot publish-page``) use."""
         db = await Database.open(self.db_path, self.campaign.id)
-        outbox = Outbox(
+        self.outbox = Outbox(
             db,
             self.application.bot,
             self.clock,
             per_second=self.outbox_rate,
             on_blocked=self._blocked,
         )
-        return Services(self.campaign, db, Texts(self.campaign.timezone), self.clock, outbox)
+        return Services(self.campaign, db, Texts(self.campaign.timezone), self.clock, self.outbox)
 
     async def post_shutdown(self, application: AnyApplication) -> None:
         if self.services is not None:
@@ -118,7 +120,8 @@ class EvalBot:
             app.process_update, services.db, self.clock, max_lanes=self.lanes
         )
         await replay_pending(services.db, self.processor, app.bot)
-        self._tasks = [asyncio.create_task(services.outbox.run(), name="outbox")]
+        assert self.outbox is not None
+        self._tasks = [asyncio.create_task(self.outbox.run(), name="outbox")]
         if self.webhook is not None:
             # listen first, then tell Telegram where: nothing it sends finds the door shut
             self.webhook_server = WebhookServer(
@@ -139,7 +142,7 @@ class EvalBot:
             )
             self._tasks.append(asyncio.create_task(self.poller.run(), name="poller"))
         if self.run_jobs:
-            jobs.schedule(app, services)
+            jobs.schedule(app)
 
     async def stop(self) -> None:
         """Stop polling, finish the updates in hand, stop sending, close."""
@@ -154,8 +157,8 @@ class EvalBot:
             self.webhook_server = None
         if self.processor is not None:
             await self.processor.stop()
-        if self.services is not None:
-            await self.services.outbox.stop()
+        if self.outbox is not None:
+            await self.outbox.stop()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -177,6 +180,11 @@ class EvalBot:
                 task.result()  # a loop that died takes the bot down with its error
         finally:
             await self.stop()
+
+    def require_outbox(self) -> Outbox:
+        if self.outbox is None:
+            raise RuntimeError("the bot is not started")
+        return self.outbox
 
     def require_services(self) -> Services:
         if self.services is None:
@@ -203,7 +211,7 @@ def build_application(token: str, base_url: str | None, lanes: int) -> AnyApplic
                 tzinfo=dt.UTC,
             )
         )
-        # aiohttp under PTB (see bot/transport.py); a connection per lane, plus the outbox.
+        # aiohttp under PTB (see bot/runtime/transport.py); a connection per lane, plus the outbox.
         .request(AiohttpRequest(connection_pool_size=lanes + 16))
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )

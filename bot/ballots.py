@@ -20,14 +20,16 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.callbacks import Kind, encode
+from bot import keyboards, notify
 from bot.db import ballots as store
-from bot.db import drafts as draft_store
-from bot.db import outbox as outbox_store
+from bot.db import roles as role_store
+from bot.db import tallies as tally_store
 from bot.db.roles import ALL_UNITS
 from bot.errors import UserError
+from bot.keyboards import Keyboard
 from bot.services import Services
 from bot.texts import N_
+from bot.vocabulary import Role
 from scoring import ANSWERS, Answer
 
 ANSWER_LABELS = {
@@ -74,15 +76,11 @@ async def closes_at(services: Services) -> dt.datetime | None:
 
 
 async def evaluators(services: Services) -> list[Evaluator]:
-    rows = await services.db.fetchall(
-        "SELECT user_id, category, unit_id FROM roles WHERE role = 'evaluator' "
-        "ORDER BY user_id, unit_id"
-    )
     all_units = tuple(u.id for u in services.campaign.units)
-    found: dict[int, tuple[str, list[str]]] = {}
-    for r in rows:
-        _, units = found.setdefault(r["user_id"], (r["category"], []))
-        units.extend(all_units if r["unit_id"] == ALL_UNITS else [r["unit_id"]])
+    found: dict[int, tuple[str, set[str]]] = {}
+    for grant in await role_store.evaluator_grants(services.db):
+        _, units = found.setdefault(grant.user_id, (grant.category or "", set()))
+        units.update(all_units if grant.unit_id == ALL_UNITS else [grant.unit_id])
     return [
         Evaluator(uid, cat, tuple(u for u in all_units if u in units))
         for uid, (cat, units) in found.items()
@@ -93,61 +91,47 @@ async def evaluator(services: Services, user_id: int) -> Evaluator | None:
     return next((e for e in await evaluators(services) if e.user_id == user_id), None)
 
 
-def ballot_markup(
-    services: Services, lang: str, unit_id: str, item_id: str, chosen: str | None = None
-) -> dict[str, object]:
+def ballot_keyboard(unit_id: str, item_id: str, chosen: str | None = None) -> Keyboard:
     """The four answers, in the plan's order, two to a row; the chosen one ticked."""
-    buttons = [
-        {
-            "text": ("✅ " if chosen == a.value else "")
-            + services.texts.gettext(lang, ANSWER_LABELS[a]),
-            "callback_data": encode(Kind.BALLOT, unit_id, item_id, index),
-        }
-        for index, a in enumerate(ANSWERS)
-    ]
-    return {"inline_keyboard": [buttons[0:2], buttons[2:4]]}
+    answers = [(ANSWER_LABELS[a], a.value) for a in ANSWERS]
+    return keyboards.ballot(unit_id, item_id, answers, chosen)
 
 
-def ballot_text(
+def ballot_values(
     services: Services,
     lang: str,
     unit_id: str,
     item_id: str,
     chosen: str | None = None,
     closes: dt.datetime | None = None,
-) -> str:
+) -> dict[str, object]:
+    """What the ballot template shows: the unit, the item, the answer chosen, the close."""
     campaign = services.campaign
-    return services.texts.render(
-        "ballots/ballot",
-        lang,
-        unit=campaign.unit(unit_id),
-        item=campaign.item(item_id),
-        chosen=services.texts.gettext(lang, ANSWER_LABELS[Answer(chosen)]) if chosen else "",
-        closes=closes,
-    )
+    return {
+        "unit": campaign.unit(unit_id),
+        "item": campaign.item(item_id),
+        "chosen": services.texts.gettext(lang, ANSWER_LABELS[Answer(chosen)]) if chosen else "",
+        "closes": closes,
+    }
 
 
 async def send_ballots(services: Services, person: Evaluator) -> int:
     """Queue the evaluator's ballots (each once ever); return how many were new."""
-    lang = "zh"
-    now = services.clock.now()
     closes = await closes_at(services)
     queued = 0
     async with services.db.transaction() as tx:
-        lang = await draft_store.language_of(tx, person.user_id)
+        lang = await notify.language(tx, person.user_id)
         for unit_id in person.units:
             for item in services.campaign.items:
-                payload = {
-                    "text": ballot_text(services, lang, unit_id, item.id, None, closes),
-                    "reply_markup": ballot_markup(services, lang, unit_id, item.id),
-                }
-                queued += await outbox_store.enqueue(
+                queued += await notify.notify(
                     tx,
+                    services,
                     person.user_id,
-                    "sendMessage",
-                    payload,
-                    now,
+                    "ballots/ballot",
                     f"ballot:{person.user_id}:{unit_id}:{item.id}",
+                    values=ballot_values(services, lang, unit_id, item.id, None, closes),
+                    keyboard=ballot_keyboard(unit_id, item.id),
+                    lang=lang,
                 )
     services.outbox.wake()
     return queued
@@ -172,18 +156,12 @@ async def strip_buttons(services: Services) -> int:
     """Take the answer buttons off every ballot we know of (after the close)."""
     if await store.get_meta(services.db, "ballots_sent") != "1":
         return 0
-    now = services.clock.now()
     stripped = 0
     marker = await store.get_meta(services.db, "ballot_round") or "0"
     async with services.db.transaction() as tx:
         for chat_id, message_id in await store.ballot_messages(services.db):
-            stripped += await outbox_store.enqueue(
-                tx,
-                chat_id,
-                "editMessageReplyMarkup",
-                {"message_id": message_id},
-                now,
-                f"ballot-close:{marker}:{chat_id}:{message_id}",
+            stripped += await notify.take_buttons(
+                tx, services, chat_id, message_id, f"ballot-close:{marker}:{chat_id}:{message_id}"
             )
     services.outbox.wake()
     return stripped
@@ -208,12 +186,11 @@ async def secret(services: Services) -> str:
     found = await store.get_meta(services.db, "ballot_secret")
     if found:
         return found
-    made = secrets.token_hex(32)
     async with services.db.transaction() as tx:
-        await tx.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('ballot_secret', ?)", (made,)
-        )
-    return await store.get_meta(services.db, "ballot_secret") or made
+        await store.create_secret(tx, "ballot_secret", secrets.token_hex(32))
+    made = await store.get_meta(services.db, "ballot_secret")
+    assert made is not None
+    return made
 
 
 @dataclass(frozen=True)
@@ -233,8 +210,9 @@ async def cast(
     update_id: int,
     where: tuple[int, int] | None,
 ) -> Cast:
-    """Record an answer (pressing the answer already chosen withdraws it). Refused when the
-    person is not an evaluator of the unit, the window is closed, or they answer too fast."""
+    """Record an answer (pressing the answer already chosen withdraws it), once per update.
+    Refused when the person is not an evaluator of the unit, the window is closed, or they
+    answer too fast."""
     person = await evaluator(services, user_id)
     if person is None:
         raise UserError("ballots/not_evaluator")
@@ -263,7 +241,6 @@ async def cast(
         )
         if where is not None:
             await store.remember_message(tx, user_id, unit_id, item_id, *where)
-        await draft_store.end_draft(tx, user_id, update_id, now)
     return Cast(unit_id, item_id, answer, new=True)
 
 
@@ -286,7 +263,7 @@ async def turnout(services: Services) -> list[Turnout]:
             key = (unit_id, person.category)
             people[key] = people.get(key, 0) + 1
     answered: dict[tuple[str, str], int] = {}
-    for t in await store.tallies(services.db):
+    for t in await tally_store.tallies(services.db):
         key = (t.unit_id, t.category)
         answered[key] = answered.get(key, 0) + t.count
     rows = []
@@ -322,15 +299,13 @@ async def remind(services: Services) -> int:
             missing = len(person.units) * items - counts.get(person.user_id, 0)
             if missing <= 0:
                 continue
-            lang = await draft_store.language_of(tx, person.user_id)
-            text = services.texts.render("ballots/reminder", lang, missing=missing, closes=closes)
-            queued += await outbox_store.enqueue(
+            queued += await notify.notify(
                 tx,
+                services,
                 person.user_id,
-                "sendMessage",
-                {"text": text},
-                now,
+                "ballots/reminder",
                 f"ballot-remind:{person.user_id}:{closes.isoformat()}:{hours}",
+                values={"missing": missing, "closes": closes},
             )
     services.outbox.wake()
     return queued
@@ -339,26 +314,21 @@ async def remind(services: Services) -> int:
 async def watch_registrations(services: Services, now: dt.datetime) -> bool:
     """Tell the organisers (once an hour) when evaluator invites are being used
     unusually fast: more than 30 registrations within a minute."""
-    since = now - dt.timedelta(minutes=1)
-    recent = await services.db.fetchval(
-        "SELECT COUNT(*) FROM invites WHERE role = 'evaluator' AND used_at >= ?",
-        (since.isoformat(timespec="microseconds"),),
+    recent = await role_store.invites_used_since(
+        services.db, Role.EVALUATOR, now - dt.timedelta(minutes=1)
     )
-    if int(recent or 0) <= 30:
+    if recent <= 30:
         return False
     hour = now.strftime("%Y%m%d%H")
     async with services.db.transaction() as tx:
-        for organiser in sorted(services.campaign.organisers):
-            lang = await draft_store.language_of(tx, organiser)
-            text = services.texts.render("ballots/burst", lang, count=recent)
-            await outbox_store.enqueue(
-                tx,
-                organiser,
-                "sendMessage",
-                {"text": text},
-                now,
-                f"invite-burst:{hour}:{organiser}",
-            )
+        await notify.notify_each(
+            tx,
+            services,
+            sorted(services.campaign.organisers),
+            "ballots/burst",
+            f"invite-burst:{hour}",
+            values={"count": recent},
+        )
     services.outbox.wake()
     return True
 
@@ -391,24 +361,13 @@ def verify(db_path: Path, published_head: str | None = None) -> Verification:
                 problems.append(f"entry {e.seq}: its content does not match its hash")
             prev = e.hash
             last[(e.voter, e.unit_id, e.item_id)] = (e.category, e.answer)
-        recount: dict[tuple[str, str, str, str], int] = {}
+        recount: dict[tally_store.Key, int] = {}
         for (_, unit_id, item_id), (category, answer) in last.items():
             if answer is not None:
                 key = (unit_id, item_id, category, answer)
                 recount[key] = recount.get(key, 0) + 1
-        stored = {
-            (r[0], r[1], r[2], r[3]): r[4]
-            for r in conn.execute(
-                "SELECT unit_id, item_id, category, answer, COUNT(*) FROM ballots "
-                "GROUP BY unit_id, item_id, category, answer"
-            )
-        }
-        running = {
-            (r[0], r[1], r[2], r[3]): r[4]
-            for r in conn.execute(
-                "SELECT unit_id, item_id, category, answer, count FROM tallies WHERE count > 0"
-            )
-        }
+        stored = store.stored_counts(conn)
+        running = tally_store.running(conn)
         for key in sorted(set(recount) | set(stored) | set(running)):
             if recount.get(key, 0) != stored.get(key, 0):
                 problems.append(

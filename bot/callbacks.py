@@ -19,8 +19,8 @@ class Kind(StrEnum):
     ATTACHED = "a"  # a:done: no (more) attachments
     IDENTITY = "n"  # n:named | n:anon
     CONFIRM = "c"  # c:send | c:restart
-    CANCEL = "x"  # x: leave the current flow
-    RESUME = "r"  # r:go | r:drop: a draft found when starting over
+    CANCEL = "x"  # x:<stamp>: leave the flow of that run (see bot.db.drafts.Draft.stamp)
+    RESUME = "r"  # r:go|drop:<stamp>:<then>: continue or discard an open flow, then do <then>
     CASE = "k"  # k:<case id>: show a case
     MOVE = "v"  # v:<case id>:<move>: a move on a case (bot.cases.Move)
     RATE = "t"  # t:<case id>:<rating>: the resident rates the handling
@@ -30,6 +30,7 @@ class Kind(StrEnum):
     BALLOT = "b"  # b:<unit id>:<item id>:<answer index>: an evaluator's answer
     WINDOW = "w"  # w:reopen: an organiser confirms opening the ballot window again
     PUBLISH = "p"  # p:again: an organiser confirms publishing the results again
+    PAGE = "g"  # g:<list>:<page>: turn the pages of a long list
 
 
 ARITY = {
@@ -39,8 +40,8 @@ ARITY = {
     Kind.ATTACHED: 1,
     Kind.IDENTITY: 1,
     Kind.CONFIRM: 1,
-    Kind.CANCEL: 0,
-    Kind.RESUME: 1,
+    Kind.CANCEL: 1,
+    Kind.RESUME: 3,
     Kind.CASE: 1,
     Kind.MOVE: 2,
     Kind.RATE: 2,
@@ -50,6 +51,7 @@ ARITY = {
     Kind.BALLOT: 3,
     Kind.WINDOW: 1,
     Kind.PUBLISH: 1,
+    Kind.PAGE: 2,
 }
 
 
@@ -87,10 +89,19 @@ def decode(data: str | None) -> Callback | None:
 
 
 # the argument that is a number: a case id, an answer's index
-NUMBERS = {Kind.CASE: 0, Kind.MOVE: 0, Kind.RATE: 0, Kind.FILES: 0, Kind.BALLOT: 2}
+NUMBERS = {
+    Kind.CASE: 0,
+    Kind.MOVE: 0,
+    Kind.RATE: 0,
+    Kind.FILES: 0,
+    Kind.BALLOT: 2,
+    Kind.CANCEL: 0,
+    Kind.RESUME: 1,
+    Kind.PAGE: 1,
+}
 
 
 def _number(text: str) -> bool:
     """Plain ASCII digits that int() reads as written ("٣" and "²" are digits to
     str.isdigit, and int refuses the latter)."""
-    return text.isascii() and text.isdigit() and len(text) <= 9
+    return text.isascii() and text.isdigit() and len(text) <= 15

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
@@ -100,8 +101,21 @@ class Campaign:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @cached_property
+    def _units(self) -> dict[str, Named]:
+        return {u.id: u for u in self.units}
+
+    @cached_property
+    def _items(self) -> dict[str, Named]:
+        return {i.id: i for i in self.items}
+
+    @property
+    def unit_ids(self) -> Mapping[str, Named]:
+        """Every unit by its id (``id in campaign.unit_ids`` checks one exists)."""
+        return self._units
+
     def unit(self, unit_id: str) -> Named | None:
-        return next((u for u in self.units if u.id == unit_id), None)
+        return self._units.get(unit_id)
 
     def require_unit(self, unit_id: str) -> Named:
         """The unit, or the answer a person gets for a unit that does not exist."""
@@ -115,7 +129,7 @@ class Campaign:
         return unit
 
     def item(self, item_id: str) -> Named | None:
-        return next((i for i in self.items if i.id == item_id), None)
+        return self._items.get(item_id)
 
     def source(self, code: str) -> Named | None:
         return next((s for s in self.sources if s.id == code), None)

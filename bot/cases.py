@@ -5,10 +5,14 @@ states, what it needs, where it leads.
 
     filed ─▶ verifying ─┬─▶ closed (not substantiated, with explanation)
                         └─▶ substantiated (general | punished)
-                               ├─▶ rectifying (plan + deadline) ─▶ rectified ─▶ rated ─▶ closed
+                               ├─▶ rectifying (plan + deadline) ─▶ rectified
                                └─▶ deferred (explanation + plan + deadline) ─▶ rectifying …
+    rectified ─(resident: satisfied | basically satisfied)─▶ closed
     rectified ─(resident: not satisfied)─▶ reopened ─(organiser)─▶ verifying | substantiated |
                                                                     closed
+    rectified ─(organiser)─▶ closed        any state ─(supervisor, organiser: a note)─▶ itself
+
+The rating is kept with the case (``cases.rating``); it is not a state of its own.
 
 :func:`apply_move` checks a move against this table and the actor's roles, changes the
 case, records the event and queues the notifications it causes, all in one transaction.
@@ -18,79 +22,28 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.callbacks import Kind, encode
+from bot import keyboards, notify
 from bot.campaign import Campaign
 from bot.db import Tx
 from bot.db import cases as case_store
-from bot.db import drafts as draft_store
-from bot.db import outbox as outbox_store
 from bot.db import roles as role_store
 from bot.db.cases import Case
 from bot.errors import UserError
 from bot.services import Services
-from bot.texts import N_, Texts
-
-
-class CaseState(StrEnum):
-    FILED = "filed"
-    VERIFYING = "verifying"
-    SUBSTANTIATED = "substantiated"
-    RECTIFYING = "rectifying"
-    DEFERRED = "deferred"
-    RECTIFIED = "rectified"
-    REOPENED = "reopened"
-    CLOSED = "closed"
-
-
-OPEN_STATES = frozenset(CaseState) - {CaseState.CLOSED}
-
-
-class Outcome(StrEnum):
-    NOT_SUBSTANTIATED = "not_substantiated"
-    GENERAL = "general"
-    PUNISHED = "punished"
-
-
-class Role(StrEnum):
-    RESIDENT = "resident"
-    STAFF = "staff"
-    SUPERVISOR = "supervisor"
-    ORGANISER = "organiser"
-    SYSTEM = "system"
-
-
-class Move(StrEnum):
-    VERIFY = "verify"
-    UNFOUNDED = "unfounded"
-    GENERAL = "general"
-    PUNISHED = "punished"
-    RAISE = "raise"
-    PLAN = "plan"
-    DEFER = "defer"
-    PROGRESS = "progress"
-    COMPLETE = "complete"
-    REVERIFY = "reverify"
-    REDO = "redo"
-    CLOSE = "close"
-    NOTE = "note"
-
-
-class Need(StrEnum):
-    REASON = "reason"
-    PLAN = "plan"
-    DEADLINE = "deadline"
-
-
-class Rating(StrEnum):
-    SATISFIED = "satisfied"
-    BASIC = "basic"
-    UNSATISFIED = "unsatisfied"
-
+from bot.texts import N_
+from bot.vocabulary import (
+    NOT_SUBSTANTIATED,
+    CaseState,
+    Move,
+    Need,
+    Outcome,
+    Rating,
+    Role,
+    Severity,
+)
 
 S = CaseState
 VERIFIABLE = frozenset({S.FILED, S.VERIFYING, S.REOPENED})
@@ -128,7 +81,7 @@ MOVES: dict[Move, MoveSpec] = {
             S.CLOSED,
             frozenset({Role.ORGANISER}),
             (Need.REASON,),
-            Outcome.NOT_SUBSTANTIATED,
+            NOT_SUBSTANTIATED,
             tell_staff=True,
         ),
         MoveSpec(
@@ -138,7 +91,7 @@ MOVES: dict[Move, MoveSpec] = {
             S.SUBSTANTIATED,
             frozenset({Role.ORGANISER}),
             (Need.REASON,),
-            Outcome.GENERAL,
+            Severity.GENERAL,
             tell_staff=True,
         ),
         MoveSpec(
@@ -148,7 +101,7 @@ MOVES: dict[Move, MoveSpec] = {
             S.SUBSTANTIATED,
             frozenset({Role.ORGANISER}),
             (Need.REASON,),
-            Outcome.PUNISHED,
+            Severity.PUNISHED,
             tell_staff=True,
         ),
         MoveSpec(
@@ -158,7 +111,7 @@ MOVES: dict[Move, MoveSpec] = {
             None,
             frozenset({Role.ORGANISER}),
             (Need.REASON,),
-            Outcome.PUNISHED,
+            Severity.PUNISHED,
             tell_staff=True,
             raises_only=True,
         ),
@@ -262,7 +215,7 @@ def allowed_moves(case: Case, roles: frozenset[Role]) -> list[MoveSpec]:
         for spec in MOVES.values()
         if case.state in spec.sources
         and spec.roles & roles
-        and not (spec.raises_only and case.outcome != Outcome.GENERAL)
+        and not (spec.raises_only and case.outcome != Severity.GENERAL)
     ]
 
 
@@ -270,7 +223,7 @@ def check_move(case: Case, move: Move, actor: Actor) -> MoveSpec:
     spec = MOVES[move]
     if not spec.roles & actor.roles:
         raise UserError("case/not_allowed")
-    if case.state not in spec.sources or (spec.raises_only and case.outcome != Outcome.GENERAL):
+    if case.state not in spec.sources or (spec.raises_only and case.outcome != Severity.GENERAL):
         raise UserError("case/move_not_possible", case_id=case.id)
     return spec
 
@@ -310,28 +263,39 @@ def check_deadline(
         raise UserError("case/deadline_too_late", latest=latest)
 
 
+@dataclass(frozen=True)
+class Made:
+    """A move as it went: the case as it now stands, and whether this call made it (False:
+    the update that asked for it had made it already, before a restart)."""
+
+    case: Case
+    new: bool
+
+
 async def apply_move(
     services: Services,
     case_id: int,
     move: Move,
     actor: Actor,
     fields: Fields,
-    update_id: int,
-) -> Case:
-    """Check and make a move, record it, queue its notifications, and note the update as
-    applied for the actor, all in one transaction. Returns the case as it now stands."""
+    origin: str,
+) -> Made:
+    """Check and make a move, record it (once per ``origin``, the update asking for it) and
+    queue its notifications, all in one transaction."""
     campaign, now = services.campaign, services.clock.now()
     async with services.db.transaction() as tx:
         case = await case_store.get_case_tx(tx, case_id)
         if case is None:
             raise UserError("status/not_found", case_id=case_id)
+        if await case_store.made_by(tx, origin):
+            return Made(case, new=False)
         spec = check_move(case, move, actor)
         if Need.DEADLINE in spec.needs:
             if fields.deadline is None:
                 raise UserError("case/deadline_missing")
             check_deadline(spec, case, fields.deadline, campaign, now)
         target = spec.target or CaseState(case.state)
-        outcome = spec.outcome.value if spec.outcome else case.outcome
+        outcome = spec.outcome or case.outcome
         due = due_after(spec, case, fields, campaign, now)
         await case_store.set_state(tx, case_id, target, outcome, due, now)
         event_id = await case_store.add_event(
@@ -346,13 +310,13 @@ async def apply_move(
             fields.reason,
             fields.plan or None,
             due,
+            origin,
         )
-        await draft_store.end_draft(tx, actor.user_id, update_id, now)
         updated = await case_store.get_case_tx(tx, case_id)
         assert updated is not None
         await notify_move(tx, services, spec, updated, fields, event_id)
     services.outbox.wake()
-    return updated
+    return Made(updated, new=True)
 
 
 def primary_role(actor: Actor, spec: MoveSpec) -> Role:
@@ -373,106 +337,47 @@ async def notify_move(
         "fields": fields,
         "unit": services.campaign.unit(case.unit_id),
     }
-    now = services.clock.now()
-    texts = services.texts
     if spec.tell_resident and case.author_id is not None and case.channel == "telegram":
-        markup = rating_markup(texts, case) if spec.target is S.RECTIFIED else None
-        await notify(
+        await notify.notify(
             tx,
+            services,
             case.author_id,
             "case/to_resident",
-            case.lang,
-            texts,
-            values,
-            now,
             f"event:{event_id}:resident",
-            markup,
+            values=values,
+            keyboard=keyboards.rating(case.id) if spec.target is S.RECTIFIED else None,
+            lang=case.lang,
         )
     recipients: list[int] = []
     if spec.tell_staff:
         recipients += await role_store.staff_of(tx, case.unit_id)
     if spec.tell_organisers:
         recipients += sorted(services.campaign.organisers)
-    for user_id in dict.fromkeys(recipients):
-        lang = await draft_store.language_of(tx, user_id)
-        await notify(
-            tx,
-            user_id,
-            "case/to_team",
-            lang,
-            texts,
-            values,
-            now,
-            f"event:{event_id}:{user_id}",
-            case_markup(texts, lang, case),
-        )
-
-
-async def notify(
-    tx: Tx,
-    chat_id: int,
-    template: str,
-    lang: str,
-    texts: Texts,
-    values: Mapping[str, object],
-    now: dt.datetime,
-    key: str,
-    markup: dict[str, object] | None = None,
-) -> int:
-    payload: dict[str, object] = {"text": texts.render(template, lang, **values)}
-    if markup is not None:
-        payload["reply_markup"] = markup
-    return int(await outbox_store.enqueue(tx, chat_id, "sendMessage", payload, now, key))
-
-
-def case_markup(texts: Texts, lang: str, case: Case) -> dict[str, object]:
-    """A button that opens the case card."""
-    label = texts.gettext(lang, N_("Open No. %(number)s"), number=case.id)
-    return {"inline_keyboard": [[{"text": label, "callback_data": encode(Kind.CASE, case.id)}]]}
-
-
-def rating_markup(texts: Texts, case: Case) -> dict[str, object]:
-    """满意 / 基本满意 / 不满意, for the resident once the office says it is rectified."""
-    return {
-        "inline_keyboard": [
-            [
-                {
-                    "text": texts.gettext(case.lang, RATING_LABELS[r]),
-                    "callback_data": encode(Kind.RATE, case.id, r.value),
-                }
-            ]
-            for r in Rating
-        ]
-    }
-
-
-RATING_LABELS = {
-    Rating.SATISFIED: N_("😊 Satisfied"),
-    Rating.BASIC: N_("🙂 Basically satisfied"),
-    Rating.UNSATISFIED: N_("🙁 Not satisfied"),
-}
+    await notify.notify_each(
+        tx,
+        services,
+        recipients,
+        "case/to_team",
+        f"event:{event_id}",
+        values=values,
+        keyboard=keyboards.open_case(case.id),
+    )
 
 
 async def announce_new_case(tx: Tx, services: Services, case_id: int) -> None:
     """Tell the unit's staff and the organisers that a case has come in."""
     case = await case_store.get_case_tx(tx, case_id)
     assert case is not None
-    values = {"case": case, "unit": services.campaign.unit(case.unit_id)}
-    now = services.clock.now()
     recipients = await role_store.staff_of(tx, case.unit_id) + sorted(services.campaign.organisers)
-    for user_id in dict.fromkeys(recipients):
-        lang = await draft_store.language_of(tx, user_id)
-        await notify(
-            tx,
-            user_id,
-            "case/new",
-            lang,
-            services.texts,
-            values,
-            now,
-            f"new:{case_id}:{user_id}",
-            case_markup(services.texts, lang, case),
-        )
+    await notify.notify_each(
+        tx,
+        services,
+        recipients,
+        "case/new",
+        f"new:{case_id}",
+        values={"case": case, "unit": services.campaign.unit(case.unit_id)},
+        keyboard=keyboards.open_case(case.id),
+    )
 
 
 DAYS_RE = re.compile(r"^\s*(\d{1,3})\s*(天|日|days?|d)?\s*$", re.IGNORECASE)
@@ -502,51 +407,56 @@ def parse_deadline(text: str, now: dt.datetime, tz: ZoneInfo) -> dt.datetime | N
 
 
 async def rate_case(
-    services: Services, case_id: int, user_id: int, rating: Rating, update_id: int
-) -> Case:
+    services: Services, case_id: int, user_id: int, rating: Rating, origin: str
+) -> Made:
     """The resident rates the handling of a rectified case: satisfied or basically satisfied
-    closes it; not satisfied reopens it for the organisers (who are told)."""
+    closes it; not satisfied reopens it for the organisers (who are told). Once per
+    ``origin``."""
     now = services.clock.now()
     async with services.db.transaction() as tx:
         case = await case_store.get_case_tx(tx, case_id)
         if case is None or case.author_id != user_id:
             raise UserError("status/not_found", case_id=case_id)
+        if await case_store.made_by(tx, origin):
+            return Made(case, new=False)
         if case.state != S.RECTIFIED:
             raise UserError("case/move_not_possible", case_id=case_id)
         target = S.REOPENED if rating is Rating.UNSATISFIED else S.CLOSED
         await case_store.set_state(tx, case_id, target, case.outcome, None, now)
         await case_store.set_rating(tx, case_id, rating.value)
         event_id = await case_store.add_event(
-            tx, case_id, now, user_id, Role.RESIDENT, "rate", case.state, target, "", None, None
+            tx,
+            case_id,
+            now,
+            user_id,
+            Role.RESIDENT,
+            "rate",
+            case.state,
+            target,
+            "",
+            None,
+            None,
+            origin,
         )
-        await draft_store.end_draft(tx, user_id, update_id, now)
         updated = await case_store.get_case_tx(tx, case_id)
         assert updated is not None
         if target is S.REOPENED:
-            recipients = sorted(services.campaign.organisers) + await role_store.staff_of(
-                tx, case.unit_id
+            await notify.notify_each(
+                tx,
+                services,
+                sorted(services.campaign.organisers) + await role_store.staff_of(tx, case.unit_id),
+                "case/to_team",
+                f"event:{event_id}",
+                values={
+                    "case": updated,
+                    "move": "reopened",
+                    "fields": Fields(),
+                    "unit": services.campaign.unit(case.unit_id),
+                },
+                keyboard=keyboards.open_case(updated.id),
             )
-            values = {
-                "case": updated,
-                "move": "reopened",
-                "fields": Fields(),
-                "unit": services.campaign.unit(case.unit_id),
-            }
-            for recipient in dict.fromkeys(recipients):
-                lang = await draft_store.language_of(tx, recipient)
-                await notify(
-                    tx,
-                    recipient,
-                    "case/to_team",
-                    lang,
-                    services.texts,
-                    values,
-                    now,
-                    f"event:{event_id}:{recipient}",
-                    case_markup(services.texts, lang, updated),
-                )
     services.outbox.wake()
-    return updated
+    return Made(updated, new=True)
 
 
 async def check_deadlines(services: Services) -> int:
@@ -559,25 +469,25 @@ async def check_deadlines(services: Services) -> int:
     queued = 0
     for case in await case_store.due_before(services.db, soon):
         assert case.due_at is not None
-        overdue = case.due_at <= now
-        kind = "overdue" if overdue else "due_soon"
-        values = {
-            "case": case,
-            "move": kind,
-            "fields": None,
-            "unit": services.campaign.unit(case.unit_id),
-        }
+        kind = "overdue" if case.due_at <= now else "due_soon"
         async with services.db.transaction() as tx:
             recipients = await role_store.staff_of(tx, case.unit_id)
-            if overdue:
+            if kind == "overdue":
                 recipients += sorted(services.campaign.organisers)
-            for user_id in dict.fromkeys(recipients):
-                lang = await draft_store.language_of(tx, user_id)
-                key = f"{kind}:{case.id}:{case.due_at.isoformat()}:{user_id}"
-                markup = case_markup(services.texts, lang, case)
-                queued += await notify(
-                    tx, user_id, "case/to_team", lang, services.texts, values, now, key, markup
-                )
+            queued += await notify.notify_each(
+                tx,
+                services,
+                recipients,
+                "case/to_team",
+                f"{kind}:{case.id}:{case.due_at.isoformat()}",
+                values={
+                    "case": case,
+                    "move": kind,
+                    "fields": None,
+                    "unit": services.campaign.unit(case.unit_id),
+                },
+                keyboard=keyboards.open_case(case.id),
+            )
     if queued:
         services.outbox.wake()
     return queued

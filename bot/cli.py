@@ -46,7 +46,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import EvalBot
-    from bot.webhook import WebhookConfig, valid_secret
+    from bot.runtime.webhook import WebhookConfig, valid_secret
 
     try:
         settings = Settings.from_env()

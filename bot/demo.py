@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import jobs
+from bot import flows
 from bot.app import EvalBot
 from bot.ballots import verify
 from bot.campaign import Campaign
@@ -96,7 +96,7 @@ async def settle(bot: EvalBot, standin: StandIn) -> None:
     while standin.pending_updates():  # noqa: ASYNC110 - the stand-in has no event for this
         await asyncio.sleep(0.01)
     await bot.idle()
-    await bot.require_services().outbox.drained()
+    await bot.require_outbox().drained()
 
 
 def heading(out: Print, title: str) -> None:
@@ -224,7 +224,7 @@ async def _script(
     minutes = campaign.intake.draft_timeout_minutes
     clock.advance(dt.timedelta(minutes=minutes + 1))
     out(f"  ({minutes + 1} minutes pass)")
-    await jobs.expire_drafts(services)
+    await flows.expire(services)
     await li.read()
 
     heading(out, "王阿姨 follows her opinion")

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.cases import Outcome
 from bot.db import cases as case_store
-from bot.db import drafts as draft_store
 from bot.errors import UserError
 from bot.services import Services
 from scoring import ComplaintResult, Finding, Severity, complaint
@@ -30,17 +28,21 @@ async def record_finding(
 ) -> bool:
     """Record a finding; the same update recorded twice (a replay) counts once."""
     services.campaign.require_unit(unit_id)
-    if severity not in (Outcome.GENERAL, Outcome.PUNISHED):
+    if severity not in (Severity.GENERAL, Severity.PUNISHED):
         raise UserError("findings/usage")
     if not ref or len(ref) > MAX_REF:
         raise UserError("findings/usage")
-    now = services.clock.now()
-    async with services.db.transaction() as tx:
-        created = await case_store.add_finding(
-            tx, unit_id, severity, ref, text, organiser_id, now, f"update:{update_id}"
+    async with services.db.single() as tx:
+        return await case_store.add_finding(
+            tx,
+            unit_id,
+            severity,
+            ref,
+            text,
+            organiser_id,
+            services.clock.now(),
+            f"update:{update_id}",
         )
-        await draft_store.end_draft(tx, organiser_id, update_id, now)
-    return created
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ They are plain text, not HTML; :meth:`bot.texts.Texts.gettext` translates them.
 
 from __future__ import annotations
 
-from bot.cases import CaseState, Role
 from bot.texts import N_
+from bot.vocabulary import NOT_SUBSTANTIATED, CaseState, Rating, Role, Severity
 
 STATES: dict[str, str] = {
     CaseState.FILED: N_("Received"),
@@ -28,9 +28,9 @@ CHANNELS: dict[str, str] = {
 }
 
 OUTCOMES: dict[str, str] = {
-    "not_substantiated": N_("not substantiated"),
-    "general": N_("substantiated, general problem"),
-    "punished": N_("substantiated, punished"),
+    NOT_SUBSTANTIATED: N_("not substantiated"),
+    Severity.GENERAL: N_("substantiated, general problem"),
+    Severity.PUNISHED: N_("substantiated, punished"),
 }
 
 ROLES: dict[str, str] = {
@@ -38,18 +38,25 @@ ROLES: dict[str, str] = {
     Role.ORGANISER: N_("Organiser"),
     Role.STAFF: N_("Unit staff"),
     Role.SUPERVISOR: N_("Supervisor"),
+    Role.EVALUATOR: N_("Evaluator"),
     Role.SYSTEM: N_("System"),
 }
 
 SEVERITIES: dict[str, str] = {
-    "general": N_("general"),
-    "punished": N_("punished"),
+    Severity.GENERAL: N_("general"),
+    Severity.PUNISHED: N_("punished"),
 }
 
 RATINGS: dict[str, str] = {
-    "satisfied": N_("satisfied"),
-    "basic": N_("basically satisfied"),
-    "unsatisfied": N_("not satisfied"),
+    Rating.SATISFIED: N_("satisfied"),
+    Rating.BASIC: N_("basically satisfied"),
+    Rating.UNSATISFIED: N_("not satisfied"),
+}
+
+RATING_BUTTONS: dict[Rating, str] = {
+    Rating.SATISFIED: N_("😊 Satisfied"),
+    Rating.BASIC: N_("🙂 Basically satisfied"),
+    Rating.UNSATISFIED: N_("🙁 Not satisfied"),
 }
 
 # Buttons
@@ -66,8 +73,10 @@ NAMED_OFFLINE = N_("👤 Named to the office (type the name next)")
 ANONYMOUS_OFFLINE = N_("🕶 Anonymous to the office")
 SEND = N_("✅ Submit")
 RESTART = N_("✏️ Start again")
-RESUME = N_("Continue my opinion")
+RESUME = N_("↩️ Continue it")
 DROP = N_("Discard it")
+DROP_AND_GO = N_("Discard it and go on")
+OPEN_CASE = N_("Open No. %(number)s")
 CASE_BUTTON = N_("No. %(number)s")
 NEW_OPINION = N_("📝 Send another")
 TALK_PRIVATELY = N_("Talk to me in private")

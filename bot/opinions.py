@@ -10,35 +10,26 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import Any
 
-from bot.campaign import Campaign
-from bot.cases import CaseState, Role, announce_new_case
+from bot.campaign import Campaign, Named
+from bot.cases import announce_new_case
 from bot.db import cases as case_store
-from bot.db import drafts as draft_store
 from bot.db.cases import Attachment, NewCase
 from bot.db.drafts import Draft
 from bot.errors import UserError
 from bot.services import Services
+from bot.vocabulary import (
+    OFFLINE_CHANNELS,
+    OTHER_ITEM,
+    TELEGRAM,
+    CaseState,
+    Flow,
+    Role,
+    Step,
+)
 
-FLOW = "opinion"
-OTHER = "-"  # the item "other"
-
-
-class Step(StrEnum):
-    CHANNEL = "channel"  # offline intake only: how it came in
-    UNIT = "unit"
-    ITEM = "item"
-    TEXT = "text"
-    ATTACH = "attach"
-    IDENTITY = "identity"
-    NAME = "name"  # offline intake only: the person's name, when named
-    CONFIRM = "confirm"
-
-
-TELEGRAM = "telegram"
-OFFLINE_CHANNELS = ("visit", "forum", "mailbox", "letter")
+OTHER = OTHER_ITEM
 
 
 @dataclass(frozen=True)
@@ -110,9 +101,15 @@ class Opinion:
             person=data.get("person"),
         )
 
-    def draft(self, user_id: int, update_id: int, prompt: tuple[int, int] | None) -> Draft:
+    @property
+    def flow(self) -> Flow:
+        return Flow.RECORD if self.offline else Flow.OPINION
+
+    def draft(self, user_id: int, prompt: tuple[int, int] | None, started: dt.datetime) -> Draft:
         chat_id, message_id = prompt if prompt else (None, None)
-        return Draft(user_id, FLOW, self.step.value, self.to_json(), chat_id, message_id, update_id)
+        return Draft(
+            user_id, self.flow, self.step.value, self.to_json(), chat_id, message_id, started
+        )
 
 
 def _expect(opinion: Opinion, *steps: Step) -> None:
@@ -225,6 +222,22 @@ def offline() -> Opinion:
     return Opinion(step=Step.CHANNEL, channel="")
 
 
+def find_units(campaign: Campaign, typed: str) -> list[Named]:
+    """The offices whose name (Chinese or English) or id holds what was typed, ignoring
+    spaces and case; an exact name first."""
+    wanted = "".join(typed.split()).casefold()
+    if not wanted:
+        return []
+
+    def names(unit: Named) -> list[str]:
+        return ["".join(n.split()).casefold() for n in (unit.name, unit.name_en, unit.id) if n]
+
+    exact = [u for u in campaign.units if wanted in names(u)]
+    if exact:
+        return exact
+    return [u for u in campaign.units if any(wanted in n for n in names(u))]
+
+
 def origin_key(update_id: int) -> str:
     """What a case filed from a Telegram update is keyed by, so it is filed once."""
     return f"update:{update_id}"
@@ -241,15 +254,15 @@ class Filer:
     name: str | None
     lang: str
     source: str | None
-    channel: str = "telegram"
+    channel: str = TELEGRAM
 
 
 async def file_opinion(
     services: Services, opinion: Opinion, filer: Filer, update_id: int
 ) -> tuple[int, bool]:
-    """File the confirmed opinion as a case, end the draft and tell the unit's staff and the
-    organisers, in one transaction. Filing twice from the same update (a replay) files once.
-    """
+    """File the confirmed opinion as a case and tell the unit's staff and the organisers,
+    in one transaction. Filing twice from the same update (a replay) files once. (The flow
+    ends after the resident has been answered: see ``handlers.opinion``.)"""
     _expect(opinion, Step.CONFIRM)
     assert opinion.unit_id is not None and opinion.anonymous is not None
     now = services.clock.now()
@@ -276,7 +289,6 @@ async def file_opinion(
             now,
             due,
         )
-        await draft_store.end_draft(tx, filer.actor_id, update_id, now)
         if created:
             await announce_new_case(tx, services, case_id)
     services.outbox.wake()

@@ -5,22 +5,23 @@ as text, as a chart and as a page; daily-work scores, proposals and publication.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
 import noto_cjk_sans_otc
 from PIL import Image, ImageDraw, ImageFont
 
-from bot import labels
+from bot import labels, notify
+from bot.args import parse_decimal
 from bot.campaign import Campaign
 from bot.db import ballots as ballot_store
-from bot.db import drafts as draft_store
-from bot.db import outbox as outbox_store
 from bot.db import results as store
+from bot.db import tallies as tally_store
 from bot.errors import UserError
 from bot.findings import unit_findings
 from bot.services import Services
+from bot.texts import DEFAULT_LANG
 from scoring import Counts, Ranking, UnitInput, fmt, rank
 
 SC_FACE = 2  # Noto Sans CJK SC in the collection: simplified Chinese glyph forms
@@ -30,9 +31,11 @@ async def unit_inputs(services: Services) -> list[UnitInput]:
     """What scoring needs, per unit: ballot counts (the running tallies), findings, daily score."""
     campaign = services.campaign
     ballots: dict[str, dict[tuple[str, str], Counts]] = {u.id: {} for u in campaign.units}
-    for unit_id, item_id, category, *n in await store.counts_by_unit_item_category(services.db):
-        if unit_id in ballots:
-            ballots[unit_id][(item_id, category)] = Counts(*n)
+    for c in await tally_store.by_category(services.db):
+        if c.unit_id in ballots:
+            ballots[c.unit_id][(c.item_id, c.category)] = Counts(
+                c.satisfied, c.basic, c.unsatisfied, c.unknown
+            )
     findings = await unit_findings(services)
     daily = await store.daily_scores(services.db)
     return [
@@ -78,24 +81,17 @@ def snapshot(ranking: Ranking, campaign: Campaign) -> list[dict[str, Any]]:
 def parse_daily(text: str, services: Services) -> Decimal:
     """A daily-work score as typed: a number between 0 and the campaign's maximum."""
     limit = services.campaign.scoring.daily_max
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise UserError("results/bad_daily", text=text[:20], limit=fmt(limit)) from None
-    if not value.is_finite() or not 0 <= value <= limit or value != value.quantize(Decimal("0.01")):
+    value = parse_decimal(text)
+    if value is None or not 0 <= value <= limit or value != value.quantize(Decimal("0.01")):
         raise UserError("results/bad_daily", text=text[:20], limit=fmt(limit))
     return value
 
 
-async def set_daily(
-    services: Services, organiser_id: int, unit_id: str, text: str, update_id: int
-) -> Decimal:
+async def set_daily(services: Services, organiser_id: int, unit_id: str, text: str) -> Decimal:
     services.campaign.require_unit(unit_id)
     value = parse_daily(text, services)
-    now = services.clock.now()
-    async with services.db.transaction() as tx:
-        await store.set_daily(tx, unit_id, value, organiser_id, now)
-        await draft_store.end_draft(tx, organiser_id, update_id, now)
+    async with services.db.single() as tx:
+        await store.set_daily(tx, unit_id, value, organiser_id, services.clock.now())
     return value
 
 
@@ -106,10 +102,10 @@ async def add_proposal(
     text = text.strip()
     if not text or len(text) > services.campaign.intake.max_text:
         raise UserError("results/proposal_usage")
-    now = services.clock.now()
-    async with services.db.transaction() as tx:
-        await store.add_proposal(tx, unit_id, text, organiser_id, now, f"update:{update_id}")
-        await draft_store.end_draft(tx, organiser_id, update_id, now)
+    async with services.db.single() as tx:
+        await store.add_proposal(
+            tx, unit_id, text, organiser_id, services.clock.now(), f"update:{update_id}"
+        )
 
 
 # -- the chart ----------------------------------------------------------------------------------
@@ -188,36 +184,28 @@ async def publish(services: Services, organiser_id: int, update_id: int) -> Publ
         if publication is None:
             return Published(None, head, rows, 0)
         if services.campaign.broadcast_chat is not None:
-            recipients.append((services.campaign.broadcast_chat, "zh"))
+            recipients.append((services.campaign.broadcast_chat, DEFAULT_LANG))
         for user_id in await store.subscribers(tx):
-            recipients.append((user_id, await draft_store.language_of(tx, user_id)))
+            recipients.append((user_id, await notify.language(tx, user_id)))
         charts: dict[str, int] = {}
+        threshold = fmt(services.campaign.scoring.threshold, 0)
         for chat, lang in recipients:
             if lang not in charts:
                 charts[lang] = await store.add_blob(tx, ranking_chart(services, rows, lang), now)
-            text = services.texts.render(
-                "results/published",
-                lang,
-                rows=rows,
-                head=head,
-                at=now,
-                campaign=services.campaign,
-                threshold=fmt(services.campaign.scoring.threshold, 0),
-            )
             key = f"publication:{publication}:{chat}"
-            await outbox_store.enqueue(tx, chat, "sendMessage", {"text": text}, now, key)
+            await notify.notify(
+                tx,
+                services,
+                chat,
+                "results/published",
+                key,
+                values={"rows": rows, "head": head, "at": now, "threshold": threshold},
+                lang=lang,
+            )
             caption = services.texts.render(
                 "results/chart_caption", lang, campaign=services.campaign
             )
-            await outbox_store.enqueue(
-                tx,
-                chat,
-                "sendPhoto",
-                {"photo_blob": charts[lang], "caption": caption},
-                now,
-                f"{key}:chart",
-            )
-        await draft_store.end_draft(tx, organiser_id, update_id, now)
+            await notify.photo(tx, services, chat, charts[lang], caption, f"{key}:chart")
     services.outbox.wake()
     return Published(publication, head, rows, len(recipients))
 

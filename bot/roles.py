@@ -9,12 +9,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from bot.cases import Role
-from bot.db import drafts as draft_store
 from bot.db import roles as role_store
 from bot.db.roles import ALL_UNITS, Invite
 from bot.errors import UserError
 from bot.services import Services
+from bot.vocabulary import Role
 
 INVITE_PREFIX = "inv-"
 
@@ -38,12 +37,14 @@ class Roles:
             held.add(Role.STAFF)
         if ALL_UNITS in self.supervisor or unit_id in self.supervisor:
             held.add(Role.SUPERVISOR)
+        if ALL_UNITS in self.evaluator or unit_id in self.evaluator:
+            held.add(Role.EVALUATOR)
         return frozenset(held)
 
     def sees_unit(self, unit_id: str) -> bool:
         """Whether the person may see the unit's cases (without the residents' identity
-        unless organiser)."""
-        return len(self.for_unit(unit_id)) > 1
+        unless organiser): its team and organisers."""
+        return bool(self.for_unit(unit_id) & {Role.STAFF, Role.SUPERVISOR, Role.ORGANISER})
 
     @property
     def team(self) -> bool:
@@ -61,7 +62,7 @@ async def roles_of(services: Services, user_id: int) -> Roles:
         organiser=services.is_organiser(user_id),
         staff=frozenset(g.unit_id for g in grants if g.role == Role.STAFF),
         supervisor=frozenset(g.unit_id for g in grants if g.role == Role.SUPERVISOR),
-        evaluator=frozenset(g.unit_id for g in grants if g.role == "evaluator"),
+        evaluator=frozenset(g.unit_id for g in grants if g.role == Role.EVALUATOR),
     )
 
 
@@ -82,7 +83,7 @@ async def make_invites(
     return codes
 
 
-async def accept_invite(services: Services, user_id: int, code: str, update_id: int) -> Invite:
+async def accept_invite(services: Services, user_id: int, code: str) -> Invite:
     """Register the account under the invite, once; the same account opening it again is
     told it is registered, another account is refused."""
     now = services.clock.now()
@@ -92,11 +93,10 @@ async def accept_invite(services: Services, user_id: int, code: str, update_id: 
             raise UserError("roles/invite_unknown")
         if invite.used_by is not None and invite.used_by != user_id:
             raise UserError("roles/invite_used")
-        if invite.role == "evaluator":
+        if invite.role == Role.EVALUATOR:
             held = await role_store.staff_units(tx, user_id)
             if held & set(invite.units or [u.id for u in services.campaign.units]):
                 raise UserError("roles/staff_cannot_evaluate")
         if invite.used_by is None:
             await role_store.use_invite(tx, invite, user_id, now)
-        await draft_store.end_draft(tx, user_id, update_id, now)
     return invite

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.campaign import Campaign
 from bot.clock import Clock
 from bot.db import Database
 from bot.limits import Throttle
-from bot.outbox import Outbox
 from bot.texts import Texts
+
+
+class Sender(Protocol):
+    """What the domain knows of the outbox sender: that it can be woken up after
+    something was queued (``bot.runtime.outbox.Outbox``)."""
+
+    def wake(self) -> None: ...
 
 
 @dataclass
@@ -18,7 +25,7 @@ class Services:
     db: Database
     texts: Texts
     clock: Clock
-    outbox: Outbox
+    outbox: Sender
     # slows a burst of ballot answers from one account (a script, a stuck finger)
     throttle: Throttle = field(default_factory=Throttle)
 

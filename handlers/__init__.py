@@ -6,9 +6,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -22,6 +23,8 @@ from bot.callbacks import Kind, decode
 from handlers import (
     ballots,
     cases,
+    flows,
+    gate,
     invites,
     misc,
     opinion,
@@ -36,17 +39,24 @@ PRIVATE = filters.ChatType.PRIVATE
 NEW = filters.UpdateType.MESSAGE  # an edited "/start" is not a new command
 
 
-def pattern(*kinds: Kind) -> Callable[[object], bool]:
-    """Match callback data that decodes (see bot.callbacks) to one of ``kinds``."""
+@dataclass(frozen=True)
+class pattern:
+    """Match callback data that decodes (see bot.callbacks) to one of ``kinds``; the kinds
+    stay readable, so tests can list every button the bot answers."""
 
-    def matches(data: object) -> bool:
+    kinds: tuple[Kind, ...]
+
+    def __init__(self, *kinds: Kind) -> None:
+        object.__setattr__(self, "kinds", kinds)
+
+    def __call__(self, data: object) -> bool:
         callback = decode(data) if isinstance(data, str) else None
-        return callback is not None and callback.kind in kinds
-
-    return matches
+        return callback is not None and callback.kind in self.kinds
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    # Before any handler: record the person, stop replays, read the flow in progress.
+    application.add_handler(TypeHandler(Update, gate.admit), group=-1)
     application.add_handlers(
         [
             # Groups: opinions are private; commands there get a pointer to the private chat,
@@ -57,7 +67,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("start", start.start, filters=PRIVATE & NEW),
             CommandHandler("help", start.help_command, filters=PRIVATE & NEW),
             CommandHandler(["opinion", "new"], opinion.begin, filters=PRIVATE & NEW),
-            CommandHandler("cancel", opinion.cancel, filters=PRIVATE & NEW),
+            CommandHandler("cancel", flows.cancel, filters=PRIVATE & NEW),
             CommandHandler("status", status.status, filters=PRIVATE & NEW),
             # The people who handle cases (each checks the role itself).
             CommandHandler("cases", cases.list_command, filters=PRIVATE & NEW),
@@ -85,8 +95,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             # with a pattern, whatever the pattern; this one takes it and nothing else.
             CallbackQueryHandler(misc.unknown_button, pattern=lambda data: False),
             CallbackQueryHandler(start.on_menu, pattern=pattern(Kind.MENU)),
-            CallbackQueryHandler(start.on_resume, pattern=pattern(Kind.RESUME)),
-            CallbackQueryHandler(opinion.cancel_button, pattern=pattern(Kind.CANCEL)),
+            CallbackQueryHandler(flows.on_resume, pattern=pattern(Kind.RESUME)),
+            CallbackQueryHandler(flows.cancel_button, pattern=pattern(Kind.CANCEL)),
+            CallbackQueryHandler(flows.on_page, pattern=pattern(Kind.PAGE)),
             CallbackQueryHandler(
                 opinion.on_button,
                 pattern=pattern(

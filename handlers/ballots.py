@@ -6,12 +6,14 @@ from io import BytesIO
 
 import qrcode
 from PIL import Image, ImageDraw
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 
-from bot import ballots, labels
+from bot import ballots, keyboards, labels
 from bot import roles as role_core
-from bot.callbacks import Kind, decode, encode
+from bot.args import parse_number
+from bot.callbacks import Kind, decode
 from bot.errors import UserError
+from bot.vocabulary import Role
 from handlers import team
 from handlers.common import answer, api, edit, send
 from handlers.context import Context
@@ -47,8 +49,12 @@ async def on_ballot(update: Update, context: Context) -> None:
     closes = await ballots.closes_at(services)
     await edit(
         query,
-        ballots.ballot_text(services, context.lang, unit_id, item_id, cast.answer, closes),
-        ballots.ballot_markup(services, context.lang, unit_id, item_id, cast.answer),
+        context,
+        context.render(
+            "ballots/ballot",
+            **ballots.ballot_values(services, context.lang, unit_id, item_id, cast.answer, closes),
+        ),
+        ballots.ballot_keyboard(unit_id, item_id, cast.answer),
     )
 
 
@@ -62,16 +68,7 @@ async def ballots_command(update: Update, context: Context) -> None:
         _, end = ballots.phase_window(services)
         reopening = state == "closed" or (state == "auto" and services.clock.now() > end)
         if reopening:
-            confirm = InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            context.label(labels.REOPEN),
-                            callback_data=encode(Kind.WINDOW, "reopen"),
-                        )
-                    ]
-                ]
-            )
+            confirm = keyboards.confirm(labels.REOPEN, Kind.WINDOW, "reopen")
             await send(update, context, context.render("ballots/confirm_reopen"), confirm)
             return
         await ballots.set_window(services, "open")
@@ -153,22 +150,17 @@ async def invite_evaluators(update: Update, context: Context, args: list[str]) -
     unit_ids = [u.id for u in campaign.units]
     categories = [c.id for c in campaign.categories]
     units = [u for part in args[2:] for u in part.split(",") if u]
-    if (
-        len(args) < 2
-        or args[0] not in categories
-        or not args[1].isdigit()
-        or not 1 <= int(args[1]) <= MAX_INVITES
-        or any(u not in unit_ids for u in units)
-    ):
+    count = parse_number(args[1], 1, MAX_INVITES) if len(args) >= 2 else None
+    if count is None or args[0] not in categories or any(u not in unit_ids for u in units):
         await send(
             update,
             context,
             context.render("ballots/invite_usage", categories=", ".join(categories)),
         )
         return
-    category, count = args[0], int(args[1])
+    category = args[0]
     codes = await role_core.make_invites(
-        context.services, organiser, "evaluator", units, count, category
+        context.services, organiser, Role.EVALUATOR, units, count, category
     )
     links = [team.invite_link(context, code) for code in codes]
     label = next(c for c in campaign.categories if c.id == category).label(context.lang)

@@ -1,8 +1,12 @@
 """Cases for the people who handle them: lists, the case card with the moves a role may
 make, the questions a move needs, and the resident's rating.
 
-What a card shows depends on who looks: the unit's staff and supervisors never see an
-anonymous resident's name; organisers see everything; a resident sees their own case.
+Who may see a case, and what they may do with it, is :func:`bot.access.case_access`: the
+unit's staff and supervisors never see an anonymous resident's name; organisers see
+everything; a resident sees their own case.
+
+A move that needs answers (a reason, a plan, a deadline) is a flow of its own: its
+questions survive every other command and button, and another flow asks first.
 """
 
 from __future__ import annotations
@@ -13,43 +17,42 @@ from typing import Any
 
 from telegram import Update
 
-from bot import labels
+from bot import keyboards, labels
+from bot.access import CaseAccess, case_access
 from bot.callbacks import decode
 from bot.cases import (
     MOVES,
-    OPEN_STATES,
     Actor,
-    CaseState,
     Fields,
-    Move,
-    Need,
-    Rating,
-    allowed_moves,
+    MoveSpec,
     apply_move,
     check_move,
     parse_deadline,
     rate_case,
 )
 from bot.db import cases as case_store
-from bot.db import drafts as draft_store
 from bot.db.cases import Case
 from bot.db.drafts import Draft
 from bot.errors import UserError
-from bot.roles import Roles, roles_of
-from handlers import keyboards
+from bot.flows import flow_of
+from bot.opinions import origin_key
+from bot.roles import roles_of
+from bot.vocabulary import OPEN_STATES, CaseState, Flow, Move, Need, Rating
 from handlers.common import (
     answer,
     api,
+    ask_first,
     describe,
     drop_buttons,
-    progress,
+    end_flow,
+    save_flow,
     send,
     state_label,
+    tapped,
 )
 from handlers.context import Context
 
-FLOW = "move"
-LISTED = 20
+LISTED = 20  # cases a page
 
 
 def days_old(case: Case, now: dt.datetime) -> int:
@@ -65,12 +68,12 @@ def overdue(case: Case, now: dt.datetime) -> bool:
 
 async def list_command(update: Update, context: Context) -> None:
     """/cases [all|overdue|UNIT]: the cases of the units you handle or supervise."""
-    await show_list(update, context, context.args[0] if context.args else "open")
+    await show_list(update, context, context.args[0] if context.args else "open", 0)
 
 
 async def overdue_command(update: Update, context: Context) -> None:
     """/overdue: cases past their deadline, for supervisors, staff and organisers."""
-    await show_list(update, context, "overdue")
+    await show_list(update, context, "overdue", 0)
 
 
 async def on_list_button(update: Update, context: Context) -> None:
@@ -79,10 +82,12 @@ async def on_list_button(update: Update, context: Context) -> None:
     callback = decode(query.data)
     assert callback is not None
     await answer(query)
-    await show_list(update, context, callback.arg)
+    page = int(callback.args[1]) if len(callback.args) > 1 else 0
+    await show_list(update, context, callback.arg, page)
 
 
-async def show_list(update: Update, context: Context, which: str) -> None:
+async def show_list(update: Update, context: Context, which: str, page: int) -> None:
+    """A page of a case list: open (the default), all, overdue, or one unit's open cases."""
     user = update.effective_user
     assert user is not None
     services = context.services
@@ -91,28 +96,34 @@ async def show_list(update: Update, context: Context, which: str) -> None:
         raise UserError("case/not_allowed")
     all_units = [u.id for u in services.campaign.units]
     units = roles.units(all_units)
-    if which in all_units:
+    title = {"all": labels.LIST_ALL, "overdue": labels.LIST_OVERDUE}.get(which, labels.LIST_OPEN)
+    if which in services.campaign.unit_ids:
         if which not in units:
             raise UserError("case/not_allowed")
-        units, which = [which], "open"
+        units = [which]
+    elif which not in ("open", "all", "overdue"):
+        raise UserError("common/invalid_button")
     now = services.clock.now()
+    first = page * LISTED
     if which == "overdue":
-        cases = [c for c in await case_store.due_before(services.db, now) if c.unit_id in units]
+        mine = set(units)
+        due = [c for c in await case_store.due_before(services.db, now) if c.unit_id in mine]
+        cases = due[first : first + LISTED + 1]
     else:
         states = None if which == "all" else sorted(OPEN_STATES)
-        cases = await case_store.list_cases(services.db, units, states, LISTED)
-    titles = {"all": labels.LIST_ALL, "overdue": labels.LIST_OVERDUE}
+        cases = await case_store.list_cases(services.db, units, states, LISTED + 1, first)
+    more, cases = len(cases) > LISTED, cases[:LISTED]
     rows = [
         replace(row, age=days_old(row.case, now), overdue=overdue(row.case, now))
-        for row in describe(context, cases[:LISTED])
+        for row in describe(context, cases)
     ]
     await send(
         update,
         context,
         context.render(
-            "team/cases", title=context.label(titles.get(which, labels.LIST_OPEN)), rows=rows
+            "team/cases", title=context.label(title), rows=rows, page=page + 1, first=first
         ),
-        keyboards.team_cases_keyboard(context, cases[:LISTED]),
+        keyboards.team_cases([c.id for c in cases], which, page, more),
     )
 
 
@@ -124,16 +135,18 @@ async def show_card(update: Update, context: Context, case_id: int) -> bool:
     Returns False when the person is not on the case's team (the caller decides)."""
     user = update.effective_user
     assert user is not None
+    access = await case_access(context.services, user.id, case_id)
+    if access is None or not access.team:
+        return False
+    await send_card(update, context, access)
+    return True
+
+
+async def send_card(update: Update, context: Context, access: CaseAccess) -> None:
     services = context.services
-    case = await case_store.get_case(services.db, case_id)
-    if case is None:
-        return False
-    roles = await roles_of(services, user.id)
-    if not roles.sees_unit(case.unit_id):
-        return False
-    history = await case_store.case_history(services.db, case_id)
+    case = access.case
+    history = await case_store.case_history(services.db, case.id)
     [row] = describe(context, [case])
-    now = services.clock.now()
     steps = []
     for event in history:
         role = context.label(labels.ROLES.get(event.actor_role, event.actor_role))
@@ -145,24 +158,22 @@ async def show_card(update: Update, context: Context, case_id: int) -> bool:
         unit=row.unit,
         item=row.item,
         outcome=context.label(labels.OUTCOMES[case.outcome]) if case.outcome else "",
-        overdue=overdue(case, now),
-        show_channel=roles.organiser,
-        show_identity=roles.organiser,
+        overdue=overdue(case, services.clock.now()),
+        show_channel=access.identity,
+        show_identity=access.identity,
         history=steps,
         channel=context.label(labels.CHANNELS.get(case.channel, case.channel)),
         rating=context.label(labels.RATINGS.get(case.rating or "", case.rating or "")),
     )
-    moves = allowed_moves(case, roles.for_unit(case.unit_id))
-    await send(update, context, text, keyboards.moves_keyboard(context, case, moves))
-    return True
+    allowed = [(m.label, m.move.value) for m in access.moves]
+    await send(update, context, text, keyboards.moves(case.id, allowed, case.attachment_count))
 
 
 # -- moves ------------------------------------------------------------------------------------
 
 
-async def actor_for(context: Context, user_id: int, name: str, unit_id: str) -> tuple[Actor, Roles]:
-    roles = await roles_of(context.services, user_id)
-    return Actor(user_id, roles.for_unit(unit_id), name), roles
+def actor(context: Context, access: CaseAccess, user_id: int, name: str) -> Actor:
+    return Actor(user_id, access.roles, name)
 
 
 async def on_move_button(update: Update, context: Context) -> None:
@@ -172,22 +183,18 @@ async def on_move_button(update: Update, context: Context) -> None:
     assert query is not None and user is not None
     callback = decode(query.data)
     assert callback is not None
-    _, applied = await progress(context, user.id)
-    if applied:
-        return
     case_id, move_name = int(callback.args[0]), callback.args[1]
     try:
         move = Move(move_name)
     except ValueError:
         await answer(query, context.render("common/invalid_button"), alert=True)
         return
-    case = await case_store.get_case(context.services.db, case_id)
-    if case is None:
+    access = await case_access(context.services, user.id, case_id)
+    if access is None:
         await answer(query, context.render("status/not_found", case_id=case_id), alert=True)
         return
-    actor, _ = await actor_for(context, user.id, user.full_name, case.unit_id)
     try:
-        spec = check_move(case, move, actor)
+        spec = check_move(access.case, move, actor(context, access, user.id, user.full_name))
     except UserError as refusal:
         await answer(query, context.render(refusal.template, **refusal.context), alert=True)
         return
@@ -195,16 +202,60 @@ async def on_move_button(update: Update, context: Context) -> None:
     if not spec.needs:
         await make_move(update, context, case_id, move, Fields())
         return
-    draft = Draft(
-        user.id,
-        FLOW,
-        spec.needs[0].value,
-        {"case_id": case_id, "move": move.value},
-        last_update_id=context.update_id,
+    draft = context.draft
+    if draft is None:
+        await start_move(update, context, case_id, spec)
+    elif flow_of(draft) is Flow.MOVE and same_move(draft, case_id, move):
+        await ask_again(update, context, draft)
+    else:
+        await ask_first(update, context, draft, f"v.{case_id}.{move.value}")
+
+
+def same_move(draft: Draft, case_id: int, move: Move) -> bool:
+    return draft.data.get("case_id") == case_id and draft.data.get("move") == move.value
+
+
+async def start_move(update: Update, context: Context, case_id: int, spec: MoveSpec) -> None:
+    """Ask the move's first question; the answers are a flow of their own."""
+    user = update.effective_user
+    assert user is not None
+    need = spec.needs[0]
+    await send(
+        update,
+        context,
+        ask_text(context, case_id, spec.move, need),
+        keyboards.keyboard([keyboards.cancel(context.stamp)]),
     )
-    await send(update, context, ask_text(context, case_id, move, spec.needs[0]))
-    async with context.services.db.single() as tx:
-        await draft_store.save_draft(tx, draft, context.services.clock.now())
+    data = {"case_id": case_id, "move": spec.move.value}
+    await save_flow(
+        context, Draft(user.id, Flow.MOVE, need.value, data, started_at=context.started)
+    )
+
+
+async def start_move_by_name(update: Update, context: Context, then: str) -> None:
+    """Start the move named ``v.<case>.<move>`` (after another flow was discarded), if the
+    person may still make it."""
+    user = update.effective_user
+    assert user is not None
+    _, case_id, move_name = then.split(".")
+    access = await case_access(context.services, user.id, int(case_id))
+    if access is None:
+        raise UserError("status/not_found", case_id=case_id)
+    spec = check_move(access.case, Move(move_name), actor(context, access, user.id, ""))
+    if not spec.needs:
+        raise UserError("common/invalid_button")
+    await start_move(update, context, int(case_id), spec)
+
+
+async def ask_again(update: Update, context: Context, draft: Draft) -> None:
+    """The question the move's flow is at, asked again (continuing it)."""
+    move, need = Move(draft.data["move"]), Need(draft.step)
+    await send(
+        update,
+        context,
+        ask_text(context, int(draft.data["case_id"]), move, need),
+        keyboards.keyboard([keyboards.cancel(draft.stamp)]),
+    )
 
 
 def ask_text(context: Context, case_id: int, move: Move, need: Need) -> str:
@@ -245,15 +296,13 @@ async def on_field(update: Update, context: Context, draft: Draft) -> None:
     needs = MOVES[move].needs
     following = needs[needs.index(need) + 1 :]
     if following:
-        await send(update, context, ask_text(context, data["case_id"], move, following[0]))
-        async with services.db.single() as tx:
-            await draft_store.save_draft(
-                tx,
-                Draft(
-                    draft.user_id, FLOW, following[0].value, data, last_update_id=context.update_id
-                ),
-                services.clock.now(),
-            )
+        await send(
+            update,
+            context,
+            ask_text(context, data["case_id"], move, following[0]),
+            keyboards.keyboard([keyboards.cancel(draft.stamp)]),
+        )
+        await save_flow(context, replace(draft, step=following[0].value, data=data))
         return
     fields = Fields(
         reason=data.get("reason", ""),
@@ -261,18 +310,20 @@ async def on_field(update: Update, context: Context, draft: Draft) -> None:
         deadline=dt.datetime.fromisoformat(data["deadline"]) if "deadline" in data else None,
     )
     await make_move(update, context, int(data["case_id"]), move, fields)
+    await end_flow(context, draft.user_id, draft.stamp)
 
 
 async def make_move(
     update: Update, context: Context, case_id: int, move: Move, fields: Fields
 ) -> None:
+    """Make the move (once per update), then show the card as it now stands."""
     user = update.effective_user
     assert user is not None
-    case = await case_store.get_case(context.services.db, case_id)
-    if case is None:
+    access = await case_access(context.services, user.id, case_id)
+    if access is None:
         raise UserError("status/not_found", case_id=case_id)
-    actor, _ = await actor_for(context, user.id, user.full_name, case.unit_id)
-    await apply_move(context.services, case_id, move, actor, fields, context.update_id)
+    who = actor(context, access, user.id, user.full_name)
+    await apply_move(context.services, case_id, move, who, fields, origin_key(context.update_id))
     await show_card(update, context, case_id)
 
 
@@ -286,13 +337,14 @@ async def on_rating(update: Update, context: Context) -> None:
     assert query is not None and user is not None
     callback = decode(query.data)
     assert callback is not None
-    _, applied = await progress(context, user.id)
-    if applied:
-        return
     try:
         rating = Rating(callback.args[1])
-        case = await rate_case(
-            context.services, int(callback.args[0]), user.id, rating, context.update_id
+        made = await rate_case(
+            context.services,
+            int(callback.args[0]),
+            user.id,
+            rating,
+            origin_key(context.update_id),
         )
     except (ValueError, UserError) as refusal:
         template = refusal.template if isinstance(refusal, UserError) else "common/invalid_button"
@@ -300,11 +352,10 @@ async def on_rating(update: Update, context: Context) -> None:
         await answer(query, context.render(template, **context_values), alert=True)
         return
     await answer(query)
-    message = query.message
-    await drop_buttons(
-        context, message.chat.id if message else None, message.message_id if message else None
+    await drop_buttons(context, *tapped(query))
+    await send(
+        update, context, context.render("case/rated", case_id=made.case.id, rating=rating.value)
     )
-    await send(update, context, context.render("case/rated", case_id=case.id, rating=rating.value))
 
 
 # -- photos and documents -----------------------------------------------------------------------
@@ -318,14 +369,14 @@ async def on_files_button(update: Update, context: Context) -> None:
     callback = decode(query.data)
     assert callback is not None
     services = context.services
-    case = await case_store.get_case(services.db, int(callback.arg))
-    roles = await roles_of(services, user.id)
-    if case is None or not (case.author_id == user.id or roles.sees_unit(case.unit_id)):
+    access = await case_access(services, user.id, int(callback.arg))
+    if access is None:
         await answer(query, context.render("status/not_found", case_id=callback.arg), alert=True)
         return
     await answer(query)
     chat = update.effective_chat
     assert chat is not None
+    case = access.case
     files = await case_store.case_attachments(services.db, case.id)
     for n, attachment in enumerate(files, start=1):
         caption = context.label(labels.FILE_CAPTION, number=case.id, n=n, total=len(files))

@@ -5,20 +5,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import Bot, CallbackQuery, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.warnings import PTBUserWarning
 
-from bot import labels
+from bot import keyboards, labels
+from bot.cases import MOVES
 from bot.db import drafts as draft_store
+from bot.db import users as user_store
 from bot.db.cases import Case
 from bot.db.drafts import Draft
-from bot.processor import CURRENT_OUTCOME
+from bot.flows import flow_of
+from bot.keyboards import Keyboard
+from bot.runtime.processor import CURRENT_OUTCOME
+from bot.vocabulary import Flow, Move
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -64,18 +69,6 @@ def describe(context: Context, cases: Sequence[Case]) -> list[CaseRow]:
     return rows
 
 
-async def progress(
-    context: Context, user_id: int, flow: str | None = None
-) -> tuple[Draft | None, bool]:
-    """The person's flow in progress (of kind ``flow``, or any), and whether this update
-    was applied already: a replay after a restart, whose answer went out then, so nothing
-    is done again."""
-    row = await draft_store.get_draft(context.services.db, user_id)
-    applied = row is not None and context.update_id <= row.last_update_id
-    active = row is not None and row.active and (flow is None or row.flow == flow)
-    return (row if active else None), applied
-
-
 def harmless(error: BadRequest) -> bool:
     return any(h in error.message.lower() for h in HARMLESS)
 
@@ -97,27 +90,30 @@ async def api(bot: Bot, method: str, **params: Any) -> Any:
         return await bot.do_api_request(method, api_kwargs=params)
 
 
-Keyboard = InlineKeyboardMarkup | Mapping[str, object]
-
-
-def _markup(keyboard: Keyboard | None) -> dict[str, Any]:
-    return {} if keyboard is None else {"reply_markup": keyboard}
+def _markup(reply_markup: dict[str, Any] | None) -> dict[str, Any]:
+    return {} if reply_markup is None else {"reply_markup": reply_markup}
 
 
 async def send(
-    update: Update, context: Context, text: str, keyboard: InlineKeyboardMarkup | None = None
+    update: Update, context: Context, text: str, keyboard: Keyboard | None = None
 ) -> Posted:
     """A new message in the update's chat."""
     chat = update.effective_chat
     assert chat is not None
+    return await send_to(context, chat.id, text, keyboard)
+
+
+async def send_to(
+    context: Context, chat_id: int, text: str, keyboard: Keyboard | None = None
+) -> Posted:
     sent = await api(
         context.bot,
         "sendMessage",
-        chat_id=chat.id,
+        chat_id=chat_id,
         text=text,
         parse_mode=HTML,
         link_preview_options=NO_PREVIEW,
-        **_markup(keyboard),
+        **_markup(context.markup(keyboard)),
     )
     return Posted(int(sent["chat"]["id"]), int(sent["message_id"]))
 
@@ -144,7 +140,9 @@ async def answer(query: CallbackQuery, text: str | None = None, alert: bool = Fa
         log.debug("callback answer skipped: %s", exc.message)
 
 
-async def edit(query: CallbackQuery, text: str, keyboard: Keyboard | None = None) -> None:
+async def edit(
+    query: CallbackQuery, context: Context, text: str, keyboard: Keyboard | None = None
+) -> None:
     """Turn the message the button was on into ``text`` (with ``keyboard``)."""
     message = query.message
     if message is None:
@@ -152,15 +150,7 @@ async def edit(query: CallbackQuery, text: str, keyboard: Keyboard | None = None
     if getattr(message, "text", None) is None:
         # a photo or a document (or a message too old to see) has no text to turn into
         # ``text``: say it in a new message instead
-        await api(
-            query.get_bot(),
-            "sendMessage",
-            chat_id=message.chat.id,
-            text=text,
-            parse_mode=HTML,
-            link_preview_options=NO_PREVIEW,
-            **_markup(keyboard),
-        )
+        await send_to(context, message.chat.id, text, keyboard)
         return
     try:
         await api(
@@ -171,7 +161,7 @@ async def edit(query: CallbackQuery, text: str, keyboard: Keyboard | None = None
             text=text,
             parse_mode=HTML,
             link_preview_options=NO_PREVIEW,
-            **_markup(keyboard),
+            **_markup(context.markup(keyboard)),
         )
     except BadRequest as exc:
         if not harmless(exc):
@@ -180,11 +170,11 @@ async def edit(query: CallbackQuery, text: str, keyboard: Keyboard | None = None
 
 
 async def answer_and_edit(
-    query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None = None
+    query: CallbackQuery, context: Context, text: str, keyboard: Keyboard | None = None
 ) -> None:
     """Acknowledge a button and turn its message into ``text``, both at once (one round
     trip of waiting instead of two)."""
-    await asyncio.gather(answer(query), edit(query, text, keyboard))
+    await asyncio.gather(answer(query), edit(query, context, text, keyboard))
 
 
 async def drop_buttons(context: Context, chat_id: int | None, message_id: int | None) -> None:
@@ -207,3 +197,61 @@ async def remove(context: Context, chat_id: int | None, message_id: int | None) 
     except BadRequest as exc:
         log.debug("could not delete message %s (%s); dropping its buttons", message_id, exc.message)
         await drop_buttons(context, chat_id, message_id)
+
+
+def tapped(query: CallbackQuery) -> tuple[int | None, int | None]:
+    """The chat and message whose button was pressed (None when not known)."""
+    message = query.message
+    return (message.chat.id, message.message_id) if message is not None else (None, None)
+
+
+# -- flows: one open at a time --------------------------------------------------------------
+
+
+async def save_flow(context: Context, draft: Draft) -> None:
+    """Commit a flow's new state together with the update's applied mark (after the
+    person was answered: a replay before this commit simply does the step again)."""
+    services = context.services
+    async with services.db.transaction() as tx:
+        await draft_store.save_draft(tx, draft, services.clock.now())
+        await user_store.mark_applied(tx, draft.user_id, context.update_id)
+
+
+async def end_flow(context: Context, user_id: int, stamp: int | None = None) -> bool:
+    """End the person's flow (only the run ``stamp``, if given), with the update's applied
+    mark; True if a flow ended."""
+    async with context.services.db.transaction() as tx:
+        ended = await draft_store.end_flow(tx, user_id, stamp)
+        await user_store.mark_applied(tx, user_id, context.update_id)
+    return ended
+
+
+def flow_name(context: Context, draft: Draft) -> str:
+    """What the person is in the middle of, in a few words."""
+    campaign = context.services.campaign
+    flow = flow_of(draft)
+    if flow is Flow.MOVE:
+        spec = MOVES.get(Move(draft.data["move"])) if draft.data.get("move") in set(Move) else None
+        return context.render(
+            "flows/name_move",
+            case_id=draft.data.get("case_id"),
+            move=context.label(spec.label) if spec else "",
+        )
+    unit = campaign.unit(str(draft.data.get("unit_id") or ""))
+    return context.render(
+        "flows/name_opinion",
+        record=flow is Flow.RECORD,
+        unit=unit.label(context.lang) if unit else "",
+    )
+
+
+async def ask_first(update: Update, context: Context, draft: Draft, then: str) -> None:
+    """Another flow is open: ask whether to continue it or discard it (and go on to
+    ``then``: a flow's name, ``v.<case>.<move>``, or ``-`` for nothing). Nothing is
+    discarded without the person saying so."""
+    await send(
+        update,
+        context,
+        context.render("flows/ask", open=flow_name(context, draft), then=then != "-"),
+        keyboards.continue_or_discard(draft.stamp, then),
+    )

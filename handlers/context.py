@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.db.drafts import Draft
+from bot.db.users import User
+from bot.keyboards import Keyboard, markup
 from bot.services import Services
 from bot.texts import DEFAULT_LANG, lang_of
 
@@ -19,6 +23,22 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
     lang: str = DEFAULT_LANG
     update_id: int = 0
     user_name: str = ""
+    # filled in by the gate (handlers.gate) before any handler runs
+    draft: Draft | None = None  # the flow the person is in, as the update found it
+    person: User | None = None  # the person's stored record
+    _started: dt.datetime | None = None
+
+    @property
+    def started(self) -> dt.datetime:
+        """When a flow this update starts began (the same moment however often asked)."""
+        if self._started is None:
+            self._started = self.services.clock.now()
+        return self._started
+
+    @property
+    def stamp(self) -> int:
+        """The stamp of a flow this update starts (see bot.db.drafts.Draft.stamp)."""
+        return int(self.started.timestamp() * 1000)
 
     @classmethod
     def from_update(
@@ -46,3 +66,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
 
     def label(self, message: str, **values: Any) -> str:
         return self.services.texts.gettext(self.lang, message, **values)
+
+    def markup(self, keyboard: Keyboard | None) -> dict[str, Any] | None:
+        """A keyboard as the Bot API's reply markup, in the user's language."""
+        return markup(keyboard, self.services.texts, self.lang)

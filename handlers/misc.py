@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 
-from bot import labels
-from handlers import keyboards
+from bot import keyboards, labels
 from handlers.common import answer, send
 from handlers.context import Context
 
 
 async def unknown_command(update: Update, context: Context) -> None:
     """A command the bot does not know (or not for this user)."""
-    await send(
-        update, context, context.render("common/unknown_command"), keyboards.main_menu(context)
-    )
+    await send(update, context, context.render("common/unknown_command"), keyboards.main_menu())
 
 
 async def unknown_button(update: Update, context: Context) -> None:
@@ -27,10 +24,12 @@ async def unknown_button(update: Update, context: Context) -> None:
 async def in_group(update: Update, context: Context) -> None:
     """A command in a group: opinions are private, so point to the private chat."""
     link = f"https://t.me/{context.bot.username}"
-    keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(context.label(labels.TALK_PRIVATELY), url=link)]]
+    await send(
+        update,
+        context,
+        context.render("common/private_only"),
+        keyboards.link(labels.TALK_PRIVATELY, link),
     )
-    await send(update, context, context.render("common/private_only"), keyboard)
 
 
 async def ignore(update: Update, context: Context) -> None:

@@ -1,10 +1,13 @@
-"""The opinion flow in chat: unit → item → text → attachments → named or not → confirm.
+"""The opinion flow in chat: unit → item → text → attachments → named or not → confirm
+(an organiser's /record of an opinion that came offline asks first for its channel, and
+for the person's name when named). See ``opinion.mmd`` beside this file.
 
-The state of the flow is a draft row in the database (see ``opinion.mmd`` beside this
-file), so a restart resumes it and a replayed update is recognised by its id. Every step
-first talks to Telegram and then commits the new state with the update's id: a replay of
-an update whose state was committed changes nothing and sends nothing again; a replay of
-one that was not committed simply does it.
+The state of the flow is a draft row in the database, so a restart resumes it. Every step
+first talks to Telegram and then commits the new state together with the update's applied
+mark: a replay of an update whose state was committed goes no further than the gate; a
+replay of one that was not committed simply does it again. Filing is the one step that
+changes something else first: the case is filed once per update (by its key), then the
+resident is answered, then the flow ends.
 """
 
 from __future__ import annotations
@@ -13,32 +16,37 @@ import logging
 
 from telegram import CallbackQuery, Message, Update
 
-from bot import labels, opinions
+from bot import keyboards, labels, opinions
 from bot.callbacks import Callback, Kind, decode
-from bot.cases import Role
-from bot.db import cases as case_store
-from bot.db import drafts as draft_store
-from bot.db import users as user_store
+from bot.campaign import Named
 from bot.db.cases import Attachment
 from bot.db.drafts import Draft
 from bot.errors import UserError
-from bot.opinions import FLOW, Filer, Opinion, Step, origin_key
-from handlers import cases, keyboards
+from bot.flows import flow_of
+from bot.opinions import Filer, Opinion
+from bot.vocabulary import Flow, Role, Step
+from handlers import cases
 from handlers.common import (
     Posted,
     answer,
     answer_and_edit,
+    ask_first,
     drop_buttons,
-    progress,
+    end_flow,
     remove,
+    save_flow,
     send,
+    tapped,
 )
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
 
+OPINIONS = (Flow.OPINION, Flow.RECORD)
+SEARCH_MIN = 1  # characters of an office's name that find it at the office step
 
-def prompt_text(context: Context, opinion: Opinion, notice: str = "") -> str:
+
+def prompt_text(context: Context, opinion: Opinion, notice: str = "", found: int = -1) -> str:
     """The question of the step an opinion is at, after an optional notice."""
     campaign = context.services.campaign
     unit = campaign.unit(opinion.unit_id) if opinion.unit_id else None
@@ -55,18 +63,33 @@ def prompt_text(context: Context, opinion: Opinion, notice: str = "") -> str:
         steps=len(opinion.steps),
         channel=context.label(labels.CHANNELS.get(opinion.channel, opinion.channel)),
         limits=campaign.intake,
+        offices=len(campaign.units),
+        found=found,
     )
 
 
-async def current(context: Context, user_id: int) -> Draft | None:
-    """The user's opinion in progress, if any."""
-    draft = await draft_store.get_draft(context.services.db, user_id)
-    return draft if draft is not None and draft.flow == FLOW else None
-
-
-async def end(context: Context, user_id: int) -> None:
-    async with context.services.db.transaction() as tx:
-        await draft_store.end_draft(tx, user_id, context.update_id, context.services.clock.now())
+def step_keyboard(
+    context: Context,
+    opinion: Opinion,
+    stamp: int,
+    page: int = 0,
+    found: list[Named] | None = None,
+) -> keyboards.Keyboard:
+    """The buttons of the step; at the office step, a page of offices (or those found)."""
+    services = context.services
+    if opinion.step is Step.UNIT and found is not None:
+        return keyboards.offices(services.campaign, context.lang, 0, found) + keyboards.keyboard(
+            [keyboards.cancel(stamp)]
+        )
+    return keyboards.opinion_step(
+        opinion.step,
+        offline=opinion.offline,
+        attached=bool(opinion.attachments),
+        stamp=stamp,
+        campaign=services.campaign,
+        lang=context.lang,
+        page=page,
+    )
 
 
 async def commit(
@@ -74,7 +97,7 @@ async def commit(
     user_id: int,
     opinion: Opinion,
     prompt: Posted | None,
-    keep: Draft | None = None,
+    keep: Draft | None,
 ) -> None:
     """Store the opinion as of this update, with the message that now carries its buttons."""
     where = (
@@ -84,14 +107,17 @@ async def commit(
         if keep is not None and keep.prompt_chat_id is not None and keep.prompt_msg_id is not None
         else None
     )
-    async with context.services.db.single() as tx:  # one statement: commits on its own
-        await draft_store.save_draft(
-            tx, opinion.draft(user_id, context.update_id, where), context.services.clock.now()
-        )
+    started = keep.started_at if keep is not None and keep.started_at else context.started
+    await save_flow(context, opinion.draft(user_id, where, started))
 
 
 async def show(
-    update: Update, context: Context, opinion: Opinion, notice: str = "", keep: Draft | None = None
+    update: Update,
+    context: Context,
+    opinion: Opinion,
+    notice: str = "",
+    keep: Draft | None = None,
+    found: list[Named] | None = None,
 ) -> None:
     """Send the step's question as a new message and commit the opinion with it.
 
@@ -102,13 +128,14 @@ async def show(
     assert user is not None
     if keep is not None and keep.step != Step.TEXT:
         await drop_buttons(context, keep.prompt_chat_id, keep.prompt_msg_id)
+    stamp = keep.stamp if keep is not None and keep.started_at else context.stamp
     message = await send(
         update,
         context,
-        prompt_text(context, opinion, notice),
-        keyboards.step_keyboard(context, opinion),
+        prompt_text(context, opinion, notice, -1 if found is None else len(found)),
+        step_keyboard(context, opinion, stamp, found=found),
     )
-    await commit(context, user.id, opinion, message)
+    await commit(context, user.id, opinion, message, keep)
 
 
 # -- entering and leaving ---------------------------------------------------------------------
@@ -116,16 +143,7 @@ async def show(
 
 async def begin(update: Update, context: Context) -> None:
     """Start an opinion, or pick up the one in progress where it stopped."""
-    user = update.effective_user
-    assert user is not None
-    draft, applied = await progress(context, user.id, FLOW)
-    if applied:
-        return
-    if draft is not None:
-        resumed = context.render("opinion/resumed")
-        await show(update, context, Opinion.from_draft(draft), resumed, keep=draft)
-        return
-    await show(update, context, Opinion())
+    await enter(update, context, Opinion(), Flow.OPINION)
 
 
 async def record(update: Update, context: Context) -> None:
@@ -135,49 +153,24 @@ async def record(update: Update, context: Context) -> None:
     assert user is not None
     if not context.services.is_organiser(user.id):
         raise UserError("case/not_allowed")
-    draft, applied = await progress(context, user.id, FLOW)
-    if applied:
-        return
-    if draft is not None:
-        resumed = context.render("opinion/resumed")
-        await show(update, context, Opinion.from_draft(draft), resumed, keep=draft)
-        return
-    await show(update, context, opinions.offline())
+    await enter(update, context, opinions.offline(), Flow.RECORD)
 
 
-async def cancel(update: Update, context: Context) -> None:
-    """/cancel: leave the flow at any step; nothing is filed."""
-    user = update.effective_user
-    assert user is not None
-    draft, applied = await progress(context, user.id)
-    if applied:
-        return
-    menu = keyboards.main_menu(context)
+async def enter(update: Update, context: Context, fresh: Opinion, flow: Flow) -> None:
+    draft = context.draft
     if draft is None:
-        await send(update, context, context.render("opinion/nothing_to_cancel"), menu)
-        return
-    await drop_buttons(context, draft.prompt_chat_id, draft.prompt_msg_id)
-    await send(update, context, context.render("opinion/cancelled"), menu)
-    await end(context, user.id)
+        await show(update, context, fresh)
+    elif flow_of(draft) is flow:
+        await resume(update, context, draft)
+    else:
+        await ask_first(update, context, draft, flow.value)
 
 
-async def cancel_button(update: Update, context: Context) -> None:
-    """The Cancel button, on whatever step's message it was pressed."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
-    draft, applied = await progress(context, user.id)
-    if applied:
-        return
-    await answer_and_edit(
-        query,
-        context.render("opinion/cancelled" if draft is not None else "opinion/nothing_to_cancel"),
-        keyboards.main_menu(context),
+async def resume(update: Update, context: Context, draft: Draft) -> None:
+    """Ask the question of the step the opinion stopped at, again."""
+    await show(
+        update, context, Opinion.from_draft(draft), context.render("opinion/resumed"), keep=draft
     )
-    if draft is not None:
-        if draft.prompt_msg_id != (query.message.message_id if query.message else None):
-            await drop_buttons(context, draft.prompt_chat_id, draft.prompt_msg_id)
-        await end(context, user.id)
 
 
 # -- buttons ----------------------------------------------------------------------------------
@@ -190,32 +183,18 @@ async def on_button(update: Update, context: Context) -> None:
     assert query is not None and user is not None
     callback = decode(query.data)
     assert callback is not None  # the handler's pattern admits only our kinds
-    if callback.kind is Kind.CONFIRM and callback.arg == "send":
-        filed = await case_store.find_case_by_origin(
-            context.services.db, origin_key(context.update_id)
-        )
-        if filed is not None:  # a replay of a confirmation already filed
-            await answer_and_edit(
-                query,
-                context.render("opinion/filed", case_id=filed),
-                keyboards.after_filing(context, filed),
-            )
-            return
-    draft, applied = await progress(context, user.id, FLOW)
-    if applied:
-        return  # already applied before a restart; its answer was sent then
-    if draft is None:
+    draft = context.draft
+    if draft is None or flow_of(draft) not in OPINIONS:
         await answer(query, context.render("opinion/closed"), alert=True)
-        await drop_buttons(
-            context,
-            query.message.chat.id if query.message else None,
-            query.message.message_id if query.message else None,
-        )
+        await drop_buttons(context, *tapped(query))
         return
     opinion = Opinion.from_draft(draft)
     try:
         if callback.kind is Kind.CONFIRM:
-            await confirm(update, context, query, opinion, callback)
+            await confirm(update, context, query, opinion, callback, draft)
+            return
+        if callback.kind is Kind.PAGE:
+            await turn_page(query, context, opinion, draft, callback)
             return
         opinion = apply_button(context, opinion, callback)
     except UserError as refusal:
@@ -230,19 +209,30 @@ async def on_button(update: Update, context: Context) -> None:
         await answer(query, context.render(template, **refusal.context), alert=True)
         return
     await answer_and_edit(
-        query, prompt_text(context, opinion), keyboards.step_keyboard(context, opinion)
+        query, context, prompt_text(context, opinion), step_keyboard(context, opinion, draft.stamp)
     )
-    await commit(context, user.id, opinion, tapped(query), keep=draft)
-    if draft.prompt_msg_id != (query.message.message_id if query.message else None):
+    chat_id, message_id = tapped(query)
+    here = Posted(chat_id, message_id) if chat_id is not None and message_id else None
+    await commit(context, user.id, opinion, here, keep=draft)
+    if draft.prompt_msg_id != message_id:
         # The question was asked again below (after a restart, or with a notice): that
         # copy is now out of date.
         await remove(context, draft.prompt_chat_id, draft.prompt_msg_id)
 
 
-def tapped(query: CallbackQuery) -> Posted | None:
-    """The message whose button was pressed (it now carries the next question)."""
-    message = query.message
-    return Posted(message.chat.id, message.message_id) if message is not None else None
+async def turn_page(
+    query: CallbackQuery, context: Context, opinion: Opinion, draft: Draft, callback: Callback
+) -> None:
+    """Another page of offices: the same question, other choices (nothing is stored)."""
+    if opinion.step is not Step.UNIT:
+        raise UserError("opinion/wrong_step")
+    page = int(callback.args[1])
+    await answer_and_edit(
+        query,
+        context,
+        prompt_text(context, opinion),
+        step_keyboard(context, opinion, draft.stamp, page=page),
+    )
 
 
 def apply_button(context: Context, opinion: Opinion, callback: Callback) -> Opinion:
@@ -261,62 +251,47 @@ def apply_button(context: Context, opinion: Opinion, callback: Callback) -> Opin
 
 
 async def confirm(
-    update: Update, context: Context, query: CallbackQuery, opinion: Opinion, callback: Callback
+    update: Update,
+    context: Context,
+    query: CallbackQuery,
+    opinion: Opinion,
+    callback: Callback,
+    draft: Draft,
 ) -> None:
     user = update.effective_user
     assert user is not None
     if opinion.step is not Step.CONFIRM:
         raise UserError("opinion/wrong_step")
     if callback.arg == "restart":
-        fresh = Opinion()
+        fresh = opinions.offline() if opinion.offline else Opinion()
         await answer_and_edit(
-            query, prompt_text(context, fresh), keyboards.step_keyboard(context, fresh)
+            query, context, prompt_text(context, fresh), step_keyboard(context, fresh, draft.stamp)
         )
-        await commit(context, user.id, fresh, tapped(query))
+        chat_id, message_id = tapped(query)
+        here = Posted(chat_id, message_id) if chat_id is not None and message_id else None
+        await commit(context, user.id, fresh, here, keep=draft)
         return
     if callback.arg != "send":
         raise UserError("common/invalid_button")
     services = context.services
-    now = services.clock.now()
     if opinion.offline:
         if not services.is_organiser(user.id):
             raise UserError("case/not_allowed")
-        recorder = Filer(
+        filer = Filer(
             user.id, Role.ORGANISER, None, opinion.person, context.lang, None, opinion.channel
         )
-        case_id, _ = await opinions.file_opinion(services, opinion, recorder, context.update_id)
-        await answer_and_edit(
-            query,
-            context.render("opinion/recorded", case_id=case_id),
-            keyboards.after_filing(context, case_id),
-        )
-        return
-    async with services.db.transaction() as tx:
-        await user_store.save_user(
-            tx,
-            user.id,
-            user.first_name,
-            user.last_name or "",
-            user.username or "",
-            context.lang,
-            now,
-        )
-    profile = await user_store.get_user(services.db, user.id)
-    filer = Filer(
-        user.id,
-        Role.RESIDENT,
-        user.id,
-        user.full_name,
-        context.lang,
-        profile.source if profile else None,
-    )
-    case_id, _ = await opinions.file_opinion(services, opinion, filer, context.update_id)
-    log.info("case %s filed (unit %s)", case_id, opinion.unit_id)
+        done = "opinion/recorded"
+    else:
+        source = context.person.source if context.person else None
+        filer = Filer(user.id, Role.RESIDENT, user.id, user.full_name, context.lang, source)
+        done = "opinion/filed"
+    case_id, created = await opinions.file_opinion(services, opinion, filer, context.update_id)
+    if created:
+        log.info("case %s filed (unit %s)", case_id, opinion.unit_id)
     await answer_and_edit(
-        query,
-        context.render("opinion/filed", case_id=case_id),
-        keyboards.after_filing(context, case_id),
+        query, context, context.render(done, case_id=case_id), keyboards.after_filing(case_id)
     )
+    await end_flow(context, user.id)
 
 
 # -- messages ---------------------------------------------------------------------------------
@@ -327,17 +302,17 @@ async def on_message(update: Update, context: Context) -> None:
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
-    draft, applied = await progress(context, user.id)
-    if applied:
-        return
-    if draft is not None and draft.flow == cases.FLOW:
+    draft = context.draft
+    if draft is not None and flow_of(draft) is Flow.MOVE:
         await cases.on_field(update, context, draft)
         return
     if draft is None:
-        menu = keyboards.main_menu(context)
-        await send(update, context, context.render("common/menu_hint"), menu)
+        await send(update, context, context.render("common/menu_hint"), keyboards.main_menu())
         return
     opinion = Opinion.from_draft(draft)
+    if opinion.step is Step.UNIT and message.text and not message.text.startswith("/"):
+        await search_office(update, context, opinion, draft, message.text)
+        return
     campaign = context.services.campaign
     notice = ""
     try:
@@ -383,6 +358,22 @@ async def on_message(update: Update, context: Context) -> None:
     await show(update, context, updated, notice, keep=draft)
 
 
+async def search_office(
+    update: Update, context: Context, opinion: Opinion, draft: Draft, typed: str
+) -> None:
+    """At the office step, typed text finds offices by their name: one found is chosen; a
+    few are offered as buttons; none, or too many, say so and show the list again."""
+    found = opinions.find_units(context.services.campaign, typed)
+    if len(found) == 1:
+        chosen = opinions.choose_unit(opinion, context.services.campaign, found[0].id)
+        notice = context.render("opinion/office_found", name=found[0].label(context.lang))
+        await show(update, context, chosen, notice, keep=draft)
+        return
+    shown = found[: keyboards.PAGE] if found else None
+    notice = context.render("opinion/office_search", typed=typed[:40], count=len(found))
+    await show(update, context, opinion, notice, keep=draft, found=shown)
+
+
 def attachment_of(message: Message) -> Attachment | None:
     if message.photo:
         largest = message.photo[-1]
@@ -396,12 +387,9 @@ def attachment_of(message: Message) -> Attachment | None:
 async def on_edited(update: Update, context: Context) -> None:
     """An edited message: if it is part of the text being written, take the new wording."""
     message = update.edited_message
-    user = update.effective_user
-    assert message is not None and user is not None
-    draft, applied = await progress(context, user.id, FLOW)
-    if applied:
-        return
-    if draft is None:
+    assert message is not None
+    draft = context.draft
+    if draft is None or flow_of(draft) not in OPINIONS:
         await send(update, context, context.render("opinion/edit_ignored"))
         return
     opinion = Opinion.from_draft(draft)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 
-from bot import labels, results
-from bot.callbacks import Kind, encode
+from bot import keyboards, labels, results
+from bot.callbacks import Kind
 from bot.db import results as result_store
 from bot.errors import UserError
 from bot.roles import roles_of
@@ -51,7 +51,7 @@ async def daily(update: Update, context: Context) -> None:
             ),
         )
         return
-    value = await results.set_daily(services, organiser, args[0], args[1], context.update_id)
+    value = await results.set_daily(services, organiser, args[0], args[1])
     unit = services.campaign.unit(args[0])
     assert unit is not None
     await send(
@@ -192,16 +192,7 @@ async def publish(update: Update, context: Context) -> None:
     await team.require_organiser(update, context)
     last = await result_store.last_publication(context.services.db)
     if last is not None:
-        confirm = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        context.label(labels.PUBLISH_AGAIN),
-                        callback_data=encode(Kind.PUBLISH, "again"),
-                    )
-                ]
-            ]
-        )
+        confirm = keyboards.confirm(labels.PUBLISH_AGAIN, Kind.PUBLISH, "again")
         await send(
             update,
             context,

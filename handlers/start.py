@@ -6,12 +6,13 @@ import logging
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 
-from bot import ballots, labels, roles
+from bot import ballots, keyboards, labels, roles
 from bot.callbacks import decode
 from bot.db import users as user_store
 from bot.roles import INVITE_PREFIX
-from handlers import keyboards, opinion, status, team
-from handlers.common import answer, drop_buttons, send
+from bot.vocabulary import Role
+from handlers import opinion, status, team
+from handlers.common import answer, flow_name, send
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -32,40 +33,32 @@ async def start(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     services = context.services
-    now = services.clock.now()
     payload = context.args[0] if context.args else ""
     note = ""
-    async with services.db.transaction() as tx:
-        await user_store.save_user(
-            tx,
-            user.id,
-            user.first_name,
-            user.last_name or "",
-            user.username or "",
-            context.lang,
-            now,
-        )
-        if payload.startswith(SOURCE_PREFIX):
-            code = payload[len(SOURCE_PREFIX) :]
-            if services.campaign.source(code) is not None:
-                await user_store.record_source(tx, user.id, code, now)
-            else:
-                note = context.render("start/unknown_link")
-        elif payload and not payload.startswith(INVITE_PREFIX):
+    if payload.startswith(SOURCE_PREFIX):
+        code = payload[len(SOURCE_PREFIX) :]
+        if services.campaign.source(code) is not None:
+            async with services.db.transaction() as tx:
+                await user_store.record_source(tx, user.id, code, services.clock.now())
+        else:
             note = context.render("start/unknown_link")
+    elif payload and not payload.startswith(INVITE_PREFIX):
+        note = context.render("start/unknown_link")
     if payload.startswith(INVITE_PREFIX):
         await register(update, context, payload)
         return
-    draft = await opinion.current(context, user.id)
+    draft = context.draft
     if draft is not None:
         await send(
             update,
             context,
-            welcome(context, note) + "\n\n" + context.render("start/draft_waiting"),
-            keyboards.resume_keyboard(context),
+            welcome(context, note)
+            + "\n\n"
+            + context.render("flows/ask", open=flow_name(context, draft), then=False),
+            keyboards.continue_or_discard(draft.stamp, "-"),
         )
         return
-    await send(update, context, welcome(context, note), keyboards.main_menu(context))
+    await send(update, context, welcome(context, note), keyboards.main_menu())
 
 
 async def register(update: Update, context: Context, code: str) -> None:
@@ -73,7 +66,7 @@ async def register(update: Update, context: Context, code: str) -> None:
     user = update.effective_user
     assert user is not None
     services = context.services
-    invite = await roles.accept_invite(services, user.id, code, context.update_id)
+    invite = await roles.accept_invite(services, user.id, code)
     category = next((c for c in services.campaign.categories if c.id == invite.category), None)
     await send(
         update,
@@ -86,7 +79,7 @@ async def register(update: Update, context: Context, code: str) -> None:
         ),
     )
     await set_user_commands(context, user.id)
-    if invite.role == "evaluator":
+    if invite.role == Role.EVALUATOR:
         person = await ballots.evaluator(services, user.id)
         if person is not None and await ballots.is_open(services):
             await ballots.send_ballots(services, person)  # registered while open: at once
@@ -114,7 +107,7 @@ async def set_user_commands(context: Context, user_id: int) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     """/help: how to use the bot, in plain words."""
-    await send(update, context, context.render("start/help"), keyboards.main_menu(context))
+    await send(update, context, context.render("start/help"), keyboards.main_menu())
 
 
 async def on_menu(update: Update, context: Context) -> None:
@@ -132,22 +125,3 @@ async def on_menu(update: Update, context: Context) -> None:
         await help_command(update, context)
     else:
         await answer(query, context.render("common/invalid_button"), alert=True)
-
-
-async def on_resume(update: Update, context: Context) -> None:
-    """Continue or discard the opinion that /start found in progress."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
-    callback = decode(query.data)
-    assert callback is not None
-    await answer(query)
-    await drop_buttons(
-        context,
-        query.message.chat.id if query.message else None,
-        query.message.message_id if query.message else None,
-    )
-    if callback.arg == "go":
-        await opinion.begin(update, context)
-    else:
-        await opinion.cancel(update, context)

@@ -1,14 +1,15 @@
-"""/status: a resident follows their own cases; organisers may look at any case."""
+"""/status: a resident follows their own cases; the team and organisers see the card."""
 
 from __future__ import annotations
 
 from telegram import Update
 
-from bot import labels
+from bot import keyboards, labels
+from bot.access import case_access
+from bot.args import parse_number
 from bot.callbacks import decode
 from bot.db import cases as case_store
-from handlers import keyboards
-from handlers.cases import show_card
+from handlers.cases import send_card
 from handlers.common import answer, describe, send, state_label
 from handlers.context import Context
 
@@ -20,11 +21,11 @@ async def status(update: Update, context: Context) -> None:
     if not context.args:
         await list_cases(update, context)
         return
-    number = context.args[0].lstrip("#").removeprefix("No.").strip()
-    if not number.isdigit() or len(number) > 9:
+    number = parse_number(context.args[0].lstrip("#").removeprefix("No."))
+    if number is None:
         await send(update, context, context.render("status/bad_number"))
         return
-    await show_case(update, context, int(number))
+    await show_case(update, context, number)
 
 
 async def list_cases(update: Update, context: Context) -> None:
@@ -32,7 +33,7 @@ async def list_cases(update: Update, context: Context) -> None:
     assert user is not None
     cases = await case_store.list_cases_by_author(context.services.db, user.id, MAX_LISTED)
     if not cases:
-        await send(update, context, context.render("status/none"), keyboards.main_menu(context))
+        await send(update, context, context.render("status/none"), keyboards.main_menu())
         return
     total = await case_store.count_cases_by_author(context.services.db, user.id)
     await send(
@@ -41,7 +42,7 @@ async def list_cases(update: Update, context: Context) -> None:
         context.render(
             "status/list", cases=describe(context, cases), total=total, shown=len(cases)
         ),
-        keyboards.cases_keyboard(context, cases),
+        keyboards.my_cases([c.id for c in cases]),
     )
 
 
@@ -50,18 +51,21 @@ async def show_case(update: Update, context: Context, case_id: int) -> None:
     and organisers; the resident's view for its author; "not found" for everyone else."""
     user = update.effective_user
     assert user is not None
-    if await show_card(update, context, case_id):
-        return
     services = context.services
-    case = await case_store.get_case(services.db, case_id)
-    organiser = services.is_organiser(user.id)
-    if case is None or (case.author_id != user.id and not organiser):
+    access = await case_access(services, user.id, case_id)
+    if access is None:
         await send(update, context, context.render("status/not_found", case_id=case_id))
         return
+    if access.team:
+        await send_card(update, context, access)
+        return
+    case = access.case
     history = await case_store.case_history(services.db, case_id)
     [row] = describe(context, [case])
     files = (
-        keyboards.markup([keyboards.files_row(context, case)]) if (case.attachment_count) else None
+        keyboards.keyboard([keyboards.files_button(case.id, case.attachment_count)])
+        if case.attachment_count
+        else None
     )
     await send(
         update,
@@ -77,7 +81,7 @@ async def show_case(update: Update, context: Context, case_id: int) -> None:
                 }
                 for e in history
             ],
-            organiser=organiser,
+            organiser=access.identity,
             channel=context.label(labels.CHANNELS.get(case.channel, case.channel)),
         ),
         files,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import labels
+from bot.args import parse_number
 from bot.db.roles import ALL_UNITS
 from bot.errors import UserError
 from bot.export import cases_workbook, results_workbook
@@ -98,10 +99,11 @@ async def hot(update: Update, context: Context) -> None:
     unit_id: str | None = None
     days = 30
     for arg in context.args or []:
+        number = parse_number(arg, 1, 3660)
         if arg in unit_ids:
             unit_id = arg
-        elif arg.isdigit() and 0 < int(arg) <= 3660:
-            days = int(arg)
+        elif number is not None:
+            days = number
         else:
             await send(
                 update, context, context.render("team/hot_usage", unit_ids=", ".join(unit_ids))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bot.clock import iso
+from bot.db import tallies
 from bot.db.database import Database, Tx
 
 GENESIS = "0" * 64
@@ -83,23 +85,13 @@ async def record(
     at = iso(now)
     before = list(
         await tx.execute_fetchall(
-            "SELECT category, answer FROM ballots "
-            "WHERE evaluator_id = ? AND unit_id = ? AND item_id = ?",
+            "SELECT answer FROM ballots WHERE evaluator_id = ? AND unit_id = ? AND item_id = ?",
             (evaluator_id, unit_id, item_id),
         )
     )
-    if before:
-        await tx.execute(
-            "UPDATE tallies SET count = count - 1 "
-            "WHERE unit_id = ? AND item_id = ? AND category = ? AND answer = ?",
-            (unit_id, item_id, before[0][0], before[0][1]),
-        )
-    if answer is not None:
-        await tx.execute(
-            "INSERT INTO tallies (unit_id, item_id, category, answer, count) "
-            "VALUES (?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1",
-            (unit_id, item_id, category, answer),
-        )
+    await tallies.change(
+        tx, unit_id, item_id, category, str(before[0][0]) if before else None, answer
+    )
     if answer is None:
         await tx.execute(
             "DELETE FROM ballots WHERE evaluator_id = ? AND unit_id = ? AND item_id = ?",
@@ -123,44 +115,9 @@ async def record(
     return digest
 
 
-async def rebuild_tallies(tx: Tx) -> None:
-    """Recount the running tallies from the ballots (after ballots were loaded in bulk)."""
-    await tx.execute("DELETE FROM tallies")
-    await tx.execute(
-        "INSERT INTO tallies (unit_id, item_id, category, answer, count) "
-        "SELECT unit_id, item_id, category, answer, COUNT(*) FROM ballots "
-        "GROUP BY unit_id, item_id, category, answer"
-    )
-
-
 async def head(db: Database) -> str:
     value = await db.fetchval("SELECT hash FROM ballot_log ORDER BY seq DESC LIMIT 1")
     return str(value) if value else GENESIS
-
-
-@dataclass(frozen=True)
-class Tally:
-    unit_id: str
-    item_id: str
-    category: str
-    answer: str
-    count: int
-
-
-async def tallies(db: Database) -> list[Tally]:
-    """The counts per unit, item, category and answer: all that leaves the ballots."""
-    rows = await db.fetchall(
-        "SELECT unit_id, item_id, category, answer, count AS n FROM tallies WHERE count > 0 "
-        "ORDER BY unit_id, item_id, category, answer"
-    )
-    return [Tally(r["unit_id"], r["item_id"], r["category"], r["answer"], r["n"]) for r in rows]
-
-
-async def answered_by(db: Database, evaluator_id: int) -> set[tuple[str, str]]:
-    rows = await db.fetchall(
-        "SELECT unit_id, item_id FROM ballots WHERE evaluator_id = ?", (evaluator_id,)
-    )
-    return {(r["unit_id"], r["item_id"]) for r in rows}
 
 
 async def answered_counts(db: Database) -> dict[int, int]:
@@ -186,13 +143,26 @@ async def ballot_messages(db: Database) -> list[tuple[int, int]]:
     return [(int(r[0]), int(r[1])) for r in rows]
 
 
-def read_log(conn: object) -> Iterator[LogEntry]:
-    """Every log entry in order, from a plain sqlite3 connection (for `evalbot verify`)."""
-    import sqlite3
+async def create_secret(tx: Tx, key: str, value: str) -> None:
+    """Keep ``value`` under ``key`` unless something is kept there already."""
+    await tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
-    assert isinstance(conn, sqlite3.Connection)
+
+def read_log(conn: sqlite3.Connection) -> Iterator[LogEntry]:
+    """Every log entry in order, from a plain sqlite3 connection (for `evalbot verify`)."""
     for r in conn.execute(
         "SELECT seq, voter, unit_id, item_id, category, answer, at, prev, hash "
         "FROM ballot_log ORDER BY seq"
     ):
         yield LogEntry(*r)
+
+
+def stored_counts(conn: sqlite3.Connection) -> dict[tallies.Key, int]:
+    """The stored ballots counted per unit, item, category and answer (``evalbot verify``)."""
+    return {
+        (r[0], r[1], r[2], r[3]): int(r[4])
+        for r in conn.execute(
+            "SELECT unit_id, item_id, category, answer, COUNT(*) FROM ballots "
+            "GROUP BY unit_id, item_id, category, answer"
+        )
+    }

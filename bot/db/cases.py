@@ -197,11 +197,13 @@ async def add_event(
     reason: str,
     plan: str | None,
     due: dt.datetime | None,
+    origin: str | None = None,
 ) -> int:
-    """Record a move in the case's history; return the event's id."""
+    """Record a move in the case's history (once per ``origin``, the update that made
+    it); return the event's id."""
     cursor = await tx.execute(
         "INSERT INTO case_events (case_id, at, actor_id, actor_role, move, from_state, "
-        "to_state, reason, plan, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "to_state, reason, plan, due_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             case_id,
             iso(at),
@@ -213,9 +215,16 @@ async def add_event(
             reason,
             plan,
             iso(due) if due else None,
+            origin,
         ),
     )
     return int(cursor.lastrowid or 0)
+
+
+async def made_by(tx: Tx, origin: str) -> bool:
+    """Whether a move was made by ``origin`` already (a replay)."""
+    rows = await tx.execute_fetchall("SELECT 1 FROM case_events WHERE origin = ?", (origin,))
+    return bool(list(rows))
 
 
 async def list_cases(
@@ -223,8 +232,10 @@ async def list_cases(
     units: Sequence[str] | None = None,
     states: Sequence[str] | None = None,
     limit: int = 50,
+    offset: int = 0,
 ) -> list[Case]:
-    """Cases of some units (None: all) in some states (None: all), newest first."""
+    """Cases of some units (None: all) in some states (None: all), newest first; ``limit``
+    of them after skipping ``offset``."""
     where, params = [], []
     if units is not None:
         where.append(f"c.unit_id IN ({','.join('?' * len(units))})")
@@ -234,8 +245,8 @@ async def list_cases(
         params += list(states)
     clause = f"WHERE {' AND '.join(where)} " if where else ""
     rows = await db.fetchall(
-        f"SELECT {CASE_COLUMNS} FROM cases c {clause}ORDER BY c.id DESC LIMIT ?",
-        (*params, limit),
+        f"SELECT {CASE_COLUMNS} FROM cases c {clause}ORDER BY c.id DESC LIMIT ? OFFSET ?",
+        (*params, limit, offset),
     )
     return [_case(r) for r in rows]
 

@@ -112,20 +112,3 @@ async def add_blob(tx: Tx, data: bytes, now: dt.datetime) -> int:
 async def get_blob(db: Database, blob_id: int) -> bytes | None:
     value = await db.fetchval("SELECT data FROM blobs WHERE id = ?", (blob_id,))
     return bytes(value) if value is not None else None
-
-
-async def counts_by_unit_item_category(
-    db: Database,
-) -> list[tuple[str, str, str, int, int, int, int]]:
-    """The ballots counted per unit, item and category: satisfied, basic, unsatisfied and
-    不了解, from the running tallies (kept with every ballot change, checked by
-    `evalbot verify`), one row per unit, item and category."""
-    rows = await db.fetchall(
-        "SELECT unit_id, item_id, category, "
-        "SUM(CASE answer WHEN 'satisfied' THEN count ELSE 0 END), "
-        "SUM(CASE answer WHEN 'basic' THEN count ELSE 0 END), "
-        "SUM(CASE answer WHEN 'unsatisfied' THEN count ELSE 0 END), "
-        "SUM(CASE answer WHEN 'unknown' THEN count ELSE 0 END) "
-        "FROM tallies GROUP BY unit_id, item_id, category HAVING SUM(count) > 0"
-    )
-    return [(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5]), int(r[6])) for r in rows]

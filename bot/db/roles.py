@@ -27,6 +27,7 @@ class Grant:
     role: str
     unit_id: str  # ALL_UNITS for every unit
     category: str | None
+    user_id: int = 0
 
 
 async def create_invites(
@@ -78,7 +79,7 @@ async def grants_of(db: Database, user_id: int) -> list[Grant]:
         "SELECT role, unit_id, category FROM roles WHERE user_id = ? ORDER BY role, unit_id",
         (user_id,),
     )
-    return [Grant(r["role"], r["unit_id"], r["category"]) for r in rows]
+    return [Grant(r["role"], r["unit_id"], r["category"], user_id) for r in rows]
 
 
 async def staff_of(tx: Tx, unit_id: str) -> list[int]:
@@ -95,3 +96,20 @@ async def staff_units(tx: Tx, user_id: int) -> set[str]:
         "SELECT unit_id FROM roles WHERE role = 'staff' AND user_id = ?", (user_id,)
     )
     return {str(r[0]) for r in rows}
+
+
+async def evaluator_grants(db: Database) -> list[Grant]:
+    """Every evaluator's grants (a unit each, ALL_UNITS for all), by person."""
+    rows = await db.fetchall(
+        "SELECT user_id, category, unit_id FROM roles WHERE role = 'evaluator' "
+        "ORDER BY user_id, unit_id"
+    )
+    return [Grant("evaluator", r["unit_id"], r["category"], int(r["user_id"])) for r in rows]
+
+
+async def invites_used_since(db: Database, role: str, since: dt.datetime) -> int:
+    """How many invites for ``role`` were used since ``since``."""
+    value = await db.fetchval(
+        "SELECT COUNT(*) FROM invites WHERE role = ? AND used_at >= ?", (role, iso(since))
+    )
+    return int(value or 0)

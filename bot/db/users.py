@@ -1,4 +1,5 @@
-"""People who have talked to the bot: names, language, where they came from."""
+"""People who have talked to the bot: names, language, where they came from, and the last
+update applied for them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.clock import iso
 from bot.db.database import Database, Row, Tx
+from bot.db.drafts import DRAFT_COLUMNS, Draft, draft_of
 
 
 @dataclass(frozen=True)
@@ -18,10 +20,46 @@ class User:
     lang: str
     source: str | None
     blocked: bool
+    last_update_id: int = 0
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What Telegram says of a person with each update."""
+
+    user_id: int
+    first_name: str
+    last_name: str
+    username: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A person as an update finds them: who they are and the flow they are in."""
+
+    user: User | None
+    draft: Draft | None
+
+    def is_replay(self, update_id: int) -> bool:
+        """Whether the update was applied already (a replay after a restart)."""
+        return self.user is not None and update_id <= self.user.last_update_id
+
+    def differs(self, profile: Profile) -> bool:
+        """Whether the stored record of the person is missing or out of date."""
+        u = self.user
+        return (
+            u is None
+            or u.blocked
+            or (
+                (u.first_name, u.last_name, u.username, u.lang)
+                != (profile.first_name, profile.last_name, profile.username, profile.lang)
+            )
+        )
 
 
 def _user(row: Row) -> User:
@@ -33,19 +71,40 @@ def _user(row: Row) -> User:
         row["lang"],
         row["source"],
         row["blocked_at"] is not None,
+        row["last_update_id"],
     )
 
 
-async def save_user(
-    tx: Tx,
-    user_id: int,
-    first_name: str,
-    last_name: str,
-    username: str,
-    lang: str,
-    now: dt.datetime,
-) -> None:
-    """Create or refresh a user's profile; a message from them means they no longer block us."""
+USER_COLUMNS = (
+    "u.user_id, u.first_name, u.last_name, u.username, u.lang, u.source, u.blocked_at, "
+    "u.last_update_id"
+)
+
+
+async def seen(db: Database, user_id: int) -> Seen:
+    """The person and their flow in progress, in one read."""
+    draft_columns = ", ".join(f"d.{c}" for c in DRAFT_COLUMNS.split(", "))
+    row = await db.fetchone(
+        f"SELECT {USER_COLUMNS}, {draft_columns} FROM (SELECT ? AS user_id) k "
+        "LEFT JOIN users u ON u.user_id = k.user_id "
+        "LEFT JOIN drafts d ON d.user_id = k.user_id",
+        (user_id,),
+    )
+    if row is None:
+        return Seen(None, None)
+    user = _user(row) if row["user_id"] is not None else None
+    draft = draft_of(user_id, row) if row["flow"] is not None else None
+    return Seen(user, draft)
+
+
+async def record_user(db: Database, profile: Profile, now: dt.datetime) -> None:
+    """Create or refresh a person's record; a message from them means they no longer
+    block the bot."""
+    async with db.single() as tx:
+        await save_user(tx, profile, now)
+
+
+async def save_user(tx: Tx, profile: Profile, now: dt.datetime) -> None:
     stamp = iso(now)
     await tx.execute(
         """
@@ -56,8 +115,31 @@ async def save_user(
             username = excluded.username, lang = excluded.lang,
             blocked_at = NULL, updated_at = excluded.updated_at
         """,
-        (user_id, first_name, last_name, username, lang, stamp, stamp),
+        (
+            profile.user_id,
+            profile.first_name,
+            profile.last_name,
+            profile.username,
+            profile.lang,
+            stamp,
+            stamp,
+        ),
     )
+
+
+async def mark_applied(tx: Tx, user_id: int, update_id: int) -> None:
+    """Record that ``update_id`` was applied for the person (in the transaction of what it
+    changed): a replay of it, or of anything before it, is not applied again."""
+    await tx.execute(
+        "UPDATE users SET last_update_id = MAX(last_update_id, ?) WHERE user_id = ?",
+        (update_id, user_id),
+    )
+
+
+async def language_of(tx: Tx, user_id: int) -> str | None:
+    """The language last seen for a person, if they ever wrote to the bot."""
+    rows = list(await tx.execute_fetchall("SELECT lang FROM users WHERE user_id = ?", (user_id,)))
+    return str(rows[0][0]) if rows else None
 
 
 async def record_source(tx: Tx, user_id: int, source: str, now: dt.datetime) -> None:
@@ -71,7 +153,7 @@ async def record_source(tx: Tx, user_id: int, source: str, now: dt.datetime) -> 
 
 
 async def get_user(db: Database, user_id: int) -> User | None:
-    row = await db.fetchone("SELECT * FROM users WHERE user_id = ?", (user_id,))
+    row = await db.fetchone(f"SELECT {USER_COLUMNS} FROM users u WHERE u.user_id = ?", (user_id,))
     return _user(row) if row else None
 
 

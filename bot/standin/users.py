@@ -74,9 +74,10 @@ class BotMessage:
 class Tap:
     """A button press; ``await tap.answer()`` gives the bot's answerCallbackQuery."""
 
-    def __init__(self, user: SimUser, query_id: str) -> None:
+    def __init__(self, user: SimUser, query_id: str, update_id: int = 0) -> None:
         self.user = user
         self.query_id = query_id
+        self.update_id = update_id  # the update that carried the press
 
     async def answer(self, timeout: float = 10.0) -> CallbackAnswer:
         world = self.user.standin.world
@@ -271,7 +272,7 @@ class SimUser:
         )
         query_id = world.new_query_id()
         world.queries[query_id] = (self.chat_id, time.monotonic())
-        await self.push(
+        update_id = await self.push(
             {
                 "callback_query": {
                     "id": query_id,
@@ -282,7 +283,7 @@ class SimUser:
                 }
             }
         )
-        return Tap(self, query_id)
+        return Tap(self, query_id, update_id)
 
     async def vote(self, poll_id: str, option_ids: list[int]) -> int:
         """Answer (or, with no options, retract) a non-anonymous poll."""

@@ -43,7 +43,7 @@ class Harness:
                     raise TimeoutError("the bot did not take its updates")
                 await asyncio.sleep(0.01)
             await self.bot.idle()
-            await self.services.outbox.drained()
+            await self.bot.require_outbox().drained()
 
     def resident(self, user_id: int, name: str = "王阿姨", lang: str = "zh-hans") -> SimUser:
         return self.standin.user(user_id, name, lang=lang)

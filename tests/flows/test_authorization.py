@@ -12,10 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.cases import MOVES, Move, Role
-from bot.standin import SimUser
-from tests.flows.conftest import Harness, file_one
-from tests.flows.test_ballots import invite_links
-from tests.flows.test_rectification import invite, register, staffed
+from tests.flows.conftest import Harness
+from tests.flows.helpers import people
 
 REFUSALS = (
     "您的身份不能进行这项操作",  # the role may not
@@ -96,36 +94,6 @@ async def state(harness: Harness) -> dict[str, Any]:
         rows = await db.fetchall(f"SELECT * FROM {table}")  # our own table names
         found[table] = sorted(tuple(r) for r in rows if table != "meta" or r[0] != "intake_offset")
     return found
-
-
-async def people(harness: Harness) -> dict[str, SimUser]:
-    organiser = harness.organiser()
-    own = await staffed(harness, "dongjie", 3801)
-    other = await staffed(harness, "xijie", 3802)
-    supervisor = harness.standin.user(3803, "监督员")
-    await register(
-        harness, supervisor, await invite(harness, organiser, "/invite supervisor dongjie")
-    )
-    evaluator = harness.standin.user(3804, "测评代表")
-    [code] = await invite_links(organiser, "/invite evaluator public_rep 1 dongjie")
-    await register(harness, evaluator, code)
-    resident = harness.resident(3805, "路人")
-    await resident.send("/start")
-    await resident.reply()
-    author = harness.resident(3806, "王阿姨")
-    await file_one(author)  # case 1, of dongjie
-    await organiser.send("/ballots open")
-    await organiser.reply()
-    await harness.settle()
-    return {
-        "resident": resident,
-        "author": author,
-        "evaluator": evaluator,
-        "supervisor": supervisor,
-        "own": own,
-        "other": other,
-        "organiser": organiser,
-    }
 
 
 def refused(text: str) -> bool:

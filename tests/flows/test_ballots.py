@@ -14,10 +14,11 @@ import pytest
 
 from bot import ballots
 from bot.db import ballots as ballot_store
-from bot.standin import BotMessage, SimUser
+from bot.db import tallies as tally_store
+from bot.standin import SimUser
 from scoring import ANSWERS
 from tests.flows.conftest import Harness
-from tests.flows.test_rectification import register, staffed
+from tests.flows.helpers import ballot_of, invite_links, press, register, staffed
 
 CATEGORIES = (
     "service_user",
@@ -28,24 +29,6 @@ CATEGORIES = (
     "public_rep",
 )
 ITEMS = ("disclosure", "lawful", "service", "integrity", "institutions")
-
-
-async def invite_links(organiser: SimUser, command: str) -> list[str]:
-    organiser.skip_unread()
-    await organiser.send(command)
-    listing, sheet = await organiser.replies(2)
-    assert sheet.kind == "photo"
-    return re.findall(r"start=(inv-[A-Za-z0-9_-]+)", listing.text)
-
-
-def ballot_of(user: SimUser, item_name: str) -> BotMessage:
-    return next(m for m in reversed(user.transcript()) if item_name in m.text and m.buttons)
-
-
-async def press(user: SimUser, item: str, index: int, harness: Harness) -> str:
-    ballot = ballot_of(user, harness.campaign.item(item).name)  # type: ignore[union-attr]
-    tap = await user.press(ballot.message_id, ballot.data[index // 2][index % 2])
-    return (await tap.answer()).text or ""
 
 
 @pytest.mark.outbox_rate(2000)
@@ -86,7 +69,7 @@ async def test_sixty_evaluators_and_their_tallies(harness: Harness) -> None:
 
     tallies = {
         (t.item_id, t.category, t.answer): t.count
-        for t in await ballot_store.tallies(harness.services.db)
+        for t in await tally_store.tallies(harness.services.db)
     }
     assert tallies == dict(expected)
     assert sum(tallies.values()) == 300 - 9  # nine evaluators withdrew one ballot
@@ -103,7 +86,7 @@ async def test_sixty_evaluators_and_their_tallies(harness: Harness) -> None:
     await harness.settle()
     after = {
         (t.item_id, t.category, t.answer): t.count
-        for t in await ballot_store.tallies(harness.services.db)
+        for t in await tally_store.tallies(harness.services.db)
     }
     assert after == tallies
     # opening again after a close asks first
@@ -129,7 +112,7 @@ async def test_codes_are_single_use_and_staff_cannot_evaluate_their_unit(
     stranger = harness.resident(5104)
     tap = await stranger.press(1, "b:dongjie:service:0")
     assert "只有登记的测评代表" in ((await tap.answer()).text or "")
-    assert await ballot_store.tallies(harness.services.db) == []
+    assert await tally_store.tallies(harness.services.db) == []
 
 
 async def test_registering_while_open_gets_the_ballots_at_once(harness: Harness) -> None:
@@ -163,7 +146,7 @@ async def test_verify_passes_on_an_honest_database_and_fails_on_a_changed_ballot
     await harness.settle()
     head = await ballot_store.head(harness.services.db)
     counted = {
-        (t.item_id, t.answer): t.count for t in await ballot_store.tallies(harness.services.db)
+        (t.item_id, t.answer): t.count for t in await tally_store.tallies(harness.services.db)
     }
     assert counted == {("service", "unsatisfied"): 1}  # the running tally followed both
 

@@ -14,8 +14,7 @@ from openpyxl import load_workbook
 from bot.cases import MOVES, Move, check_deadlines
 from bot.standin import SimUser
 from tests.flows.conftest import Harness, file_one
-from tests.flows.test_durability import restart
-from tests.flows.test_rectification import invite, register, staffed, substantiate
+from tests.flows.helpers import invite, register, restart, staffed, substantiate
 
 
 async def snapshot(harness: Harness) -> dict[str, Any]:

@@ -4,25 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import jobs
-from bot.app import EvalBot
+from bot import flows
 from bot.db import drafts as draft_store
 from tests.flows.conftest import Harness, reach
-
-
-async def restart(harness: Harness) -> None:
-    """Stop the bot and start a new one on the same database (as after a deploy)."""
-    await harness.bot.stop()
-    harness.bot = EvalBot(
-        harness.campaign,
-        harness.standin.token,
-        str(harness.db_path),
-        base_url=harness.standin.base_url,
-        clock=harness.clock,
-        poll_timeout=1,
-        run_jobs=False,
-    )
-    await harness.bot.start()
+from tests.flows.helpers import restart
 
 
 async def test_an_opinion_in_progress_survives_a_restart(harness: Harness) -> None:
@@ -60,7 +45,7 @@ async def test_updates_replayed_after_a_crash_change_nothing_twice(harness: Harn
     assert await db.fetchval("SELECT COUNT(*) FROM cases") == 1
     assert await db.fetchval("SELECT COUNT(*) FROM case_events") == 1
     draft = await draft_store.get_draft(db, 2202)
-    assert draft is not None and draft.active and draft.step == "unit"
+    assert draft is not None and draft.step == "unit"
     # every update was already applied, so the replay sent nobody anything
     assert len(user.transcript()) == before
 
@@ -71,10 +56,10 @@ async def test_an_abandoned_flow_ends_by_itself(harness: Harness) -> None:
     await harness.settle()
     minutes = harness.campaign.intake.draft_timeout_minutes
     harness.clock.advance(dt.timedelta(minutes=minutes - 1))
-    assert await jobs.expire_drafts(harness.services) == 0
+    assert await flows.expire(harness.services) == 0
     harness.clock.advance(dt.timedelta(minutes=2))
-    assert await jobs.expire_drafts(harness.services) == 1
-    assert await jobs.expire_drafts(harness.services) == 0  # twice does no harm
+    assert await flows.expire(harness.services) == 1
+    assert await flows.expire(harness.services) == 0  # twice does no harm
     await harness.settle()
     notice = user.transcript()[-1]
     assert "已超过 30 分钟没有操作，已自动结束" in notice.text
@@ -94,7 +79,7 @@ async def test_a_resident_who_blocked_the_bot_is_not_retried(harness: Harness) -
     await harness.settle()
     user.block()
     harness.clock.advance(dt.timedelta(hours=1))
-    await jobs.expire_drafts(harness.services)
+    await flows.expire(harness.services)
     await harness.settle()
     db = harness.services.db
     row = await db.fetchone("SELECT COUNT(*) AS failed FROM outbox WHERE failed_at IS NOT NULL")

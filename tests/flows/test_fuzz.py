@@ -5,9 +5,6 @@ entitled to change."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -17,7 +14,7 @@ from hypothesis import strategies as st
 from bot.callbacks import Kind
 from bot.standin import SimUser
 from tests.flows.conftest import Harness
-from tests.flows.test_authorization import people
+from tests.flows.helpers import errors_logged, people
 
 COMMANDS = [
     "/start", "/help", "/opinion", "/new", "/cancel", "/status", "/history", "/cases",
@@ -68,25 +65,6 @@ actions = st.one_of(
     st.tuples(st.just("group"), texts),
 )
 steps = st.lists(st.tuples(st.integers(0, 6), actions), min_size=40, max_size=80)
-
-
-class Errors(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextmanager
-def errors_logged() -> Iterator[Errors]:
-    handler = Errors()
-    logging.getLogger().addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logging.getLogger().removeHandler(handler)
 
 
 async def act(person: SimUser, action: tuple[str, Any], harness: Harness) -> None:
@@ -238,10 +216,12 @@ async def test_a_button_pressed_on_a_document_is_answered_in_a_new_message(
     harness: Harness,
 ) -> None:
     organiser = harness.organiser()
+    await organiser.send("/record")
+    [cancel] = [d for row in (await organiser.reply()).data for d in row if d.startswith("x:")]
     await organiser.send("/export cases")
     document = await organiser.reply()
     assert document.kind == "document"
     harness.standin.world.refusals.clear()
-    await organiser.press(document.message_id, "x")  # forged: a document has no buttons
-    assert "没有要取消的内容" in (await organiser.reply()).text  # said, not edited into it
+    await organiser.press(document.message_id, cancel)  # forged: a document has no buttons
+    assert "已取消" in (await organiser.reply()).text  # said, not edited into it
     assert harness.standin.world.refusals == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.db import outbox as outbox_store
 from tests.flows.conftest import Harness
-from tests.flows.test_durability import restart
+from tests.flows.helpers import restart
 
 
 async def queue(harness: Harness, chat_ids: list[int], text: str = "通知") -> None:

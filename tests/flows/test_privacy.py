@@ -13,8 +13,7 @@ from openpyxl import load_workbook
 
 from bot.cli import configure_logging
 from tests.flows.conftest import Harness, reach
-from tests.flows.test_ballots import invite_links, press
-from tests.flows.test_rectification import open_card, register, staffed, substantiate
+from tests.flows.helpers import invite_links, open_card, press, register, staffed, substantiate
 
 NAME, USERNAME, RESIDENT_ID = "王秀英", "wxy_private", 4501
 PHONE, CONTACT = "13912345678", "13800001111"

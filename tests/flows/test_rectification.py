@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.db import cases as case_store
 from bot.standin import SimUser
 from tests.flows.conftest import Harness, file_one, reach
-
-
-async def invite(harness: Harness, organiser: SimUser, command: str) -> str:
-    await organiser.send(command)
-    answer = await organiser.reply()
-    found = re.search(r"start=(inv-[A-Za-z0-9_-]+)", answer.text)
-    assert found, answer.text
-    return found.group(1)
-
-
-async def register(harness: Harness, user: SimUser, code: str) -> str:
-    await user.send(f"/start {code}")
-    return (await user.reply()).text
-
-
-async def open_card(user: SimUser, case_id: int) -> None:
-    await user.send(f"/status {case_id}")
+from tests.flows.helpers import invite, open_card, register, staffed, substantiate
 
 
 async def test_a_whole_life_resident_organiser_staff(harness: Harness) -> None:
@@ -99,28 +81,6 @@ async def test_a_whole_life_resident_organiser_staff(harness: Harness) -> None:
     assert (case.state, case.outcome, case.rating) == ("closed", "general", "satisfied")
     history = await case_store.case_history(harness.services.db, 1)
     assert [e.move for e in history] == ["file", "verify", "general", "plan", "complete", "rate"]
-
-
-async def staffed(harness: Harness, unit: str = "dongjie", user_id: int = 3201) -> SimUser:
-    """A registered staff member of ``unit`` (their registration message read)."""
-    organiser = harness.organiser()
-    staff = harness.standin.user(user_id, f"{unit}工作人员")
-    await register(harness, staff, await invite(harness, organiser, f"/invite staff {unit}"))
-    return staff
-
-
-async def substantiate(harness: Harness, case_id: int, move: str = "属实：一般问题") -> None:
-    organiser = harness.organiser()
-    await harness.settle()
-    organiser.skip_unread()
-    await open_card(organiser, case_id)
-    await organiser.reply()
-    await organiser.tap(move)
-    await organiser.reply()
-    await organiser.send("经核实属实。")
-    await organiser.reply()
-    await harness.settle()
-    organiser.skip_unread()
 
 
 async def test_not_substantiated_closes_the_case_and_tells_the_resident(harness: Harness) -> None:

@@ -13,8 +13,8 @@ import aiohttp
 from bot.app import EvalBot
 from bot.campaign import Campaign
 from bot.clock import FakeClock
+from bot.runtime.webhook import SECRET_HEADER, WebhookConfig
 from bot.standin import StandIn
-from bot.webhook import SECRET_HEADER, WebhookConfig
 from tests.flows.conftest import START, file_one
 
 SECRET = "s3cret_Token-for-tests"

@@ -13,7 +13,7 @@ from telegram import Chat, Message, Update, User
 
 from bot.clock import FakeClock
 from bot.db import Database, inbox
-from bot.processor import CURRENT_OUTCOME, Processor, Work, lane_of
+from bot.runtime.processor import CURRENT_OUTCOME, Processor, Work, lane_of
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 

@@ -13,9 +13,11 @@ from bot.db import Database, inbox
 from bot.db import cases as case_store
 from bot.db import drafts as draft_store
 from bot.db import outbox as outbox_store
+from bot.db import users as user_store
 from bot.db.cases import Attachment, NewCase
 from bot.db.database import migrations
 from bot.db.drafts import Draft
+from bot.db.users import Profile
 from bot.errors import DatabaseError
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
@@ -129,16 +131,28 @@ async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
     assert await case_store.get_case(db, 1) is None
 
 
-async def test_drafts_keep_the_last_applied_update_after_the_flow_ends(db: Database) -> None:
+async def test_marking_an_update_applied_never_touches_a_flow(db: Database) -> None:
+    profile = Profile(7, "王", "", "", "zh")
+    await user_store.record_user(db, profile, NOW)
     async with db.transaction() as tx:
-        await draft_store.save_draft(tx, Draft(7, "opinion", "text", {"a": 1}, 7, 3, 20), NOW)
-        await draft_store.save_draft(tx, Draft(7, "opinion", "attach", {"a": 2}, 7, 4, 15), NOW)
-    draft = await draft_store.get_draft(db, 7)
-    assert draft is not None and draft.step == "attach" and draft.last_update_id == 20
+        await draft_store.save_draft(tx, Draft(7, "opinion", "text", {"a": 1}, 7, 3), NOW)
+        await user_store.mark_applied(tx, 7, 20)
+        await user_store.mark_applied(tx, 7, 15)  # an older update never lowers the mark
+    seen = await user_store.seen(db, 7)
+    assert seen.draft is not None and seen.draft.step == "text" and seen.draft.data == {"a": 1}
+    assert seen.is_replay(20) and seen.is_replay(3) and not seen.is_replay(21)
     async with db.transaction() as tx:
-        await draft_store.end_draft(tx, 7, 21, NOW)
-    draft = await draft_store.get_draft(db, 7)
-    assert draft is not None and not draft.active and draft.last_update_id == 21
+        await user_store.mark_applied(tx, 7, 21)
+    seen = await user_store.seen(db, 7)
+    assert seen.draft is not None and seen.draft.step == "text"  # the flow goes on
+    stamp = seen.draft.stamp
+    async with db.transaction() as tx:
+        assert not await draft_store.end_flow(tx, 7, stamp + 1)  # another run's Cancel
+        assert await draft_store.end_flow(tx, 7, stamp)
+    seen = await user_store.seen(db, 7)
+    assert seen.draft is None and seen.is_replay(21)
+    nobody = await user_store.seen(db, 8)
+    assert nobody.user is None and nobody.draft is None and not nobody.is_replay(1)
 
 
 async def test_outbox_queues_a_keyed_notification_once(db: Database) -> None:

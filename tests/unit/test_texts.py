@@ -55,7 +55,14 @@ def test_values_are_escaped_and_the_result_is_safe_to_nest() -> None:
     html = texts.render("status/not_found", "zh", case_id="<b>&")
     assert "&lt;b&gt;&amp;" in html and "<b>" not in html
     nested = texts.render(
-        "opinion/step_unit", "en", notice=html, number=1, steps=6, opinion=Opinion()
+        "opinion/step_unit",
+        "en",
+        notice=html,
+        number=1,
+        steps=6,
+        opinion=Opinion(),
+        offices=3,
+        found=-1,
     )
     assert "&lt;b&gt;&amp;" in nested and "&amp;lt;" not in nested
 

@@ -12,46 +12,13 @@ from telegram.ext import Application, CallbackContext
 from bot.ballots import remind as remind_evaluators
 from bot.ballots import sync_window
 from bot.cases import check_deadlines
-from bot.db import drafts as draft_store
 from bot.db import inbox
-from bot.db import outbox as outbox_store
+from bot.flows import expire as expire_drafts
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 INBOX_KEEP = dt.timedelta(days=7)
-
-
-async def expire_drafts(services: Services) -> int:
-    """End the flows left alone too long, and tell each person so (through the outbox)."""
-    now = services.clock.now()
-    minutes = services.campaign.intake.draft_timeout_minutes
-    async with services.db.transaction() as tx:
-        expired = await draft_store.take_expired(tx, now - dt.timedelta(minutes=minutes), now)
-        for draft in expired:
-            lang = await draft_store.language_of(tx, draft.user_id)
-            key = f"expired:{draft.user_id}:{draft.started_at}"
-            if draft.prompt_chat_id is not None and draft.prompt_msg_id is not None:
-                await outbox_store.enqueue(
-                    tx,
-                    draft.prompt_chat_id,
-                    "editMessageReplyMarkup",
-                    {"message_id": draft.prompt_msg_id},
-                    now,
-                    f"{key}:buttons",
-                )
-            await outbox_store.enqueue(
-                tx,
-                draft.user_id,
-                "sendMessage",
-                {"text": services.texts.render("opinion/expired", lang, minutes=minutes)},
-                now,
-                key,
-            )
-    if expired:
-        log.info("%s unfinished flows ended after %s idle minutes", len(expired), minutes)
-        services.outbox.wake()
-    return len(expired)
 
 
 async def prune_inbox(services: Services) -> int:
@@ -67,7 +34,7 @@ def _shell(core: Any) -> Any:
     return job
 
 
-def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
+def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register the repeating jobs on PTB's JobQueue (APScheduler underneath)."""
     queue = application.job_queue
     if queue is None:

@@ -20,8 +20,8 @@ from telegram import Bot
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.intake import ingest
-from bot.processor import Processor
+from bot.runtime.intake import ingest
+from bot.runtime.processor import Processor
 
 log = logging.getLogger(__name__)
 

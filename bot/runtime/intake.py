@@ -22,8 +22,8 @@ from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock
 from bot.db import Database, inbox
-from bot.outbox import retry_seconds
-from bot.processor import Processor, Work, lane_of
+from bot.runtime.outbox import retry_seconds
+from bot.runtime.processor import Processor, Work, lane_of
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,102 @@
+"""The words of the plan, one type each: roles, the states and moves of a case, ratings,
+how a problem counts, the steps of an opinion, channels, flows.
+
+Every other module takes these from here, so a role or a state is spelled once.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from scoring import Severity
+
+__all__ = ["Severity"]  # general | punished: how a substantiated problem counts (DESIGN §5)
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    STAFF = "staff"
+    SUPERVISOR = "supervisor"
+    EVALUATOR = "evaluator"
+    ORGANISER = "organiser"
+    SYSTEM = "system"
+
+
+INVITED_ROLES = (Role.STAFF, Role.SUPERVISOR, Role.EVALUATOR)  # roles an invite grants
+
+
+class CaseState(StrEnum):
+    FILED = "filed"
+    VERIFYING = "verifying"
+    SUBSTANTIATED = "substantiated"
+    RECTIFYING = "rectifying"
+    DEFERRED = "deferred"
+    RECTIFIED = "rectified"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+
+
+OPEN_STATES = frozenset(CaseState) - {CaseState.CLOSED}
+
+NOT_SUBSTANTIATED: Literal["not_substantiated"] = "not_substantiated"
+# A case's verification outcome: not substantiated, or substantiated with a severity.
+Outcome = Severity | Literal["not_substantiated"]
+
+
+class Move(StrEnum):
+    VERIFY = "verify"
+    UNFOUNDED = "unfounded"
+    GENERAL = "general"
+    PUNISHED = "punished"
+    RAISE = "raise"
+    PLAN = "plan"
+    DEFER = "defer"
+    PROGRESS = "progress"
+    COMPLETE = "complete"
+    REVERIFY = "reverify"
+    REDO = "redo"
+    CLOSE = "close"
+    NOTE = "note"
+
+
+class Need(StrEnum):
+    """What a move asks for before it is made."""
+
+    REASON = "reason"
+    PLAN = "plan"
+    DEADLINE = "deadline"
+
+
+class Rating(StrEnum):
+    """The resident's rating of a rectified case."""
+
+    SATISFIED = "satisfied"
+    BASIC = "basic"
+    UNSATISFIED = "unsatisfied"
+
+
+class Step(StrEnum):
+    """The steps of an opinion (and of an organiser's record of one that came offline)."""
+
+    CHANNEL = "channel"  # offline intake only: how it came in
+    UNIT = "unit"
+    ITEM = "item"
+    TEXT = "text"
+    ATTACH = "attach"
+    IDENTITY = "identity"
+    NAME = "name"  # offline intake only: the person's name, when named
+    CONFIRM = "confirm"
+
+
+TELEGRAM = "telegram"
+OFFLINE_CHANNELS = ("visit", "forum", "mailbox", "letter")
+OTHER_ITEM = "-"  # an opinion about something that is none of the plan's items
+
+
+class Flow(StrEnum):
+    """What a person can be in the middle of (a row in ``drafts``)."""
+
+    OPINION = "opinion"  # a resident's opinion
+    RECORD = "record"  # an organiser's record of an opinion that came offline
+    MOVE = "move"  # the questions a move on a case asks

@@ -1,0 +1,122 @@
+"""Leaving, continuing and discarding flows.
+
+A flow in progress (an opinion, an organiser's /record, the questions of a move) survives
+every command and button that is not its own. Only /cancel, the flow's own Cancel button
+(which names the run it belongs to) or its timeout end it; a command that would start
+another flow asks first (:func:`handlers.common.ask_first`), and the answer comes here.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import keyboards
+from bot.callbacks import decode
+from bot.flows import flow_of
+from bot.vocabulary import Flow
+from handlers import cases, opinion
+from handlers.common import answer, answer_and_edit, drop_buttons, end_flow, send, tapped
+from handlers.context import Context
+
+
+async def cancel(update: Update, context: Context) -> None:
+    """/cancel: leave the flow at any step; nothing is filed."""
+    user = update.effective_user
+    assert user is not None
+    draft = context.draft
+    if draft is None:
+        await send(
+            update, context, context.render("opinion/nothing_to_cancel"), keyboards.main_menu()
+        )
+        return
+    await drop_buttons(context, draft.prompt_chat_id, draft.prompt_msg_id)
+    await send(update, context, context.render("opinion/cancelled"), keyboards.main_menu())
+    await end_flow(context, user.id, draft.stamp)
+
+
+async def cancel_button(update: Update, context: Context) -> None:
+    """A flow's Cancel button: it ends the run of the flow it was shown with, and nothing
+    else (one left over from an earlier run says so)."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    callback = decode(query.data)
+    assert callback is not None
+    draft = context.draft
+    if draft is None or draft.stamp != int(callback.arg):
+        await answer(query, context.render("opinion/closed"), alert=True)
+        if draft is None or tapped(query)[1] != draft.prompt_msg_id:
+            await drop_buttons(context, *tapped(query))  # a message of a flow long over
+        return
+    await answer_and_edit(
+        query, context, context.render("opinion/cancelled"), keyboards.main_menu()
+    )
+    if draft.prompt_msg_id != tapped(query)[1]:
+        await drop_buttons(context, draft.prompt_chat_id, draft.prompt_msg_id)
+    await end_flow(context, user.id, draft.stamp)
+
+
+async def on_resume(update: Update, context: Context) -> None:
+    """The answer to "continue it, or discard it?": ``r:go:<stamp>:-`` continues the open
+    flow; ``r:drop:<stamp>:<then>`` discards it and goes on to ``then``."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    callback = decode(query.data)
+    assert callback is not None
+    action, stamp, then = callback.args[0], int(callback.args[1]), callback.args[2]
+    await answer(query)
+    await drop_buttons(context, *tapped(query))
+    draft = context.draft
+    if action == "go":
+        if draft is None or draft.stamp != stamp:
+            await send(update, context, context.render("opinion/closed"))
+            return
+        await resume(update, context)
+        return
+    if action != "drop":
+        await send(update, context, context.render("common/invalid_button"))
+        return
+    if draft is not None and draft.stamp == stamp:
+        await end_flow(context, user.id, stamp)
+        context.draft = None
+        if then == "-":
+            await send(update, context, context.render("opinion/cancelled"), keyboards.main_menu())
+            return
+    await go_on(update, context, then)
+
+
+async def resume(update: Update, context: Context) -> None:
+    """Continue the open flow: ask its question again."""
+    draft = context.draft
+    assert draft is not None
+    if flow_of(draft) is Flow.MOVE:
+        await cases.ask_again(update, context, draft)
+    else:
+        await opinion.resume(update, context, draft)
+
+
+async def go_on(update: Update, context: Context, then: str) -> None:
+    """Start what the person asked for before they were asked about the open flow."""
+    if then == Flow.OPINION:
+        await opinion.begin(update, context)
+    elif then == Flow.RECORD:
+        await opinion.record(update, context)
+    elif then.startswith("v."):
+        await cases.start_move_by_name(update, context, then)
+    elif context.draft is not None:
+        await resume(update, context)
+    else:
+        await send(update, context, context.render("common/menu_hint"), keyboards.main_menu())
+
+
+async def on_page(update: Update, context: Context) -> None:
+    """Another page of a long list: the office picker, or a case list."""
+    query = update.callback_query
+    assert query is not None
+    callback = decode(query.data)
+    assert callback is not None
+    if callback.arg == "units":
+        await opinion.on_button(update, context)
+    else:
+        await cases.on_list_button(update, context)

@@ -1,0 +1,136 @@
+"""What several flow tests share: people in their roles, invitations, ballots, restarts.
+
+Plain functions with defaults (no fixtures), each doing what a person would in chat.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from bot.app import EvalBot
+from bot.standin import BotMessage, SimUser
+from tests.flows.conftest import Harness, file_one
+
+
+async def invite(harness: Harness, organiser: SimUser, command: str) -> str:
+    await organiser.send(command)
+    answer = await organiser.reply()
+    found = re.search(r"start=(inv-[A-Za-z0-9_-]+)", answer.text)
+    assert found, answer.text
+    return found.group(1)
+
+
+async def register(harness: Harness, user: SimUser, code: str) -> str:
+    await user.send(f"/start {code}")
+    return (await user.reply()).text
+
+
+async def open_card(user: SimUser, case_id: int) -> None:
+    await user.send(f"/status {case_id}")
+
+
+async def staffed(harness: Harness, unit: str = "dongjie", user_id: int = 3201) -> SimUser:
+    """A registered staff member of ``unit`` (their registration message read)."""
+    organiser = harness.organiser()
+    staff = harness.standin.user(user_id, f"{unit}工作人员")
+    await register(harness, staff, await invite(harness, organiser, f"/invite staff {unit}"))
+    return staff
+
+
+async def substantiate(harness: Harness, case_id: int, move: str = "属实：一般问题") -> None:
+    organiser = harness.organiser()
+    await harness.settle()
+    organiser.skip_unread()
+    await open_card(organiser, case_id)
+    await organiser.reply()
+    await organiser.tap(move)
+    await organiser.reply()
+    await organiser.send("经核实属实。")
+    await organiser.reply()
+    await harness.settle()
+    organiser.skip_unread()
+
+
+async def invite_links(organiser: SimUser, command: str) -> list[str]:
+    organiser.skip_unread()
+    await organiser.send(command)
+    listing, sheet = await organiser.replies(2)
+    assert sheet.kind == "photo"
+    return re.findall(r"start=(inv-[A-Za-z0-9_-]+)", listing.text)
+
+
+def ballot_of(user: SimUser, item_name: str) -> BotMessage:
+    return next(m for m in reversed(user.transcript()) if item_name in m.text and m.buttons)
+
+
+async def press(user: SimUser, item: str, index: int, harness: Harness) -> str:
+    ballot = ballot_of(user, harness.campaign.item(item).name)  # type: ignore[union-attr]
+    tap = await user.press(ballot.message_id, ballot.data[index // 2][index % 2])
+    return (await tap.answer()).text or ""
+
+
+async def restart(harness: Harness) -> None:
+    """Stop the bot and start a new one on the same database (as after a deploy)."""
+    await harness.bot.stop()
+    harness.bot = EvalBot(
+        harness.campaign,
+        harness.standin.token,
+        str(harness.db_path),
+        base_url=harness.standin.base_url,
+        clock=harness.clock,
+        poll_timeout=1,
+        run_jobs=False,
+    )
+    await harness.bot.start()
+
+
+async def people(harness: Harness) -> dict[str, SimUser]:
+    organiser = harness.organiser()
+    own = await staffed(harness, "dongjie", 3801)
+    other = await staffed(harness, "xijie", 3802)
+    supervisor = harness.standin.user(3803, "监督员")
+    await register(
+        harness, supervisor, await invite(harness, organiser, "/invite supervisor dongjie")
+    )
+    evaluator = harness.standin.user(3804, "测评代表")
+    [code] = await invite_links(organiser, "/invite evaluator public_rep 1 dongjie")
+    await register(harness, evaluator, code)
+    resident = harness.resident(3805, "路人")
+    await resident.send("/start")
+    await resident.reply()
+    author = harness.resident(3806, "王阿姨")
+    await file_one(author)  # case 1, of dongjie
+    await organiser.send("/ballots open")
+    await organiser.reply()
+    await harness.settle()
+    return {
+        "resident": resident,
+        "author": author,
+        "evaluator": evaluator,
+        "supervisor": supervisor,
+        "own": own,
+        "other": other,
+        "organiser": organiser,
+    }
+
+
+class Errors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def errors_logged() -> Iterator[Errors]:
+    handler = Errors()
+    logging.getLogger().addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logging.getLogger().removeHandler(handler)
