@@ -1,22 +1,57 @@
-"""Spreadsheets for the district (xlsx, written with openpyxl): the plan's report."""
+"""Spreadsheets for the district (xlsx, written with openpyxl): the plan's report.
+
+Whatever people typed is shown as text, whatever it holds: a control character (which
+openpyxl refuses, and one such text would break every export) is shown as its visible
+symbol (U+2400…), and a text beginning with "=" stays text, never a formula. What is stored
+is not changed. Which cases and names a viewer's export holds is decided by
+:func:`bot.access.access_to`, as in chat.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable
 from fractions import Fraction
 from io import BytesIO
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from bot import labels
+from bot.access import access_to
 from bot.db import cases as case_store
 from bot.db import results as result_store
 from bot.findings import summaries
+from bot.roles import roles_of
 from bot.services import Services
 from scoring import ANSWERS, round_half_up
 
 MAX_ROWS = 100_000
+
+
+# What XML 1.0 (inside every xlsx) cannot hold besides the control characters openpyxl
+# checks: lone surrogates and the two non-characters U+FFFE, U+FFFF.
+NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def shown(text: str) -> str:
+    """A text as a cell can hold it: control characters as their visible symbols (U+2400
+    and on), what XML cannot hold as the replacement character."""
+    text = ILLEGAL_CHARACTERS_RE.sub(lambda m: chr(0x2400 + ord(m.group(0))), text)
+    return NOT_XML.sub("\ufffd", text)
+
+
+def add_row(sheet: Worksheet, values: Iterable[Any]) -> None:
+    """Append a row; every string is a string cell (never a formula), shown safely."""
+    values = list(values)
+    sheet.append([shown(v) if isinstance(v, str) else v for v in values])
+    for cell, value in zip(sheet[sheet.max_row], values, strict=False):
+        if isinstance(value, str):
+            cell.data_type = "s"
 
 
 def _local(moment: dt.datetime | None, services: Services) -> str:
@@ -25,9 +60,9 @@ def _local(moment: dt.datetime | None, services: Services) -> str:
     return moment.astimezone(services.campaign.tz).strftime("%Y-%m-%d %H:%M")
 
 
-async def cases_workbook(services: Services, lang: str) -> bytes:
-    """Every case (state, deadline, outcome, deduction) and, on a second sheet, the
-    deductions and complaint score of each office."""
+async def cases_workbook(services: Services, lang: str, viewer: int) -> bytes:
+    """Every case ``viewer`` may see (state, deadline, outcome, deduction) and, on a second
+    sheet, the deductions and complaint score of each office."""
     t = services.texts
     campaign = services.campaign
     now = services.clock.now()
@@ -35,14 +70,18 @@ async def cases_workbook(services: Services, lang: str) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = t.gettext(lang, labels.SHEET_CASES)
-    header = [t.gettext(lang, h) for h in labels.CASE_COLUMNS]
-    sheet.append(header)
+    add_row(sheet, [t.gettext(lang, h) for h in labels.CASE_COLUMNS])
     points = campaign.scoring.deductions
+    roles = await roles_of(services, viewer)
     for case in reversed(await case_store.list_cases(services.db, limit=MAX_ROWS)):
+        access = access_to(case, roles)
+        if not access.team:
+            continue
         unit = campaign.unit(case.unit_id)
         item = campaign.item(case.item_id) if case.item_id else None
         overdue = case.due_at is not None and case.state != "closed" and case.due_at < now
-        sheet.append(
+        add_row(
+            sheet,
             [
                 case.id,
                 unit.label(lang) if unit else case.unit_id,
@@ -57,16 +96,17 @@ async def cases_workbook(services: Services, lang: str) -> bytes:
                 t.gettext(lang, labels.RATINGS[case.rating]) if case.rating else "",
                 float(points[case.outcome]) if case.outcome in points else 0,  # type: ignore[index]
                 t.gettext(lang, labels.YES) if case.anonymous else "",
-                case.author_name or "",
+                (case.author_name or "") if access.identity or not case.anonymous else "",
                 case.text,
-            ]
+            ],
         )
     _style(sheet, widths=[8, 22, 14, 12, 14, 17, 12, 18, 17, 8, 12, 10, 8, 14, 60])
 
     units = book.create_sheet(t.gettext(lang, labels.SHEET_UNITS))
-    units.append([t.gettext(lang, h) for h in labels.UNIT_COLUMNS])
+    add_row(units, [t.gettext(lang, h) for h in labels.UNIT_COLUMNS])
     for s in await summaries(services, lang):
-        units.append(
+        add_row(
+            units,
             [
                 s.name,
                 s.total,
@@ -76,7 +116,7 @@ async def cases_workbook(services: Services, lang: str) -> bytes:
                 float(round_half_up(s.complaint.deductions)),
                 float(round_half_up(s.complaint.score)),
                 "; ".join(f"{c.ref} ({c.severity.value})" for c in s.complaint.cases),
-            ]
+            ],
         )
     _style(units, widths=[24, 8, 8, 8, 10, 10, 10, 60])
     buffer = BytesIO()
@@ -84,7 +124,7 @@ async def cases_workbook(services: Services, lang: str) -> bytes:
     return buffer.getvalue()
 
 
-async def results_workbook(services: Services, lang: str) -> bytes:
+async def results_workbook(services: Services, lang: str, viewer: int) -> bytes:
     """The ranking, the per-item rates and scores, and the cases with their deductions."""
     from bot.results import current_ranking
 
@@ -96,11 +136,12 @@ async def results_workbook(services: Services, lang: str) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = t.gettext(lang, labels.SHEET_RANKING)
-    sheet.append([t.gettext(lang, h) for h in labels.RANKING_COLUMNS])
+    add_row(sheet, [t.gettext(lang, h) for h in labels.RANKING_COLUMNS])
     for ranked in ranking.units:
         r = ranked.result
         unit = campaign.unit(r.unit_id)
-        sheet.append(
+        add_row(
+            sheet,
             [
                 ranked.rank or "",
                 unit.label(lang) if unit else r.unit_id,
@@ -111,43 +152,45 @@ async def results_workbook(services: Services, lang: str) -> bytes:
                 t.gettext(lang, labels.YES) if r.flagged else "",
                 r.counts.total,
                 "\n".join(p.text for p in proposals.get(r.unit_id, [])),
-            ]
+            ],
         )
     _style(sheet, widths=[6, 24, 12, 10, 10, 12, 8, 10, 40])
     items = book.create_sheet(t.gettext(lang, labels.SHEET_ITEMS))
-    items.append([t.gettext(lang, h) for h in labels.ITEM_COLUMNS])
+    add_row(items, [t.gettext(lang, h) for h in labels.ITEM_COLUMNS])
     for ranked in ranking.units:
         r = ranked.result
         unit = campaign.unit(r.unit_id)
         for item_result in r.items:
             item = campaign.item(item_result.item_id)
-            items.append(
+            add_row(
+                items,
                 [
                     unit.label(lang) if unit else r.unit_id,
                     item.label(lang) if item else item_result.item_id,
                     *(_percent(item_result.rate(a)) for a in ANSWERS),
                     _number(item_result.score),
                     item_result.counts.total,
-                ]
+                ],
             )
     _style(items, widths=[24, 14, 10, 12, 10, 10, 10, 8])
     deductions = book.create_sheet(t.gettext(lang, labels.SHEET_DEDUCTIONS))
-    deductions.append([t.gettext(lang, h) for h in labels.DEDUCTION_COLUMNS])
+    add_row(deductions, [t.gettext(lang, h) for h in labels.DEDUCTION_COLUMNS])
     for ranked in ranking.units:
         r = ranked.result
         unit = campaign.unit(r.unit_id)
         for case in r.complaint.cases:
-            deductions.append(
+            add_row(
+                deductions,
                 [
                     unit.label(lang) if unit else r.unit_id,
                     case.ref,
                     t.gettext(lang, labels.SEVERITIES[case.severity]),
                     _number(case.points),
                     case.reports,
-                ]
+                ],
             )
     _style(deductions, widths=[24, 20, 12, 10, 10])
-    cases = await cases_workbook(services, lang)
+    cases = await cases_workbook(services, lang, viewer)
     # the cases sheet, as /export cases makes it, follows
     from openpyxl import load_workbook
 
@@ -155,7 +198,7 @@ async def results_workbook(services: Services, lang: str) -> bytes:
     for source in extra.worksheets:
         target = book.create_sheet(source.title)
         for row in source.iter_rows(values_only=True):
-            target.append(list(row))
+            add_row(target, row)
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()

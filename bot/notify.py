@@ -17,6 +17,7 @@ from bot.db import outbox as outbox_store
 from bot.db import users as user_store
 from bot.keyboards import Keyboard, markup
 from bot.services import Services
+from bot.split import split_html
 from bot.texts import DEFAULT_LANG
 
 
@@ -40,13 +41,21 @@ async def notify(
     """Queue ``template`` for ``recipient`` under ``key``; True if it was not queued before."""
     lang = lang or await language(tx, recipient)
     text = services.texts.render(template, lang, campaign=services.campaign, **(values or {}))
-    payload: dict[str, Any] = {"text": text}
+    pieces = split_html(text)
     shown = markup(keyboard, services.texts, lang)
-    if shown is not None:
-        payload["reply_markup"] = shown
-    return await outbox_store.enqueue(
-        tx, recipient, "sendMessage", payload, services.clock.now(), key
-    )
+    new = False
+    for n, piece in enumerate(pieces, start=1):
+        payload: dict[str, Any] = {"text": piece}
+        if shown is not None and n == len(pieces):
+            payload["reply_markup"] = shown
+        part = key if n == 1 else f"{key}:part{n}"
+        new = (
+            await outbox_store.enqueue(
+                tx, recipient, "sendMessage", payload, services.clock.now(), part
+            )
+            or new
+        )
+    return new
 
 
 async def notify_each(

@@ -23,6 +23,7 @@ from bot.db.drafts import Draft
 from bot.flows import flow_of
 from bot.keyboards import Keyboard
 from bot.runtime.processor import CURRENT_OUTCOME
+from bot.split import split_html
 from bot.vocabulary import Flow, Move
 from handlers.context import Context
 
@@ -106,16 +107,23 @@ async def send(
 async def send_to(
     context: Context, chat_id: int, text: str, keyboard: Keyboard | None = None
 ) -> Posted:
-    sent = await api(
-        context.bot,
-        "sendMessage",
-        chat_id=chat_id,
-        text=text,
-        parse_mode=HTML,
-        link_preview_options=NO_PREVIEW,
-        **_markup(context.markup(keyboard)),
-    )
-    return Posted(int(sent["chat"]["id"]), int(sent["message_id"]))
+    """``text`` in as many messages as it needs (see bot.split), the keyboard under the
+    last; where the last landed."""
+    pieces = split_html(text)
+    posted = None
+    for n, piece in enumerate(pieces, start=1):
+        sent = await api(
+            context.bot,
+            "sendMessage",
+            chat_id=chat_id,
+            text=piece,
+            parse_mode=HTML,
+            link_preview_options=NO_PREVIEW,
+            **_markup(context.markup(keyboard) if n == len(pieces) else None),
+        )
+        posted = Posted(int(sent["chat"]["id"]), int(sent["message_id"]))
+    assert posted is not None
+    return posted
 
 
 async def answer(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
@@ -152,21 +160,24 @@ async def edit(
         # ``text``: say it in a new message instead
         await send_to(context, message.chat.id, text, keyboard)
         return
+    first, *rest = split_html(text)
     try:
         await api(
             query.get_bot(),
             "editMessageText",
             chat_id=message.chat.id,
             message_id=message.message_id,
-            text=text,
+            text=first,
             parse_mode=HTML,
             link_preview_options=NO_PREVIEW,
-            **_markup(context.markup(keyboard)),
+            **_markup(None if rest else context.markup(keyboard)),
         )
     except BadRequest as exc:
         if not harmless(exc):
             raise
         log.debug("edit skipped: %s", exc.message)
+    if rest:  # the rest of a text longer than a message follows it
+        await send_to(context, message.chat.id, "\n".join(rest), keyboard)
 
 
 async def answer_and_edit(

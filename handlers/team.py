@@ -144,13 +144,13 @@ async def hot(update: Update, context: Context) -> None:
 async def export(update: Update, context: Context) -> None:
     """/export cases|results: the spreadsheet of cases, states, deadlines and deductions;
     or of the results: ranking, per-item rates, cases and deductions."""
-    await require_organiser(update, context)
+    organiser = await require_organiser(update, context)
     which = (context.args or ["cases"])[0]
     if which not in ("cases", "results"):
         await send(update, context, context.render("team/export_usage"))
         return
     make = cases_workbook if which == "cases" else results_workbook
-    data = await make(context.services, context.lang)
+    data = await make(context.services, context.lang, organiser)
     chat = update.effective_chat
     assert chat is not None
     stamp = context.services.clock.now().astimezone(context.services.campaign.tz)

@@ -66,13 +66,6 @@ async def due(
     ]
 
 
-async def next_due(db: Database) -> dt.datetime | None:
-    value = await db.fetchval(
-        "SELECT MIN(not_before) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
-    )
-    return dt.datetime.fromisoformat(value) if value else None
-
-
 async def mark_sent(db: Database, ids: Sequence[int], now: dt.datetime) -> None:
     if ids:
         async with db.transaction() as tx:

@@ -1,12 +1,17 @@
 """The outbox sender: durable notifications, within Telegram's limits.
 
 Changes write their notifications into the ``outbox`` table in the same transaction
-(:func:`bot.db.outbox.enqueue`). This loop sends them: about 30 a second overall, evenly
-spaced, one a second per private chat and twenty a minute per group, one at a time per chat
-so a chat reads them in order. A 429 pauses all sending for its ``retry_after``; a user
-who blocked the bot is marked so and not retried; network trouble is retried with backoff.
-Each notification is marked sent as soon as Telegram accepts it, so a restart resumes
-with what is left (at worst one in flight at the moment of a crash is sent again).
+(:mod:`bot.notify`). This loop sends them: about 30 a second overall, evenly spaced, one a
+second per private chat and twenty a minute per group, one at a time per chat so a chat
+reads them in order, each limit kept with a margin (MARGIN). A 429 pauses all sending for
+its ``retry_after``; a user who blocked the bot is marked so and not retried; network
+trouble is retried with backoff.
+
+At most once: a notification is marked in flight (``sending_at``, committed) before its
+call and sent as soon as Telegram accepts it. A call a crash cut short may or may not have
+reached Telegram; at the next start such calls are given up, logged with their count, and
+never made again, so nobody reads a notification twice. (A call that times out without an
+answer is retried, and may in rare cases arrive twice.)
 """
 
 from __future__ import annotations
@@ -65,18 +70,20 @@ def is_private(chat_id: int | str) -> bool:
     return isinstance(chat_id, int) and chat_id > 0
 
 
+MARGIN = 0.05  # every limit the outbox knows is kept with this much to spare (5%)
+
+
 class Pacer:
-    """Spaces sends evenly at ``rate`` a second and holds them all during a pause.
+    """Spaces sends evenly at ``rate`` a second (less MARGIN) and holds them all during a
+    pause.
 
     Telegram counts the calls that arrive in any one second; calls leave evenly spaced but
     may arrive bunched (a slow one, then a quick one). So besides the spacing, no call
     starts until the one ``rate`` calls back started more than a second (and MARGIN) ago.
     """
 
-    MARGIN = 0.05
-
     def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
+        self.interval = (1.0 + MARGIN) / rate
         self.next_slot = 0.0
         self.paused_until = 0.0
         self.window: deque[float] = deque(maxlen=max(1, int(rate)))
@@ -89,7 +96,7 @@ class Pacer:
             now = time.monotonic()
             start = max(self.next_slot, self.paused_until, now)
             if len(self.window) == self.window.maxlen:
-                start = max(start, self.window[0] + 1.0 + self.MARGIN)
+                start = max(start, self.window[0] + 1.0 + MARGIN)
             if start <= now:
                 self.next_slot = now + self.interval
                 self.window.append(now)
@@ -159,7 +166,7 @@ class Outbox:
             await self.pacer.acquire()
             self._in_flight[item.id] = item.chat_id
             gap = self.per_chat_seconds if is_private(item.chat_id) else self.per_group_seconds
-            self._chat_ready[item.chat_id] = time.monotonic() + gap
+            self._chat_ready[item.chat_id] = time.monotonic() + gap * (1.0 + 2 * MARGIN)
             task = asyncio.create_task(self._send(item))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -245,14 +252,13 @@ class Outbox:
             await asyncio.wait(self._tasks, timeout=10)
 
     async def drained(self, timeout: float = 30.0) -> None:
-        """Wait until nothing is due or in flight (for tests and the demo)."""
+        """Wait until nothing is left to send: nothing due, nothing in flight, and nothing
+        held back by a pause (a 429's retry_after, network trouble). For tests and the
+        demo, which read what people received only once all of it went out."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             counts = await store.counts(self.db)
-            next_due = await store.next_due(self.db)
-            if not self._in_flight and (
-                counts.pending == 0 or (next_due is not None and next_due > self.clock.now())
-            ):
+            if not self._in_flight and counts.pending == 0:
                 return
             self.wake()
             await asyncio.sleep(0.02)

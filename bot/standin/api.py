@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.standin.html import EntityError, plain, utf16_length
+from bot.standin.html import EntityError, plain
 from bot.standin.world import JSON, UPDATES, CallbackAnswer, FloodLimits, Poll, Sent, World
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+MAX_BUTTONS = 100  # an inline keyboard's buttons …
+MAX_ROW = 8  # … of which at most 8 in a row …
+MAX_MARKUP_BYTES = 10_000  # … and about 10 kB of markup
 QUERY_TIMEOUT = 15.0
 SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendPoll", "sendMediaGroup"}
 
@@ -55,7 +59,7 @@ def _check_text(text: str, parse_mode: str | None, limit: int, what: str) -> str
         raise bad(str(exc)) from None
     if not shown.strip():
         raise bad(f"{what} is empty" if what == "message text" else f"{what} must be non-empty")
-    if utf16_length(shown) > limit:
+    if len(shown) > limit:  # Telegram counts characters (code points), not UTF-16 units
         raise bad("message is too long" if what == "message text" else f"{what} is too long")
     return shown
 
@@ -73,6 +77,13 @@ def check_markup(markup: Any) -> JSON | None:
                 'can\'t parse inline keyboard button: field "inline_keyboard" must be '
                 "an Array of Arrays"
             )
+        size = len(json.dumps(markup, ensure_ascii=False).encode("utf-8"))
+        if (
+            sum(len(r) for r in rows) > MAX_BUTTONS
+            or any(len(r) > MAX_ROW for r in rows)
+            or size > MAX_MARKUP_BYTES
+        ):
+            raise bad("reply markup is too long")
         for row in rows:
             for button in row:
                 if not isinstance(button, dict) or not str(button.get("text", "")).strip():

@@ -144,11 +144,6 @@ def parse(text: str) -> str:
     return "".join(out)
 
 
-def utf16_length(text: str) -> int:
-    """Telegram measures text in UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def plain(text: str, parse_mode: str | None) -> str:
     """The text a user sees for ``text`` sent with ``parse_mode`` (only HTML is checked)."""
     if parse_mode and parse_mode.upper() == "HTML":

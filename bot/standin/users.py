@@ -285,6 +285,25 @@ class SimUser:
         )
         return Tap(self, query_id, update_id)
 
+    async def press_inline(self, data: str) -> Tap:
+        """A button on an inline message (sent through the bot in another chat): the
+        press carries an ``inline_message_id`` and no message."""
+        world = self.standin.world
+        query_id = world.new_query_id()
+        world.queries[query_id] = (self.chat_id, time.monotonic())
+        update_id = await self.push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self.user_json(),
+                    "inline_message_id": f"AAAA{query_id}",
+                    "chat_instance": f"ci{self.chat_id}",
+                    "data": data,
+                }
+            }
+        )
+        return Tap(self, query_id, update_id)
+
     async def vote(self, poll_id: str, option_ids: list[int]) -> int:
         """Answer (or, with no options, retract) a non-anonymous poll."""
         poll = self.standin.world.polls[poll_id]
@@ -331,6 +350,13 @@ class SimUser:
             raise NoReply(f"the bot has sent nothing to {self.first_name}")
         newest = max(mine, key=lambda m: m.message_id)
         return BotMessage.of(Event("message", newest.message_id, newest))
+
+    def current(self, message_id: int) -> BotMessage:
+        """Message ``message_id`` as it stands now (also after an edit of its buttons only)."""
+        sent = self.standin.world.message(self.chat_id, message_id)
+        if sent is None:
+            raise NoReply(f"message {message_id} is not in {self.first_name}'s chat")
+        return BotMessage.of(Event("message", sent.message_id, sent))
 
     def last_changed(self) -> BotMessage | None:
         """The bot message that changed last (sent or edited), as it stands now: where a

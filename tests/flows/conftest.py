@@ -34,7 +34,8 @@ class Harness:
         return self.bot.require_services()
 
     async def settle(self, timeout: float = 20.0) -> None:
-        """Wait until the bot has taken every update and sent every notification due."""
+        """Wait until the bot has taken every update and sent every notification, also
+        those a pause (a 429's retry_after) holds back."""
         deadline = asyncio.get_running_loop().time() + timeout
         for _ in range(3):
             # confirmed by the bot's next getUpdates: stored in the inbox and submitted
@@ -42,8 +43,9 @@ class Harness:
                 if asyncio.get_running_loop().time() > deadline:
                     raise TimeoutError("the bot did not take its updates")
                 await asyncio.sleep(0.01)
-            await self.bot.idle()
-            await self.bot.require_outbox().drained()
+            await self.bot.idle(max(0.1, deadline - asyncio.get_running_loop().time()))
+            left = deadline - asyncio.get_running_loop().time()
+            await self.bot.require_outbox().drained(max(0.1, left))
 
     def resident(self, user_id: int, name: str = "王阿姨", lang: str = "zh-hans") -> SimUser:
         return self.standin.user(user_id, name, lang=lang)

@@ -5,12 +5,17 @@ Plain functions with defaults (no fixtures), each doing what a person would in c
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bot.app import EvalBot
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+import handlers
+from bot.app import EvalBot, build_application
+from bot.callbacks import Kind
 from bot.standin import BotMessage, SimUser
 from tests.flows.conftest import Harness, file_one
 
@@ -134,3 +139,30 @@ def errors_logged() -> Iterator[Errors]:
         yield handler
     finally:
         logging.getLogger().removeHandler(handler)
+
+
+async def done(harness: Harness, update_id: int) -> None:
+    """Wait until the bot has processed ``update_id`` (and marked it so)."""
+    db = harness.services.db
+    for _ in range(2000):
+        row = await db.fetchone("SELECT done_at FROM inbox WHERE update_id = ?", (update_id,))
+        if row is not None and row[0] is not None:
+            return
+        await asyncio.sleep(0.01)
+    raise TimeoutError(f"update {update_id} was not processed")
+
+
+def registered() -> tuple[set[str], set[Kind]]:
+    """Every command and every button kind the bot answers, read from its registration."""
+    app = build_application("1:not-a-token", None, 1)
+    commands: set[str] = set()
+    kinds: set[Kind] = set()
+    for group in app.handlers.values():
+        for handler in group:
+            if isinstance(handler, CommandHandler):
+                commands |= set(handler.commands)
+            elif isinstance(handler, CallbackQueryHandler) and isinstance(
+                handler.pattern, handlers.pattern
+            ):
+                kinds |= set(handler.pattern.kinds)
+    return commands, kinds

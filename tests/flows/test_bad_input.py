@@ -3,11 +3,15 @@ lost and nothing the API would refuse is sent (the stand-in refuses what Telegra
 
 from __future__ import annotations
 
+from io import BytesIO
+
 import pytest
+from openpyxl import load_workbook
 
 from bot.db import cases as case_store
 from bot.db import drafts as draft_store
 from tests.flows.conftest import STEPS, Harness, file_one, reach
+from tests.flows.helpers import errors_logged
 
 
 async def draft_step(harness: Harness, user_id: int) -> str | None:
@@ -276,3 +280,68 @@ async def test_english_speakers_get_english(harness: Harness) -> None:
     assert welcome.labels[0] == "📝 Send an opinion or complaint"
     await user.send("/opinion")
     assert "Which office is your opinion about?" in (await user.reply()).text
+
+
+async def test_control_characters_are_stored_as_sent_and_exported_safely(
+    harness: Harness,
+) -> None:
+    resident = harness.resident(2131)
+    odd = "窗口\x07人员\x1b态度\x00差 =1+1"
+    await file_one(resident, odd)
+    organiser = harness.organiser()
+    await organiser.send("/proposal dongjie 约谈\x08所长")
+    await organiser.reply()
+    stored = await harness.services.db.fetchval("SELECT text FROM cases")
+    assert stored == odd  # kept exactly as it was sent
+    await harness.settle()  # the notice of the new case has reached the organiser
+    for which in ("cases", "results"):
+        organiser.skip_unread()
+        await organiser.send(f"/export {which}")
+        sheet = await organiser.reply()
+        assert sheet.kind == "document", which
+        book = load_workbook(BytesIO(harness.standin.world.uploads[-1]))
+        cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+        texts = {c.value for c in cells if isinstance(c.value, str)}
+        assert "窗口␇人员␛态度␀差 =1+1" in texts, which  # shown as visible symbols
+        assert all(c.data_type != "f" for c in cells), which  # "=…" never a formula
+    assert "约谈␈所长" in texts
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/status ²",
+        "/history ①",
+        "/hot ²",
+        "/hot dongjie ³",
+        "/invite evaluator service_user ²",
+        "/daily dongjie ²",
+        "/status ٣٣٣٣٣٣٣٣٣٣",
+    ],
+)
+async def test_numbers_that_are_not_numbers_get_an_answer(harness: Harness, command: str) -> None:
+    organiser = harness.organiser()
+    with errors_logged() as errors:
+        await organiser.send(command)
+        answer = await organiser.reply()
+    assert answer.text and "出错" not in answer.text
+    assert not errors.records
+
+
+async def test_numbers_in_other_scripts_are_read_as_numbers(harness: Harness) -> None:
+    resident = harness.resident(2132)
+    await file_one(resident)
+    await resident.send("/status １")  # full-width, as a Chinese keyboard types it
+    assert "第 1 号" in (await resident.reply()).text
+    organiser = harness.organiser()
+    await organiser.send("/daily dongjie ９．５")
+    assert "9.50" in (await organiser.reply()).text
+
+
+async def test_a_press_without_a_message_is_answered(harness: Harness) -> None:
+    resident = harness.resident(2133)
+    with errors_logged() as errors:
+        tap = await resident.press_inline("m:opinion")
+        assert "按钮" in ((await tap.answer()).text or "")
+        await harness.settle()
+    assert not errors.records

@@ -5,6 +5,7 @@ entitled to change."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from bot.callbacks import Kind
 from bot.standin import SimUser
 from tests.flows.conftest import Harness
-from tests.flows.helpers import errors_logged, people
+from tests.flows.helpers import done, errors_logged, people
 
 COMMANDS = [
     "/start", "/help", "/opinion", "/new", "/cancel", "/status", "/history", "/cases",
@@ -29,12 +30,58 @@ WORDS = [
 ]  # fmt: skip
 KINDS = [k.value for k in Kind]
 
+# Code points that break careless code: control characters (openpyxl refuses them),
+# direction marks, joiners, a BOM, the replacement character, non-characters.
+UNUSUAL = [chr(c) for c in (*range(0, 32), 0x7F, 0x85, 0xA0, 0xAD)] + [
+    "\u200b", "\u200d", "\u200e", "\u202e", "\u2028", "\ufeff", "\ufffd", "\uffff",
+    "\U0001f600", "\U0001f3f3\ufe0f\u200d\U0001f308", "\U000e0001",
+]  # fmt: skip
+# Every script's digits, and characters str.isdigit() calls digits that int() refuses.
+ZEROS = [0x30, 0x660, 0x6F0, 0x966, 0x9E6, 0xE50, 0x1040, 0xFF10, 0x1D7CE, 0x1D7EC]
+NOT_DECIMAL = ["²", "³", "¹", "①", "⑩", "¼", "Ⅻ", "〇", "五"]
+
+unusual_text = st.lists(st.one_of(st.characters(), st.sampled_from(UNUSUAL)), max_size=300).map(
+    "".join
+)
+emoji_text = st.text(  # up to a whole message of characters outside the BMP
+    alphabet=st.characters(min_codepoint=0x1F300, max_codepoint=0x1FAFF),
+    min_size=1,
+    max_size=4096,
+)
+
+
+def _in_script(number: int, zero: int) -> str:
+    return "".join(chr(zero + int(d)) for d in str(number))
+
+
+numbers = st.one_of(
+    st.builds(_in_script, st.integers(0, 400), st.sampled_from(ZEROS)),
+    st.lists(st.sampled_from(NOT_DECIMAL), min_size=1, max_size=3).map("".join),
+    st.builds(lambda a, b: f"{a}{b}", st.integers(0, 9), st.sampled_from(NOT_DECIMAL)),
+)
+# the commands that take numbers, each with a number written in any of those forms
+numeric_commands = st.one_of(
+    st.builds(lambda n: f"/status {n}", numbers),
+    st.builds(lambda n: f"/history {n}", numbers),
+    st.builds(lambda n: f"/hot {n}", numbers),
+    st.builds(lambda n: f"/hot dongjie {n}", numbers),
+    st.builds(lambda n: f"/invite evaluator public_rep {n}", numbers),
+    st.builds(lambda n: f"/daily dongjie {n}", numbers),
+    st.builds(lambda n, m: f"/daily dongjie {n}.{m}", numbers, numbers),
+)
+
 texts = st.one_of(
     st.text(max_size=300),
+    unusual_text,
+    emoji_text,
+    numeric_commands,
     st.builds(
         lambda c, args: " ".join([c, *args]),
         st.sampled_from(COMMANDS),
-        st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=12)), max_size=4),
+        st.lists(
+            st.one_of(st.sampled_from(WORDS), st.text(max_size=12), unusual_text, numbers),
+            max_size=4,
+        ),
     ),
     st.sampled_from(["东街街道社保所", "服务质量", "下一步", "对单位匿名", "确认提交", "满意"]),
 )
@@ -49,9 +96,10 @@ callback_data = st.one_of(
         ),
     ),
 )
-actions = st.one_of(
+common = st.one_of(
     st.tuples(st.just("text"), texts),
     st.tuples(st.just("press"), callback_data),
+    st.tuples(st.just("inline_press"), callback_data),  # a press with no message
     st.tuples(
         st.just("tap"),
         st.sampled_from(["东街街道社保所", "服务质量", "下一步", "实名", "确认提交", "开始核实"]),
@@ -64,7 +112,25 @@ actions = st.one_of(
     st.tuples(st.just("poll_answer"), st.integers(0, 3)),
     st.tuples(st.just("group"), texts),
 )
-steps = st.lists(st.tuples(st.integers(0, 6), actions), min_size=40, max_size=80)
+# An organiser stores such a text (an offline /record, or a proposal) and exports: rarer,
+# as each record notifies people at Telegram's pace of one message a second a chat.
+stored = st.one_of(
+    st.tuples(st.just("record"), unusual_text), st.tuples(st.just("proposal"), unusual_text)
+)
+
+
+def _with(base: list[Any], extra: list[tuple[int, Any]]) -> list[Any]:
+    script = list(base)
+    for at, action in extra:
+        script.insert(at % (len(script) + 1), (6, action))  # the organiser stores
+    return script
+
+
+steps = st.builds(
+    _with,
+    st.lists(st.tuples(st.integers(0, 6), common), min_size=40, max_size=80),
+    st.lists(st.tuples(st.integers(0, 80), stored), max_size=2),
+)
 
 
 async def act(person: SimUser, action: tuple[str, Any], harness: Harness) -> None:
@@ -80,7 +146,7 @@ async def act(person: SimUser, action: tuple[str, Any], harness: Harness) -> Non
             await person.tap(arg)
         except AssertionError:  # no such button on screen: a press on nothing instead
             await person.press(
-                person.transcript()[-1].message_id if person.transcript() else 1, "x"
+                person.transcript()[-1].message_id if person.transcript() else 1, "x:1"
             )
     elif kind == "other":
         if arg == "sticker":
@@ -97,6 +163,10 @@ async def act(person: SimUser, action: tuple[str, Any], harness: Harness) -> Non
             await person.send_other(contact={"phone_number": "13800000000", "first_name": "某"})
         else:
             await person.send_other(voice={"file_id": "v1", "file_unique_id": "v1u", "duration": 3})
+    elif kind == "inline_press":  # pressed on an inline message: the query has no message
+        await person.press_inline(arg)
+    elif kind in ("record", "proposal"):  # stored by an organiser, then exported
+        await stored_and_exported(harness, kind, arg)
     elif kind == "edit":
         mine = person.sent[-1] if person.sent else 1
         await person.edit(mine, arg)
@@ -113,6 +183,28 @@ async def act(person: SimUser, action: tuple[str, Any], harness: Harness) -> Non
     elif kind == "group":
         group = harness.standin.group(-100500, "街道居民群")
         await group.send(person, arg)
+
+
+async def stored_and_exported(harness: Harness, kind: str, text: str) -> None:
+    """An organiser stores ``text`` (an offline record, or a proposal), then exports."""
+    organiser = harness.organiser()
+    if kind == "record":
+        for say in ("/cancel", "/record"):
+            await done(harness, await organiser.send(say))
+        for step in ("走访", "东街街道社保所", "服务质量"):
+            await tapped(harness, organiser, step)
+        await done(harness, await organiser.send(text or "空"))
+        for step in ("不加附件", "对单位匿名", "确认提交"):
+            await tapped(harness, organiser, step)
+    else:
+        await done(harness, await organiser.send(f"/proposal dongjie {text}"))
+    for which in ("cases", "results"):
+        await organiser.send(f"/export {which}")
+
+
+async def tapped(harness: Harness, person: SimUser, label: str) -> None:
+    with contextlib.suppress(AssertionError):  # the step did not come (text refused): go on
+        await done(harness, (await person.tap(label)).update_id)
 
 
 # Telegram's answers to an edit or deletion of a message that is unchanged or gone: the

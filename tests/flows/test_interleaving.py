@@ -23,10 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from telegram.ext import CallbackQueryHandler, CommandHandler
 
-import handlers
-from bot.app import build_application
 from bot.callbacks import Kind
 from bot.campaign import Campaign, load_campaign
 from bot.cases import MOVES, Actor, Fields, apply_move
@@ -37,7 +34,7 @@ from bot.settings import REPO_EXAMPLE
 from bot.standin import SimUser
 from bot.vocabulary import Move, Role, Step
 from tests.flows.conftest import ORGANISER, Harness
-from tests.flows.helpers import errors_logged, invite_links, register
+from tests.flows.helpers import done, errors_logged, invite_links, register, registered
 
 ORGANISERS = range(900_000_001, 900_000_061)  # each run of the organiser's flow has its own
 EVALUATORS = range(910_001, 910_061)
@@ -98,22 +95,6 @@ BUTTONS: dict[Kind, list[str]] = {
     Kind.WINDOW: ["w:reopen"],
     Kind.PUBLISH: ["p:again"],
 }
-
-
-def registered() -> tuple[set[str], set[Kind]]:
-    """Every command and every button kind the bot answers, read from its registration."""
-    app = build_application("1:not-a-token", None, 1)
-    commands: set[str] = set()
-    kinds: set[Kind] = set()
-    for group in app.handlers.values():
-        for handler in group:
-            if isinstance(handler, CommandHandler):
-                commands |= set(handler.commands)
-            elif isinstance(handler, CallbackQueryHandler) and isinstance(
-                handler.pattern, handlers.pattern
-            ):
-                kinds |= set(handler.pattern.kinds)
-    return commands, kinds
 
 
 def interjections(flow_kinds: set[Kind]) -> list[tuple[str, str]]:
@@ -177,17 +158,6 @@ async def rectified(harness: Harness, author: int, key: str) -> int:
 
 
 # -- one run -------------------------------------------------------------------------------------
-
-
-async def done(harness: Harness, update_id: int) -> None:
-    """Wait until the bot has processed ``update_id`` (and marked it so)."""
-    db = harness.services.db
-    for _ in range(2000):
-        row = await db.fetchone("SELECT done_at FROM inbox WHERE update_id = ?", (update_id,))
-        if row is not None and row[0] is not None:
-            return
-        await asyncio.sleep(0.01)
-    raise TimeoutError(f"update {update_id} was not processed")
 
 
 async def say(harness: Harness, person: SimUser, text: str) -> None:

@@ -127,3 +127,26 @@ async def test_polls_carry_the_bot_api_10_fields(standin: StandIn, bot: Bot) -> 
     assert update.poll_answer is not None and update.poll_answer.option_ids == (1,)
     stopped = await bot.stop_poll(1001, message.message_id)
     assert stopped.is_closed and stopped.options[1].voter_count == 1
+
+
+async def test_limits_count_characters_and_buttons_as_telegram_does(
+    standin: StandIn, bot: Bot
+) -> None:
+    standin.user(1001, "Alice")
+    # 4,096 characters outside the BMP fit (Telegram counts code points, not UTF-16)
+    await bot.send_message(1001, "😀" * 4096)
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await bot.send_message(1001, "😀" * 4097)
+
+    def keyboard(rows: int, per_row: int, text: str = "x") -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(text, callback_data=f"{r}:{c}") for c in range(per_row)]
+                for r in range(rows)
+            ]
+        )
+
+    await bot.send_message(1001, "ok", reply_markup=keyboard(12, 8, "社保所"))  # 96 buttons
+    for too_much in (keyboard(101, 1), keyboard(1, 9), keyboard(50, 2, "长" * 60)):
+        with pytest.raises(BadRequest, match=r"(?i)reply markup is too long"):
+            await bot.send_message(1001, "no", reply_markup=too_much)

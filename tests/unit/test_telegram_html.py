@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.standin.html import EntityError, parse, utf16_length
+from bot.standin.html import EntityError, parse
 
 
 @pytest.mark.parametrize(
@@ -42,8 +42,3 @@ def test_refused(html: str, says: str) -> None:
         parse(html)
     assert "can't parse entities" in str(raised.value)
     assert says in str(raised.value)
-
-
-def test_length_is_counted_in_utf16_units() -> None:
-    assert utf16_length("社保") == 2
-    assert utf16_length("👍") == 2

@@ -1,0 +1,169 @@
+"""A city's campaign: 300 offices. Every keyboard and every list fits Telegram's limits
+(the stand-in refuses what Telegram refuses: 4,096 characters, 100 buttons, 8 a row, about
+10 kB of markup), and no office is dropped or shown twice."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import EvalBot
+from bot.campaign import Campaign, Named, load_campaign
+from bot.clock import FakeClock
+from bot.db import cases as case_store
+from bot.db.cases import NewCase
+from bot.settings import REPO_EXAMPLE
+from bot.standin import BotMessage, SimUser, StandIn
+from bot.vocabulary import CaseState, Role
+from tests.flows.conftest import START, Harness
+from tests.flows.helpers import done, invite_links, register
+
+OFFICES = 300
+
+
+def name(n: int) -> str:
+    return f"第{n:03d}街道社保所"
+
+
+@pytest.fixture
+def campaign() -> Campaign:
+    plan = load_campaign(REPO_EXAMPLE)
+    units = tuple(Named(f"u{n:03d}", name(n), f"Office {n}") for n in range(1, OFFICES + 1))
+    return dataclasses.replace(plan, units=units)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, campaign: Campaign) -> AsyncIterator[Harness]:
+    async with StandIn() as standin:
+        clock = FakeClock(START)
+        bot = EvalBot(
+            campaign,
+            standin.token,
+            str(tmp_path / "city.sqlite3"),
+            base_url=standin.base_url,
+            clock=clock,
+            poll_timeout=1,
+            run_jobs=False,
+        )
+        await bot.start()
+        harness = Harness(standin, bot, clock, campaign, tmp_path / "city.sqlite3")
+        try:
+            yield harness
+        finally:
+            await harness.bot.stop()
+
+
+async def answer_to(harness: Harness, person: SimUser, text: str) -> list[BotMessage]:
+    """Everything the bot said in answer to ``text`` (however many messages)."""
+    person.skip_unread()
+    await person.send(text)
+    await harness.settle()
+    return person.unread()
+
+
+def offices_in(messages: list[BotMessage]) -> Counter[str]:
+    return Counter(re.findall(r"第\d{3}街道社保所", "\n".join(m.text for m in messages)))
+
+
+def ids_in(messages: list[BotMessage]) -> Counter[str]:
+    return Counter(re.findall(r"\bu\d{3}\b", "\n".join(m.text for m in messages)))
+
+
+EVERY = Counter({name(n): 1 for n in range(1, OFFICES + 1)})
+EVERY_ID = Counter({f"u{n:03d}": 1 for n in range(1, OFFICES + 1)})
+
+
+async def test_a_resident_finds_an_office_among_three_hundred(harness: Harness) -> None:
+    resident = harness.resident(4001)
+    await resident.send("/opinion")
+    first = await resident.reply()
+    assert first.labels[:8] == [name(n) for n in range(1, 9)]  # a page at a time
+    assert "输入单位名称中的几个字" in first.text
+    seen: list[str] = []
+    page = first
+    for _ in range(OFFICES):  # turn every page: each office once, in order
+        seen += [label for label in page.labels if "社保所" in label]
+        if not page.has_button("下一页"):
+            break
+        await done(harness, (await resident.tap("下一页", page)).update_id)
+        page = resident.current(page.message_id)  # the same question, the next page
+    assert seen == [name(n) for n in range(1, OFFICES + 1)]
+    await resident.send("第12")  # a few characters find the offices that hold them
+    found = await resident.reply()
+    assert [b for b in found.labels if "社保所" in b] == [name(n) for n in range(120, 128)]
+    await resident.send("第123街道")
+    assert "已找到：第123街道社保所" in (await resident.reply()).text
+    await resident.tap("服务质量")
+    await resident.reply()
+    await resident.send("窗口排队太久。")
+    await resident.reply()
+    await resident.tap("不加附件")
+    await resident.reply()
+    await resident.tap("对单位匿名")
+    await resident.reply()
+    await resident.tap("确认提交")
+    assert "提交成功" in (await resident.reply()).text
+    row = await harness.services.db.fetchone("SELECT unit_id FROM cases")
+    assert row is not None and row[0] == "u123"
+    assert harness.standin.world.refusals == []
+
+
+async def test_every_list_fits_and_holds_each_office_once(harness: Harness) -> None:
+    services = harness.services
+    now = harness.clock.now()
+    async with services.db.transaction() as tx:  # an opinion about every office (stored
+        for n in range(1, OFFICES + 1):  # as filing stores it, without 300 notices)
+            new = NewCase(
+                f"u{n:03d}",
+                "service",
+                f"第{n}条意见：窗口排队太久，材料清单不清楚。",
+                "telegram",
+                None,
+                5000 + n,
+                True,
+                "居民",
+                "zh",
+            )
+            await case_store.file_case(
+                tx, new, f"city:{n}", CaseState.FILED, (5000 + n, Role.RESIDENT), now
+            )
+    organiser = harness.organiser()
+    [code] = await invite_links(organiser, "/invite evaluator public_rep 1")
+    await register(harness, harness.standin.user(4100, "测评代表"), code)
+    supervisor = harness.standin.user(4101, "监督员")
+    [link] = [
+        m for m in await answer_to(harness, organiser, "/invite supervisor") if "start=" in m.text
+    ]
+    await register(harness, supervisor, link.text.split("start=")[1].split()[0])
+    harness.standin.world.refusals.clear()
+
+    for command in ("/rank", "/summary", "/hot", "/turnout"):
+        said = await answer_to(harness, organiser, command)
+        assert offices_in(said) >= EVERY and set(offices_in(said)) == set(EVERY), command
+        if command in ("/rank", "/summary", "/turnout"):
+            assert offices_in(said) == EVERY, command  # once each
+        assert len(said) > 1, command  # too long for one message: split, nothing lost
+    for usage in ("/daily", "/finding", "/invite", "/results nowhere"):
+        said = await answer_to(harness, organiser, usage)
+        assert ids_in(said) == EVERY_ID, usage
+    said = await answer_to(harness, organiser, "/results u007")
+    assert "第007街道社保所" in said[0].text
+    said = await answer_to(harness, organiser, "/flagged")
+    assert said and harness.standin.world.refusals == []
+    # case lists page: twenty at a time, every case once
+    listed: list[str] = []
+    said = await answer_to(harness, supervisor, "/cases")
+    for _ in range(OFFICES):
+        listed += re.findall(r"第 (\d+) 号", said[-1].text)
+        if not said[-1].has_button("下一页"):
+            break
+        supervisor.skip_unread()
+        await done(harness, (await supervisor.tap("下一页", said[-1])).update_id)
+        said = supervisor.unread()
+    assert sorted(map(int, listed)) == list(range(1, OFFICES + 1))
+    assert harness.standin.world.refusals == []
