@@ -1,4 +1,4 @@
-"""The democratic evaluation (民主测评, DESIGN §6): evaluators, the window, the ballots.
+"""The democratic evaluation (民主测评, design §6): evaluators, the window, the ballots.
 
 Each evaluator gets, for each unit in scope and each item, one ballot with exactly the
 four answers 满意, 基本满意, 不满意, 不了解, in that order, as buttons: the answer is

@@ -1,4 +1,4 @@
-"""The campaign file (DESIGN §2): one evaluation round, read and checked as a whole.
+"""The campaign file (design §2): one evaluation round, read and checked as a whole.
 
 A file that is wrong is refused with every problem listed (file, key, what is wrong), so
 nothing ever starts half-configured. :func:`load_campaign` returns a frozen
@@ -231,10 +231,6 @@ def _kind_name(kinds: tuple[type, ...]) -> str:
 
 def _non_empty(value: str) -> str | None:
     return None if value.strip() else "must not be empty"
-
-
-def _positive(value: int) -> str | None:
-    return None if value > 0 else "must be greater than 0"
 
 
 def _read_named(

@@ -1,4 +1,4 @@
-"""The life of a case (DESIGN §4), as a table of moves: who may make each, from which
+"""The life of a case (design §4), as a table of moves: who may make each, from which
 states, what it needs, where it leads.
 
 ::

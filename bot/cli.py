@@ -7,12 +7,12 @@ import asyncio
 import logging
 import secrets
 import signal
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.campaign import Campaign, load_campaign
+from bot.db.database import backup_file
 from bot.errors import CampaignError, DatabaseError, SettingsError
 from bot.settings import Settings
 
@@ -115,9 +115,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if campaign is None:
         return EXIT_USAGE
     result = asyncio.run(run_demo(campaign, page_dir=Path(args.page) if args.page else None))
-    if result.cases != 2 or result.errors or result.on_page != len(campaign.units):
+    if result.cases != result.expected or result.errors or result.on_page != len(campaign.units):
         print(
-            f"evalbot demo: expected 2 cases, no errors and all {len(campaign.units)} units on "
+            f"evalbot demo: expected {result.expected} cases, no errors and all "
+            f"{len(campaign.units)} units on "
             f"the page; got {result.cases} case(s), {result.errors} error(s) and "
             f"{result.on_page} unit(s)",
             file=sys.stderr,
@@ -137,15 +138,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if target.exists():
         print(f"evalbot backup: {target} exists; choose a new file", file=sys.stderr)
         return EXIT_USAGE
-    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
-    dest = sqlite3.connect(target)
-    try:
-        source.backup(dest)
-        ok = dest.execute("PRAGMA integrity_check").fetchone()
-    finally:
-        dest.close()
-        source.close()
-    print(f"backed up {source_path} to {target} (integrity: {ok[0] if ok else '?'})")
+    ok = backup_file(source_path, target)
+    print(f"backed up {source_path} to {target} (integrity: {ok})")
     return 0
 
 

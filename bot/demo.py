@@ -11,8 +11,8 @@ import asyncio
 import datetime as dt
 import logging
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import flows
@@ -24,6 +24,7 @@ from bot.db import ballots as ballot_store
 from bot.db import cases as case_store
 from bot.db import users as user_store
 from bot.results import current_ranking, page, snapshot
+from bot.services import Services
 from bot.standin import BotMessage, SimUser, StandIn
 
 Print = Callable[[str], None]
@@ -117,7 +118,8 @@ class ErrorCount(logging.Handler):
 
 @dataclass(frozen=True)
 class DemoResult:
-    cases: int  # cases filed
+    cases: int  # cases in the database at the end
+    expected: int  # opinions the script filed
     errors: int  # errors the bot logged
     on_page: int  # units whose name and score the public page shows
 
@@ -132,15 +134,15 @@ async def run_demo(
     errors = ErrorCount()
     logging.getLogger().addHandler(errors)
     try:
-        cases, on_page = await _run(campaign, out, workdir, page_dir)
+        cases, expected, on_page = await _run(campaign, out, workdir, page_dir)
     finally:
         logging.getLogger().removeHandler(errors)
-    return DemoResult(cases, errors.count, on_page)
+    return DemoResult(cases, expected, errors.count, on_page)
 
 
 async def _run(
     campaign: Campaign, out: Print, workdir: Path | None, page_dir: Path | None
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
     with tempfile.TemporaryDirectory(prefix="evalbot-demo-") as scratch:
         base = workdir or Path(scratch)
         db_path = base / "demo.sqlite3"
@@ -164,6 +166,32 @@ async def _run(
                 await bot.stop()
 
 
+@dataclass
+class Stage:
+    """Everything the scenes share: the bot, the stand-in, the clock, the people."""
+
+    campaign: Campaign
+    standin: StandIn
+    bot: EvalBot
+    clock: FakeClock
+    out: Print
+    page_dir: Path | None
+    people: dict[str, Actor] = field(default_factory=dict)
+    filed: int = 0  # opinions the script files (the demo checks they all were)
+    on_page: int = 0
+
+    @property
+    def services(self) -> Services:
+        return self.bot.require_services()
+
+    def actor(self, key: str, user_id: int, name: str, role: str, lang: str = "zh-hans") -> Actor:
+        self.people[key] = Actor(self.standin.user(user_id, name, lang=lang), role, self.out)
+        return self.people[key]
+
+    async def settle(self) -> None:
+        await settle(self.bot, self.standin)
+
+
 async def _script(
     campaign: Campaign,
     standin: StandIn,
@@ -171,19 +199,28 @@ async def _script(
     clock: FakeClock,
     out: Print,
     page_dir: Path | None,
-) -> tuple[int, int]:
-    services = bot.require_services()
+) -> tuple[int, int, int]:
+    stage = Stage(campaign, standin, bot, clock, out, page_dir)
     out(
         f"evalbot demo — campaign {campaign.id!r}, {len(campaign.units)} units; the bot polls a "
         f"Bot API stand-in at {standin.base_url}"
     )
-
-    organiser = Actor(standin.user(min(campaign.organisers), "纠风办李主任"), "organiser", out)
+    organiser = stage.actor("organiser", min(campaign.organisers), "纠风办李主任", "organiser")
     await organiser.user.send("/start")  # organisers have opened the bot before
     await organiser.user.reply()
+    for title, scene in SCENES:
+        heading(out, title)
+        await scene(stage)
+    filed = await case_store.count_cases(stage.services.db)
+    return filed, stage.filed, stage.on_page
 
-    heading(out, "王阿姨, a resident who saw a poster at her residents' committee")
-    wang = Actor(standin.user(3001, "王阿姨"), "resident", out)
+
+# -- the scenes, in the order the campaign runs ------------------------------------------------
+
+
+async def residents_file(stage: Stage) -> None:
+    campaign = stage.campaign
+    wang = stage.actor("wang", 3001, "王阿姨", "resident")
     source = campaign.sources[0].id if campaign.sources else ""
     await wang.says(f"/start src-{source}" if source else "/start")
     await wang.taps("提意见")
@@ -197,87 +234,123 @@ async def _script(
     await wang.taps("下一步")
     await wang.taps("实名")
     await wang.taps("确认提交")
+    stage.filed += 1
 
-    heading(out, "Mr Smith, an English-speaking resident, anonymous, writing in two parts")
-    smith = Actor(standin.user(3002, "John", lang="en"), "resident", out)
+
+async def a_resident_in_english(stage: Stage) -> None:
+    campaign = stage.campaign
+    smith = stage.actor("smith", 3002, "John", "resident", lang="en")
     await smith.says("/opinion")
-    await smith.taps(campaign.units[1].label("en"))
+    await smith.says(campaign.units[1].label("en").split()[0])  # finds the office by its name
     await smith.taps(campaign.items[0].label("en"))
     await smith.says("The notice board still shows last year's <b>fees</b> & deadlines;")
     await smith.says("nobody at the desk could tell me the current ones.")
     await smith.taps("continue")
     await smith.taps("anonymous")
     await smith.taps("Submit")
+    stage.filed += 1
 
-    heading(out, "张大爷 sends a sticker where words are expected, then cancels")
-    zhang = Actor(standin.user(3003, "张大爷"), "resident", out)
+
+async def a_sticker_then_cancel(stage: Stage) -> None:
+    zhang = stage.actor("zhang", 3003, "张大爷", "resident")
     await zhang.says("/opinion")
-    await zhang.taps(campaign.units[2].name)
+    await zhang.taps(stage.campaign.units[2].name)
     await zhang.taps("其他")
     await zhang.sends_sticker()
     await zhang.says("/cancel")
 
-    heading(out, "李先生 starts an opinion and walks away; the bot closes it after a while")
-    li = Actor(standin.user(3004, "李先生"), "resident", out)
+
+async def a_form_left_alone(stage: Stage) -> None:
+    li = stage.actor("li", 3004, "李先生", "resident")
     await li.says("/opinion")
-    await bot.idle()
-    minutes = campaign.intake.draft_timeout_minutes
-    clock.advance(dt.timedelta(minutes=minutes + 1))
-    out(f"  ({minutes + 1} minutes pass)")
-    await flows.expire(services)
+    await stage.bot.idle()
+    minutes = stage.campaign.intake.draft_timeout_minutes
+    stage.clock.advance(dt.timedelta(minutes=minutes + 1))
+    stage.out(f"  ({minutes + 1} minutes pass)")
+    await flows.expire(stage.services)
     await li.read()
 
-    heading(out, "王阿姨 follows her opinion")
+
+async def following_a_case(stage: Stage) -> None:
+    wang = stage.people["wang"]
     await wang.says("/status")
     await wang.taps("第 1 号")
 
-    heading(out, "The organiser (区纠风办) looks at the anonymous case")
-    await settle(bot, standin)
+
+async def interrupted_and_resumed(stage: Stage) -> None:
+    """A second opinion, interrupted by other things; nothing typed is lost."""
+    campaign = stage.campaign
+    wang = stage.people["wang"]
+    await wang.says("/opinion")
+    await wang.taps(campaign.units[0].name)
+    await wang.taps(campaign.items[1].name)
+    await wang.says("/status 1")  # something else in the middle …
+    await wang.says("/opinion")  # … and back: the form is where she left it
+    await wang.says("办事指南上写的办理时限和窗口说的不一样。")
+    await wang.taps("下一步")
+    await wang.taps("对单位匿名")
+    await wang.taps("确认提交")
+    stage.filed += 1
+
+
+async def the_organiser_looks(stage: Stage) -> None:
+    organiser = stage.people["organiser"]
+    await stage.settle()
     organiser.user.skip_unread()  # the new-case notices (shown for 小张 below)
     await organiser.says("/status 2")
-    stranger = Actor(standin.user(3005, "路人"), "resident", out)
+    stranger = stage.actor("stranger", 3005, "路人", "resident")
     await stranger.says("/status 2")
 
-    heading(out, "The organiser invites staff of 东街街道社保所; 小张 registers")
-    await organiser.says("/invite staff " + campaign.units[0].id)
+
+async def staff_are_invited(stage: Stage) -> None:
+    organiser = stage.people["organiser"]
+    await organiser.says("/invite staff " + stage.campaign.units[0].id)
     link = organiser.user.latest().text.split("start=")[-1].split()[0]
-    staff = Actor(standin.user(3010, "东街社保所小张"), "staff", out)
+    staff = stage.actor("staff", 3010, "东街社保所小张", "staff")
     await staff.says(f"/start {link}")
 
-    heading(out, "Case 1 is verified, found substantiated, rectified and rated")
+
+async def a_case_is_rectified(stage: Stage) -> None:
+    wang, organiser, staff = (stage.people[k] for k in ("wang", "organiser", "staff"))
     await staff.says("/cases")
     await staff.taps("第 1 号")
     await staff.taps("开始核实")
-    await settle(bot, standin)
+    await stage.settle()
     await wang.notified()
     await organiser.notified()
     await organiser.says("/status 1")
     await organiser.taps("属实：一般问题")
     await organiser.says("经核实，窗口人员未一次性告知所需材料，服务态度确有问题。")
-    await settle(bot, standin)
+    await stage.settle()
     await wang.notified()
     await staff.notified()
     await staff.says("/status 1")
     await staff.taps("整改方案")
     await staff.says("对窗口人员进行服务规范培训，制作并张贴退休手续一次性告知清单。")
     await staff.says("15")
-    await settle(bot, standin)
+    await stage.settle()
     await wang.notified()
     await organiser.notified()
     await staff.says("/status 1")
     await staff.taps("整改完成")
     await staff.says("已完成全员培训，告知清单已在大厅张贴并放在窗口。")
-    await settle(bot, standin)
+    await stage.settle()
     await organiser.notified()
     await wang.notified()
     await wang.taps("满意")
 
-    heading(out, "The organiser records a finding from the complaint centre and looks around")
-    await organiser.says(f"/finding {campaign.units[1].id} punished HT-2026-031 区政务投诉中心查实")
+
+async def findings_and_overview(stage: Stage) -> None:
+    organiser = stage.people["organiser"]
+    unit = stage.campaign.units[1].id
+    await organiser.says(f"/finding {unit} punished HT-2026-031 区政务投诉中心查实")
     await organiser.says("/summary")
     await organiser.says("/hot")
 
-    heading(out, "The democratic evaluation: four evaluators vote, the log recounts them")
+
+async def the_ballots(stage: Stage) -> None:
+    campaign, out, services = stage.campaign, stage.out, stage.services
+    organiser = stage.people["organiser"]
     await organiser.says("/invite evaluator public_rep 4", answers=2)
     links = [
         line.split("start=")[-1]
@@ -286,7 +359,7 @@ async def _script(
     ]
     voters = []
     for n, link in enumerate(links):
-        voter = Actor(standin.user(3020 + n, f"群众代表{n + 1}"), "evaluator", out)
+        voter = stage.actor(f"voter{n}", 3020 + n, f"群众代表{n + 1}", "evaluator")
         if n == 0:
             await voter.says(f"/start {link}")
         else:
@@ -299,7 +372,7 @@ async def _script(
         f"  (the ballots go out through the outbox, one a second per chat as Telegram "
         f"allows: {count} s)"
     )
-    await settle(bot, standin)
+    await stage.settle()
     first = voters[0]
     first.out(f"  ({first.name} receives {count} ballots, one per unit and item; the first:)")
     first._show(first.user.transcript()[-count])
@@ -311,7 +384,7 @@ async def _script(
         for m, ballot in enumerate(ballots):
             u = next(k for k, unit in enumerate(campaign.units) if unit.name in ballot.text)
             choice = leaning[u % len(leaning)][(n + m) % 4]
-            clock.advance(dt.timedelta(seconds=2))  # people read before they tap
+            stage.clock.advance(dt.timedelta(seconds=2))  # people read before they tap
             tap = await voter.user.press(ballot.message_id, ballot.data[choice // 2][choice % 2])
             toast = await tap.answer()
             if n == 0 and m == 0:
@@ -321,7 +394,7 @@ async def _script(
             else:
                 await voter.user.reply()
     out("  (the others answer their ballots)")
-    await settle(bot, standin)
+    await stage.settle()
     await organiser.says("/turnout")
     await organiser.says("/ballots close")
     result = verify(Path(services.db.path), await ballot_store.head(services.db))
@@ -330,8 +403,11 @@ async def _script(
         f"recount to the stored tallies; chain head {result.head[:16]}…"
     )
 
-    heading(out, "Daily-work scores, the ranking, the results and their publication")
-    channel = standin.channel(-1007777, "政风行风评议公示", "shebao_pingyi_demo")
+
+async def results_and_publication(stage: Stage) -> None:
+    campaign, out, services = stage.campaign, stage.out, stage.services
+    wang, organiser = stage.people["wang"], stage.people["organiser"]
+    channel = stage.standin.channel(-1007777, "政风行风评议公示", "shebao_pingyi_demo")
     await wang.says("/subscribe")
     await organiser.says(f"/daily {campaign.units[0].id} 9.5")
     await organiser.says(f"/daily {campaign.units[1].id} 十分")
@@ -348,31 +424,55 @@ async def _script(
         )
         await organiser.says("/flagged")
     await organiser.says("/publish")
-    await settle(bot, standin)
+    await stage.settle()
     for message in channel.transcript():
         headline = (message.text.splitlines() or [""])[0]
         out(f"  (the channel @shebao_pingyi_demo receives a {message.kind}) {headline}")
     await wang.notified()
     await organiser.says("/publish")
     html, chart = await page(services)
-    folder = page_dir or Path(services.db.path).parent / "page"
+    folder = stage.page_dir or Path(services.db.path).parent / "page"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "index.html").write_text(html, encoding="utf-8")
     (folder / "ranking.png").write_bytes(chart)
-    shown = "" if page_dir else " (a scratch folder: `evalbot demo --page DIR` keeps it)"
+    shown = "" if stage.page_dir else " (a scratch folder: `evalbot demo --page DIR` keeps it)"
     out(
         f"  evalbot publish-page: index.html ({len(html.encode())} bytes) and ranking.png "
         f"({len(chart)} bytes) written to {folder}{shown}"
     )
-
-    await bot.idle()
-    filed = 0
-    for case_id in (1, 2):
-        if await case_store.get_case(services.db, case_id) is not None:
-            filed += 1
-    sources = await user_store.count_by_source(services.db)
-    heading(out, "Summary")
-    out(f"  cases filed: {filed}; residents by poster: {sources or 'none'}")
     scores = {r["name"]: r["composite"] for r in snapshot(ranking, campaign)}
-    on_page = sum(f">{name}<" in html and f">{score}<" in html for name, score in scores.items())
-    return filed, on_page
+    stage.on_page = sum(
+        f">{name}<" in html and f">{score}<" in html for name, score in scores.items()
+    )
+
+
+async def summary(stage: Stage) -> None:
+    await stage.bot.idle()
+    filed = await case_store.count_cases(stage.services.db)
+    sources = await user_store.count_by_source(stage.services.db)
+    stage.out(f"  cases filed: {filed}; residents by poster: {sources or 'none'}")
+
+
+Scene = Callable[[Stage], Awaitable[None]]
+
+# The demo's table of contents.
+SCENES: tuple[tuple[str, Scene], ...] = (
+    ("王阿姨, a resident who saw a poster at her residents' committee", residents_file),
+    ("Mr Smith, an English-speaking resident, anonymous, writing in two parts",
+     a_resident_in_english),
+    ("张大爷 sends a sticker where words are expected, then cancels", a_sticker_then_cancel),
+    ("李先生 starts an opinion and walks away; the bot closes it after a while",
+     a_form_left_alone),
+    ("王阿姨 follows her opinion", following_a_case),
+    ("王阿姨 starts another, looks at something else midway, and finishes it",
+     interrupted_and_resumed),
+    ("The organiser (区纠风办) looks at the anonymous case", the_organiser_looks),
+    ("The organiser invites staff of the first office; 小张 registers", staff_are_invited),
+    ("Case 1 is verified, found substantiated, rectified and rated", a_case_is_rectified),
+    ("The organiser records a finding from the complaint centre and looks around",
+     findings_and_overview),
+    ("The democratic evaluation: four evaluators vote, the log recounts them", the_ballots),
+    ("Daily-work scores, the ranking, the results and their publication",
+     results_and_publication),
+    ("Summary", summary),
+)  # fmt: skip

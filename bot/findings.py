@@ -1,4 +1,4 @@
-"""Deductions (DESIGN §5, C): the bot's substantiated cases and findings from outside.
+"""Deductions (design §5, C): the bot's substantiated cases and findings from outside.
 
 One reference counts once, at its highest severity: a finding recorded with reference
 ``case-17`` is the bot's case 17 reported again (say, later punished by a discipline

@@ -1,4 +1,4 @@
-"""Results (DESIGN §5, §7): the tallies from SQL, the numbers from ``scoring``, the ranking
+"""Results (design §5, §7): the tallies from SQL, the numbers from ``scoring``, the ranking
 as text, as a chart and as a page; daily-work scores, proposals and publication.
 """
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from scoring import Severity
 
-__all__ = ["Severity"]  # general | punished: how a substantiated problem counts (DESIGN §5)
+__all__ = ["Severity"]  # general | punished: how a substantiated problem counts (design §5)
 
 
 class Role(StrEnum):

@@ -1,4 +1,7 @@
-"""Organisers' commands for the team: invites for staff and supervisors."""
+"""Organisers' commands about the offices: findings from outside the bot (/finding), the
+per-office summary of cases and deductions (/summary), hot issues (/hot) and the
+spreadsheets (/export); and what the other organiser commands share (the organiser
+check, invitation links, the names of a set of offices)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pure scoring of the plan (DESIGN §5): tallies in, scores and ranking out.
+"""Pure scoring of the plan (design §5): tallies in, scores and ranking out.
 
 No Telegram, no database, no clock and no I/O: everything here can be checked by hand.
 """

@@ -1,4 +1,4 @@
-"""DESIGN §5, exactly: democratic score D, complaint score C, daily work A, composite, rank."""
+"""design §5, exactly: democratic score D, complaint score C, daily work A, composite, rank."""
 
 from __future__ import annotations
 

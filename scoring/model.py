@@ -277,7 +277,7 @@ def item_results(
 
 @dataclass(frozen=True)
 class UnitResult:
-    """Everything DESIGN §5 shows for one unit.
+    """Everything design §5 shows for one unit.
 
     The per-item and per-category breakdowns are worked out from the unit's ballots when
     first read, so that ranking many units does not pay for tables nobody asked for.

@@ -274,6 +274,10 @@ async def list_cases_by_author(db: Database, author_id: int, limit: int = 50) ->
     return [_case(r) for r in rows]
 
 
+async def count_cases(db: Database) -> int:
+    return int(await db.fetchval("SELECT COUNT(*) FROM cases") or 0)
+
+
 async def count_cases_by_author(db: Database, author_id: int) -> int:
     return int(
         await db.fetchval("SELECT COUNT(*) FROM cases WHERE author_id = ?", (author_id,)) or 0

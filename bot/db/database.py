@@ -157,3 +157,17 @@ async def _claim(conn: aiosqlite.Connection, campaign_id: str, path: Path | str)
             f"{path} holds the campaign {row[0]!r}, not {campaign_id!r}: "
             "use another EVALBOT_DB for a new campaign"
         )
+
+
+def backup_file(source: Path, target: Path) -> str:
+    """SQLite's online backup of ``source`` into ``target`` (a consistent copy even while
+    the bot writes); returns what the copy's integrity check says ("ok")."""
+    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dest = sqlite3.connect(target)
+    try:
+        reader.backup(dest)
+        found = dest.execute("PRAGMA integrity_check").fetchone()
+    finally:
+        dest.close()
+        reader.close()
+    return str(found[0]) if found else "?"

@@ -138,11 +138,9 @@ class Processor:
         self._check_idle()
 
     def _check_idle(self) -> None:
-        if (
-            not self._lanes
-            and not self._done
-            and (self._flushing is None or self._flushing.done() or not self._done)
-        ):
+        # nothing running and nothing left to mark done (a flush still writing its last
+        # batch is awaited by idle())
+        if not self._lanes and not self._done:
             self._idle.set()
 
     async def idle(self, timeout: float = 30.0) -> None:

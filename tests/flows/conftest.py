@@ -33,7 +33,7 @@ class Harness:
     def services(self) -> Services:
         return self.bot.require_services()
 
-    async def settle(self, timeout: float = 20.0) -> None:
+    async def settle(self, timeout: float = 90.0) -> None:
         """Wait until the bot has taken every update and sent every notification, also
         those a pause (a 429's retry_after) holds back."""
         deadline = asyncio.get_running_loop().time() + timeout

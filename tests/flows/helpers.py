@@ -10,7 +10,10 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from io import BytesIO
+from typing import Any
 
+from openpyxl import load_workbook
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 import handlers
@@ -166,3 +169,10 @@ def registered() -> tuple[set[str], set[Kind]]:
             ):
                 kinds |= set(handler.pattern.kinds)
     return commands, kinds
+
+
+def sheet_rows(upload: bytes, title: str) -> list[dict[str, Any]]:
+    """The rows of a sheet of an exported workbook, each by its column's header."""
+    book = load_workbook(BytesIO(upload), read_only=True)
+    header, *rows = book[title].iter_rows(values_only=True)
+    return [dict(zip(header, row, strict=True)) for row in rows]  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""One table over every command and button: for each role (DESIGN §1) it is allowed or
+"""One table over every command and button: for each role (design §1) it is allowed or
 refused, and a refusal changes nothing.
 
 The roles: a resident (not the author of case 1), the author of case 1 (a resident too),

@@ -3,6 +3,7 @@ lost and nothing the API would refuse is sent (the stand-in refuses what Telegra
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from io import BytesIO
 
 import pytest
@@ -10,6 +11,7 @@ from openpyxl import load_workbook
 
 from bot.db import cases as case_store
 from bot.db import drafts as draft_store
+from bot.standin import SimUser
 from tests.flows.conftest import STEPS, Harness, file_one, reach
 from tests.flows.helpers import errors_logged
 
@@ -60,7 +62,9 @@ async def test_nothing_to_cancel(harness: Harness) -> None:
     ],
     ids=["sticker", "location", "voice", "contact"],
 )
-async def test_things_that_are_not_text_where_text_is_expected(harness: Harness, send) -> None:
+async def test_things_that_are_not_text_where_text_is_expected(
+    harness: Harness, send: Callable[[SimUser], Awaitable[object]]
+) -> None:
     user = harness.resident(2104)
     await reach(user, "text")
     await send(user)

@@ -1,20 +1,18 @@
-"""Who may do what (DESIGN §1), deadlines on a clock the test moves, and the organisers'
+"""Who may do what (design §1), deadlines on a clock the test moves, and the organisers'
 tools: hot issues, the spreadsheet, offline intake."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import sqlite3
 from typing import Any
 
 import pytest
-from openpyxl import load_workbook
 
 from bot.cases import MOVES, Move, check_deadlines
 from bot.standin import SimUser
 from tests.flows.conftest import Harness, file_one
-from tests.flows.helpers import invite, register, restart, staffed, substantiate
+from tests.flows.helpers import invite, register, restart, sheet_rows, staffed, substantiate
 
 
 async def snapshot(harness: Harness) -> dict[str, Any]:
@@ -202,14 +200,14 @@ async def test_the_cases_spreadsheet_reads_back(harness: Harness) -> None:
     sent = await organiser.reply()
     assert sent.kind == "document"
     upload = harness.standin.world.uploads[-1]
-    book = load_workbook(io.BytesIO(upload), read_only=True)
-    cases = list(book["案件"].iter_rows(values_only=True))
-    assert cases[0][0] == "编号" and len(cases) == 3
-    first = cases[1]
-    assert first[0] == 1 and first[1] == "东街街道社保所" and first[7] == "属实，一般问题"
-    assert first[11] == 5 and first[14] == "第一条意见"
-    units = list(book["单位"].iter_rows(values_only=True))
-    assert units[1][0] == "东街街道社保所" and units[1][5] == 5 and units[1][6] == 15
+    cases = sheet_rows(upload, "案件")
+    assert [c["编号"] for c in cases] == [1, 2]
+    first = cases[0]
+    assert first["单位"] == "东街街道社保所" and first["核实结果"] == "属实，一般问题"
+    assert first["扣分"] == 5 and first["意见内容"] == "第一条意见"
+    units = {u["单位"]: u for u in sheet_rows(upload, "单位")}
+    assert units["东街街道社保所"]["扣分合计"] == 5
+    assert units["东街街道社保所"]["投诉得分 C"] == 15
 
 
 @pytest.mark.parametrize("named", [True, False])

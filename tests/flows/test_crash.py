@@ -15,13 +15,15 @@ import random
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from bench.harness import BotProcess, opinion_text, resident_files, wait_for
 from bot.ballots import verify
-from bot.standin import SimUser, StandIn
+from bot.standin import BotMessage, SimUser, StandIn
 from scoring import ANSWERS
 
 RESIDENTS, EVALUATORS = 30, 10
@@ -48,6 +50,11 @@ async def evaluator_votes(user: SimUser, n: int) -> dict[str, str]:
     return chosen
 
 
+def verifying(case_id: int) -> Callable[[BotMessage], bool]:
+    """The case card of ``case_id`` showing it being verified."""
+    return lambda m: f"第 {case_id} 号" in m.text and "核实中" in m.text
+
+
 async def staff_verifies(staff: SimUser, cases: int, deadline: float) -> set[int]:
     """Start verifying each new case as its notice arrives."""
     done: set[int] = set()
@@ -60,9 +67,7 @@ async def staff_verifies(staff: SimUser, cases: int, deadline: float) -> set[int
         for case_id in sorted(seen - done):
             staff.skip_unread()
             await staff.press(staff.latest().message_id, f"v:{case_id}:verify")
-            await wait_for(
-                staff, lambda m, c=case_id: f"第 {c} 号" in m.text and "核实中" in m.text, 60
-            )  # type: ignore[misc]
+            await wait_for(staff, verifying(case_id), 60)
             done.add(case_id)
         await asyncio.sleep(0.2)
     return done
@@ -134,8 +139,8 @@ async def test_kill_9_at_random_moments_during_a_mixed_storm(tmp_path: Path) -> 
             await bot.stop()
 
         why = f"(seed {seed}, kills at {[round(m, 2) for m in moments]} s)"
-        chosen: list[dict[str, str]] = results[RESIDENTS : RESIDENTS + EVALUATORS]
-        verified: set[int] = results[-1]
+        chosen = cast(list[dict[str, str]], results[RESIDENTS : RESIDENTS + EVALUATORS])
+        verified = cast(set[int], results[-1])
         conn = sqlite3.connect(bot.db_path)
         try:
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",), why

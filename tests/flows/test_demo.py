@@ -14,7 +14,11 @@ async def test_the_demo_runs_a_whole_campaign(tmp_path: Path) -> None:
     lines: list[str] = []
     result = await run_demo(campaign, lines.append, page_dir=tmp_path / "page")
     transcript = "\n".join(lines)
-    assert (result.cases, result.errors, result.on_page) == (2, 0, len(campaign.units))
+    assert (result.cases, result.expected) == (3, 3)
+    assert (result.errors, result.on_page) == (0, len(campaign.units))
+    # a form interrupted by something else is picked up where it stopped, and filed
+    middle = transcript.split("王阿姨 starts another", 1)[1].split("\n──", 1)[0]
+    assert "这是您还没填完的意见" in middle and "提交成功，您的案件编号是 3" in middle
     # the case is filed, rectified and rated; the ballots recount
     assert "满意" in transcript and "整改" in transcript
     assert "evalbot verify: OK — 60 log entries" in transcript

@@ -19,7 +19,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import pytest
@@ -169,7 +169,7 @@ async def tap(harness: Harness, person: SimUser, label: str) -> None:
 
 
 async def interject(
-    harness: Harness, person: SimUser, what: tuple[str, str], values: dict[str, object]
+    harness: Harness, person: SimUser, what: tuple[str, str], values: Mapping[str, object]
 ) -> None:
     kind, template = what
     stamp = await open_stamp(harness, person.id)

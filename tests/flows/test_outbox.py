@@ -48,7 +48,7 @@ async def test_a_flood_answer_is_honoured_and_nothing_is_lost(harness: Harness) 
     assert all(len(u.transcript()) == 1 for u in users)
     # one refusal tells the outbox to wait; it does not keep knocking during the wait
     assert 1 <= harness.standin.limits.refused <= 2
-    assert harness.services.outbox.rate_limited == harness.standin.limits.refused
+    assert harness.bot.require_outbox().rate_limited == harness.standin.limits.refused
 
 
 async def test_a_restart_sends_nothing_twice(harness: Harness) -> None:

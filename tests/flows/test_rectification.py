@@ -1,4 +1,4 @@
-"""The life of a case (DESIGN §4) in chat: every role, every message each one receives."""
+"""The life of a case (design §4) in chat: every role, every message each one receives."""
 
 from __future__ import annotations
 

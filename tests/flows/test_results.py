@@ -1,4 +1,4 @@
-"""Results (DESIGN §5, §7) against hand-computed numbers: /rank, /results, publication,
+"""Results (design §5, §7) against hand-computed numbers: /rank, /results, publication,
 the spreadsheet, the chart and the public page (in a real headless browser)."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.db import ballots as ballot_store
 from bot.results import font
 from bot.settings import REPO_EXAMPLE
 from tests.flows.conftest import Harness
+from tests.flows.helpers import sheet_rows
 
 EXTRA_UNITS = """
 [[units]]
@@ -62,7 +63,7 @@ async def cast(harness: Harness, unit: str, answers: dict[str, int], start: int)
 
 
 async def scenario(harness: Harness) -> None:
-    """dongjie: DESIGN's worked example (74.55, flagged); xijie 100; nanyuan and beiyuan tie
+    """dongjie: design §5's worked example (74.55, flagged); xijie 100; nanyuan and beiyuan tie
     at 86; zhongshan has no ballots."""
     n = await cast(
         harness, "dongjie", {"satisfied": 60, "basic": 25, "unsatisfied": 10, "unknown": 5}, 1
@@ -195,21 +196,41 @@ async def test_the_results_spreadsheet_reads_back(harness: Harness) -> None:
     await organiser.reply()
     await organiser.send("/export results")
     assert (await organiser.reply()).kind == "document"
-    book = load_workbook(io.BytesIO(harness.standin.world.uploads[-1]), read_only=True)
-    ranking = list(book["排名"].iter_rows(values_only=True))
-    assert ranking[0][:6] == ("名次", "单位", "民主测评", "信访查实", "日常工作考核", "综合得分")
-    assert ranking[1][:6] == (1, "西街街道社保所", 100, 20, 10, 100)
-    assert ranking[4] == (4, "东街街道社保所", 86.5, 5, 9, 74.55, "是", 100, "约谈所长，限期整改")
-    assert ranking[5][0] is None and ranking[5][5] is None  # no ballots: no score, not 0
-    items = list(book["分项"].iter_rows(values_only=True))
-    service = next(r for r in items if r[0] == "东街街道社保所" and r[1] == "服务质量")
-    assert service[2:8] == (60, 25, 10, 5, 86.5, 100)
-    deductions = list(book["扣分明细"].iter_rows(values_only=True))
-    assert deductions[0] == ("单位", "案件或编号", "性质", "扣分", "反映次数")
-    assert deductions[1:] == [
-        ("东街街道社保所", "A", "一般", 5, 1),
-        ("东街街道社保所", "B", "被处分处罚", 10, 2),  # reported twice, counted once
-    ]
+    upload = harness.standin.world.uploads[-1]
+    ranking = {r["单位"]: r for r in sheet_rows(upload, "排名")}
+    west = ranking["西街街道社保所"]
+    assert (west["名次"], west["民主测评"], west["信访查实"], west["综合得分"]) == (1, 100, 20, 100)
+    assert ranking["东街街道社保所"] == {
+        "名次": 4,
+        "单位": "东街街道社保所",
+        "民主测评": 86.5,
+        "信访查实": 5,
+        "日常工作考核": 9,
+        "综合得分": 74.55,
+        "低于85分": "是",
+        "票数": 100,
+        "处理意见": "约谈所长，限期整改",
+    }
+    unballoted = [r for r in ranking.values() if not r["票数"]]
+    assert unballoted and all(r["名次"] is None and r["综合得分"] is None for r in unballoted)
+    service = next(
+        r
+        for r in sheet_rows(upload, "分项")
+        if r["单位"] == "东街街道社保所" and r["评议内容"] == "服务质量"
+    )
+    rates = ("满意率 %", "基本满意率 %", "不满意率 %", "不了解率 %", "得分", "票数")
+    assert tuple(service[k] for k in rates) == (60, 25, 10, 5, 86.5, 100)
+    assert sheet_rows(upload, "扣分明细") == [
+        {"单位": "东街街道社保所", "案件或编号": "A", "性质": "一般", "扣分": 5, "反映次数": 1},
+        {
+            "单位": "东街街道社保所",
+            "案件或编号": "B",
+            "性质": "被处分处罚",
+            "扣分": 10,
+            "反映次数": 2,
+        },
+    ]  # B reported twice, counted once
+    book = load_workbook(io.BytesIO(upload), read_only=True)
     assert "案件" in book.sheetnames and "单位" in book.sheetnames
 
 
@@ -218,7 +239,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 async def run(command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
     """A program run beside the bot, off its event loop."""
-    return await asyncio.to_thread(subprocess.run, command, **options)
+    return await asyncio.to_thread(lambda: subprocess.run(command, **options))
 
 
 async def test_the_public_page_renders_in_a_browser(harness: Harness, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from bot.db.database import migrations
 from bot.db.drafts import Draft
 from bot.db.users import Profile
 from bot.errors import DatabaseError
+from bot.vocabulary import Role
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
 
@@ -106,12 +107,15 @@ async def test_inbox_stores_once_and_remembers_the_offset(db: Database) -> None:
     assert await inbox.prune(db, NOW + dt.timedelta(seconds=1)) == 2
 
 
+RESIDENT = (77, Role.RESIDENT)  # who files: the resident, by id and role
+
+
 async def test_a_case_is_filed_once_per_origin(db: Database) -> None:
     async with db.transaction() as tx:
-        first = await case_store.file_case(tx, new_case(), "update:9", "filed", "resident", NOW)
+        first = await case_store.file_case(tx, new_case(), "update:9", "filed", RESIDENT, NOW)
     async with db.transaction() as tx:
         second = await case_store.file_case(
-            tx, new_case(text="x"), "update:9", "filed", "resident", NOW
+            tx, new_case(text="x"), "update:9", "filed", RESIDENT, NOW
         )
     assert first == (1, True) and second == (1, False)
     case = await case_store.get_case(db, 1)
@@ -123,7 +127,7 @@ async def test_a_case_is_filed_once_per_origin(db: Database) -> None:
 async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         async with db.transaction() as tx:
-            await case_store.file_case(tx, new_case(), "update:1", "filed", "resident", NOW)
+            await case_store.file_case(tx, new_case(), "update:1", "filed", RESIDENT, NOW)
             await tx.execute(
                 "INSERT INTO case_events (case_id, at, actor_role, to_state) "
                 "VALUES (999, 'x', 'x', 'x')"

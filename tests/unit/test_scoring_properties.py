@@ -1,4 +1,4 @@
-"""Properties of DESIGN §5 that must hold for every input (hypothesis)."""
+"""Properties of design §5 that must hold for every input (hypothesis)."""
 
 from decimal import Decimal
 from itertools import pairwise

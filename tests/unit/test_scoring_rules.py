@@ -1,4 +1,4 @@
-"""The rules of DESIGN §5, one table or example each, against hand-computed numbers."""
+"""The rules of design §5, one table or example each, against hand-computed numbers."""
 
 from decimal import Decimal
 from fractions import Fraction
