@@ -310,7 +310,7 @@ async def on_field(update: Update, context: Context, draft: Draft) -> None:
         deadline=dt.datetime.fromisoformat(data["deadline"]) if "deadline" in data else None,
     )
     await make_move(update, context, int(data["case_id"]), move, fields)
-    await end_flow(context, draft.user_id, draft.stamp)
+    await end_flow(context, draft)
 
 
 async def make_move(

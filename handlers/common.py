@@ -223,18 +223,16 @@ async def save_flow(context: Context, draft: Draft) -> None:
     """Commit a flow's new state together with the update's applied mark (after the
     person was answered: a replay before this commit simply does the step again)."""
     services = context.services
-    async with services.db.transaction() as tx:
+    async with services.db.batch() as tx:
         await draft_store.save_draft(tx, draft, services.clock.now())
         await user_store.mark_applied(tx, draft.user_id, context.update_id)
 
 
-async def end_flow(context: Context, user_id: int, stamp: int | None = None) -> bool:
-    """End the person's flow (only the run ``stamp``, if given), with the update's applied
-    mark; True if a flow ended."""
-    async with context.services.db.transaction() as tx:
-        ended = await draft_store.end_flow(tx, user_id, stamp)
-        await user_store.mark_applied(tx, user_id, context.update_id)
-    return ended
+async def end_flow(context: Context, draft: Draft) -> None:
+    """End the flow ``draft`` is (that run of it only), with the update's applied mark."""
+    async with context.services.db.batch() as tx:
+        await draft_store.end_flow(tx, draft.user_id, draft.started_at)
+        await user_store.mark_applied(tx, draft.user_id, context.update_id)
 
 
 def flow_name(context: Context, draft: Draft) -> str:

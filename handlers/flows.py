@@ -31,7 +31,7 @@ async def cancel(update: Update, context: Context) -> None:
         return
     await drop_buttons(context, draft.prompt_chat_id, draft.prompt_msg_id)
     await send(update, context, context.render("opinion/cancelled"), keyboards.main_menu())
-    await end_flow(context, user.id, draft.stamp)
+    await end_flow(context, draft)
 
 
 async def cancel_button(update: Update, context: Context) -> None:
@@ -53,7 +53,7 @@ async def cancel_button(update: Update, context: Context) -> None:
     )
     if draft.prompt_msg_id != tapped(query)[1]:
         await drop_buttons(context, draft.prompt_chat_id, draft.prompt_msg_id)
-    await end_flow(context, user.id, draft.stamp)
+    await end_flow(context, draft)
 
 
 async def on_resume(update: Update, context: Context) -> None:
@@ -78,7 +78,7 @@ async def on_resume(update: Update, context: Context) -> None:
         await send(update, context, context.render("common/invalid_button"))
         return
     if draft is not None and draft.stamp == stamp:
-        await end_flow(context, user.id, stamp)
+        await end_flow(context, draft)
         context.draft = None
         if then == "-":
             await send(update, context, context.render("opinion/cancelled"), keyboards.main_menu())

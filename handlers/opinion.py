@@ -291,7 +291,7 @@ async def confirm(
     await answer_and_edit(
         query, context, context.render(done, case_id=case_id), keyboards.after_filing(case_id)
     )
-    await end_flow(context, user.id)
+    await end_flow(context, draft)
 
 
 # -- messages ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import iso, parse_iso
-from bot.db.database import Database, Row, Tx
+from bot.db.database import Database, Row, Tx, Writer
 
 DRAFT_COLUMNS = "flow, step, data, prompt_chat_id, prompt_msg_id, started_at, updated_at"
 
@@ -56,7 +56,7 @@ async def get_draft(db: Database, user_id: int) -> Draft | None:
     return draft_of(user_id, row) if row else None
 
 
-async def save_draft(tx: Tx, draft: Draft, now: dt.datetime) -> None:
+async def save_draft(tx: Writer, draft: Draft, now: dt.datetime) -> None:
     """Create or replace the user's flow; a draft without ``started_at`` starts now."""
     await tx.execute(
         """
@@ -81,18 +81,15 @@ async def save_draft(tx: Tx, draft: Draft, now: dt.datetime) -> None:
     )
 
 
-async def end_flow(tx: Tx, user_id: int, stamp: int | None = None) -> bool:
-    """End the user's flow (the run ``stamp`` only, if given); True if one ended."""
-    if stamp is None:
-        cursor = await tx.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
-        return bool(cursor.rowcount)
-    rows = list(
-        await tx.execute_fetchall("SELECT started_at FROM drafts WHERE user_id = ?", (user_id,))
-    )
-    if not rows or int(parse_iso(rows[0][0]).timestamp() * 1000) != stamp:
-        return False
-    await tx.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
-    return True
+async def end_flow(tx: Writer, user_id: int, started: dt.datetime | None = None) -> None:
+    """End the user's flow: the run that began at ``started`` only, if given (a Cancel
+    button left over from an earlier run ends nothing)."""
+    if started is None:
+        await tx.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+    else:
+        await tx.execute(
+            "DELETE FROM drafts WHERE user_id = ? AND started_at = ?", (user_id, iso(started))
+        )
 
 
 async def take_expired(tx: Tx, idle_since: dt.datetime) -> list[Draft]:

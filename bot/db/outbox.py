@@ -49,16 +49,28 @@ async def enqueue(
 
 
 async def due(
-    db: Database, now: dt.datetime, limit: int, skip: Sequence[int] = ()
+    db: Database,
+    now: dt.datetime,
+    limit: int,
+    skip: Sequence[int] = (),
+    busy: Sequence[int | str] = (),
 ) -> list[Outgoing]:
-    """The oldest notifications due by ``now``, leaving out the ids in ``skip``."""
-    marks = ",".join("?" * len(skip))
+    """The oldest notification due by ``now`` of each chat, leaving out the ids in ``skip``
+    and the chats in ``busy`` (a chat reads its notifications in order, one at a time, so
+    only its oldest can go next)."""
+    where = "sent_at IS NULL AND failed_at IS NULL AND not_before <= ?"
+    params: list[Any] = [iso(now)]
+    if skip:
+        where += f" AND id NOT IN ({','.join('?' * len(skip))})"
+        params += skip
+    if busy:
+        where += f" AND chat_id NOT IN ({','.join('?' * len(busy))})"
+        params += busy
     rows = await db.fetchall(
-        "SELECT id, chat_id, method, payload, attempts FROM outbox "
-        "WHERE sent_at IS NULL AND failed_at IS NULL AND not_before <= ? "
-        + (f"AND id NOT IN ({marks}) " if skip else "")
-        + "ORDER BY not_before, id LIMIT ?",
-        (iso(now), *skip, limit),
+        "SELECT id, chat_id, method, payload, attempts FROM outbox WHERE id IN "
+        f"(SELECT MIN(id) FROM outbox WHERE {where} GROUP BY chat_id) "
+        "ORDER BY not_before, id LIMIT ?",
+        (*params, limit),
     )
     return [
         Outgoing(r["id"], r["chat_id"], r["method"], json.loads(r["payload"]), r["attempts"])

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.clock import iso
-from bot.db.database import Database, Row, Tx
+from bot.db.database import Database, Row, Tx, Writer
 from bot.db.drafts import DRAFT_COLUMNS, Draft, draft_of
 
 
@@ -104,7 +104,7 @@ async def record_user(db: Database, profile: Profile, now: dt.datetime) -> None:
         await save_user(tx, profile, now)
 
 
-async def save_user(tx: Tx, profile: Profile, now: dt.datetime) -> None:
+async def save_user(tx: Writer, profile: Profile, now: dt.datetime) -> None:
     stamp = iso(now)
     await tx.execute(
         """
@@ -127,7 +127,7 @@ async def save_user(tx: Tx, profile: Profile, now: dt.datetime) -> None:
     )
 
 
-async def mark_applied(tx: Tx, user_id: int, update_id: int) -> None:
+async def mark_applied(tx: Writer, user_id: int, update_id: int) -> None:
     """Record that ``update_id`` was applied for the person (in the transaction of what it
     changed): a replay of it, or of anything before it, is not applied again."""
     await tx.execute(

@@ -154,8 +154,12 @@ class Outbox:
                 await self._sleep()
 
     async def _round(self) -> bool:
-        batch = await store.due(self.db, self.clock.now(), 200, skip=list(self._in_flight))
+        now = time.monotonic()
         busy = set(self._in_flight.values())
+        waiting = busy | {c for c, t in self._chat_ready.items() if t > now}
+        batch = await store.due(
+            self.db, self.clock.now(), 200, skip=list(self._in_flight), busy=list(waiting)
+        )
         progressed = False
         for item in batch:
             if self._stopping:

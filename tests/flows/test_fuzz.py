@@ -40,9 +40,11 @@ UNUSUAL = [chr(c) for c in (*range(0, 32), 0x7F, 0x85, 0xA0, 0xAD)] + [
 ZEROS = [0x30, 0x660, 0x6F0, 0x966, 0x9E6, 0xE50, 0x1040, 0xFF10, 0x1D7CE, 0x1D7EC]
 NOT_DECIMAL = ["²", "³", "¹", "①", "⑩", "¼", "Ⅻ", "〇", "五"]
 
-unusual_text = st.lists(st.one_of(st.characters(), st.sampled_from(UNUSUAL)), max_size=300).map(
-    "".join
-)
+# Any character a person can send: whatever UTF-8 can carry (a lone surrogate cannot
+# reach Telegram, nor come from it).
+unusual_text = st.lists(
+    st.one_of(st.characters(codec="utf-8"), st.sampled_from(UNUSUAL)), max_size=300
+).map("".join)
 emoji_text = st.text(  # up to a whole message of characters outside the BMP
     alphabet=st.characters(min_codepoint=0x1F300, max_codepoint=0x1FAFF),
     min_size=1,

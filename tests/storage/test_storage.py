@@ -149,10 +149,13 @@ async def test_marking_an_update_applied_never_touches_a_flow(db: Database) -> N
         await user_store.mark_applied(tx, 7, 21)
     seen = await user_store.seen(db, 7)
     assert seen.draft is not None and seen.draft.step == "text"  # the flow goes on
-    stamp = seen.draft.stamp
-    async with db.transaction() as tx:
-        assert not await draft_store.end_flow(tx, 7, stamp + 1)  # another run's Cancel
-        assert await draft_store.end_flow(tx, 7, stamp)
+    started = seen.draft.started_at
+    assert started is not None
+    async with db.batch() as tx:  # another run's Cancel ends nothing
+        await draft_store.end_flow(tx, 7, started + dt.timedelta(milliseconds=1))
+    assert (await user_store.seen(db, 7)).draft is not None
+    async with db.batch() as tx:
+        await draft_store.end_flow(tx, 7, started)
     seen = await user_store.seen(db, 7)
     assert seen.draft is None and seen.is_replay(21)
     nobody = await user_store.seen(db, 8)
@@ -164,11 +167,17 @@ async def test_outbox_queues_a_keyed_notification_once(db: Database) -> None:
         assert await outbox_store.enqueue(tx, 7, "sendMessage", {"text": "a"}, NOW, "k1")
         assert not await outbox_store.enqueue(tx, 7, "sendMessage", {"text": "b"}, NOW, "k1")
         assert await outbox_store.enqueue(tx, 7, "sendMessage", {"text": "c"}, NOW)
+        assert await outbox_store.enqueue(tx, 8, "sendMessage", {"text": "d"}, NOW)
     due = await outbox_store.due(db, NOW, 10)
-    assert [d.payload["text"] for d in due] == ["a", "c"]
+    assert [d.payload["text"] for d in due] == ["a", "d"]  # the oldest of each chat
     assert due[0].payload["chat_id"] == 7
+    assert [d.payload["text"] for d in await outbox_store.due(db, NOW, 10, busy=[8])] == ["a"]
     await outbox_store.retry_later(db, due[0].id, 7, NOW + dt.timedelta(seconds=5), "429")
     # the chat's later notification waits with it, so the chat still reads them in order
-    assert await outbox_store.due(db, NOW, 10) == []
+    assert [d.payload["text"] for d in await outbox_store.due(db, NOW, 10)] == ["d"]
     later = await outbox_store.due(db, NOW + dt.timedelta(seconds=5), 10)
-    assert [d.payload["text"] for d in later] == ["a", "c"]
+    assert [d.payload["text"] for d in later] == ["d", "a"]  # by when each falls due
+    await outbox_store.mark_sent(db, [later[1].id], NOW)
+    assert [
+        d.payload["text"] for d in await outbox_store.due(db, NOW + dt.timedelta(seconds=5), 10)
+    ] == ["d", "c"]
