@@ -59,7 +59,7 @@ async def fill(bot: EvalBot, units: int, ballots: int, seed: int = 11) -> None:
             weights = [rng.random() + 0.2 for _ in ANSWERS]
             rows = [
                 (
-                    u * 10_000 + k,
+                    f"v{u * 10_000 + k}",
                     f"u{u:03d}",
                     item,
                     categories[k % len(categories)],
@@ -70,7 +70,7 @@ async def fill(bot: EvalBot, units: int, ballots: int, seed: int = 11) -> None:
                 for item in items
             ]
             await tx.executemany(
-                "INSERT INTO ballots (evaluator_id, unit_id, item_id, category, answer, "
+                "INSERT INTO ballots (voter, unit_id, item_id, category, answer, "
                 "answered_at) VALUES (?, ?, ?, ?, ?, ?)",
                 rows,
             )

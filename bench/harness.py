@@ -27,9 +27,18 @@ ROOT = Path(__file__).resolve().parents[1]
 class BotProcess:
     """A bot process against the stand-in: ``evalbot run`` or the PTB echo bot."""
 
-    def __init__(self, standin: StandIn, argv: list[str], db_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        standin: StandIn,
+        argv: list[str],
+        db_path: Path | None = None,
+        campaign: Path = REPO_EXAMPLE,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.standin = standin
         self.argv = argv
+        self.campaign = campaign
+        self.extra_env = env or {}
         self.db_path = db_path or Path(tempfile.mkdtemp(prefix="evalbot-bench-")) / "b.sqlite3"
         self.process: asyncio.subprocess.Process | None = None
         self.log = self.db_path.with_suffix(".log")
@@ -40,8 +49,9 @@ class BotProcess:
             "TELEGRAM_BOT_TOKEN": self.standin.token,
             "TELEGRAM_API_BASE_URL": self.standin.base_url,
             "EVALBOT_DB": str(self.db_path),
-            "EVALBOT_CAMPAIGN": str(REPO_EXAMPLE),
+            "EVALBOT_CAMPAIGN": str(self.campaign),
             "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
         }
 
     async def start(self) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any
 
 from telegram import (
@@ -26,8 +27,9 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
-from bot import labels
+from bot import ballot_key, labels
 from bot.campaign import Campaign
+from bot.cards import Desk
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import users as user_store
@@ -62,6 +64,9 @@ class EvalBot:
         outbox_rate: float = 30.0,
         run_jobs: bool = True,
         webhook: WebhookConfig | None = None,
+        ballot_key_path: Path | None = None,
+        new_ballot_key: bool = False,
+        edits_overall: bool = True,
     ) -> None:
         self.campaign = campaign
         self.db_path = db_path
@@ -71,6 +76,9 @@ class EvalBot:
         self.outbox_rate = outbox_rate
         self.run_jobs = run_jobs
         self.webhook = webhook
+        self.ballot_key_path = ballot_key_path or ballot_key.default_path(Path(db_path))
+        self.new_ballot_key = new_ballot_key
+        self.edits_overall = edits_overall
         self.webhook_server: WebhookServer | None = None
         self.application = build_application(token, base_url, lanes)
         self._tasks: list[asyncio.Task[None]] = []
@@ -90,15 +98,33 @@ class EvalBot:
     async def open_services(self) -> Services:
         """The database (migrated) and everything built on it, without Telegram: also what
         offline commands (``evalbot publish-page``) use."""
-        db = await Database.open(self.db_path, self.campaign.id)
+        key, said = ballot_key.open_key(
+            Path(self.db_path), self.ballot_key_path, new=self.new_ballot_key
+        )
+        log.info("%s", said)
+        db = await Database.open(
+            self.db_path,
+            self.campaign.id,
+            {"evalbot_pseudonym": key.pseudonym, "evalbot_origin": key.origin},
+        )
+        try:
+            await ballot_key.bind(db, key, new=self.new_ballot_key)
+        except BaseException:
+            await db.close()
+            raise
         self.outbox = Outbox(
             db,
             self.application.bot,
             self.clock,
             per_second=self.outbox_rate,
             on_blocked=self._blocked,
+            edits_overall=self.edits_overall,
         )
-        return Services(self.campaign, db, Texts(self.campaign.timezone), self.clock, self.outbox)
+        services = Services(
+            self.campaign, db, Texts(self.campaign.timezone), self.clock, self.outbox, key
+        )
+        self.outbox.cards = Desk(services)
+        return services
 
     async def post_shutdown(self, application: AnyApplication) -> None:
         if self.services is not None:
@@ -121,6 +147,7 @@ class EvalBot:
         )
         await replay_pending(services.db, self.processor, app.bot)
         assert self.outbox is not None
+        await self.outbox.prepare()
         self._tasks = [asyncio.create_task(self.outbox.run(), name="outbox")]
         if self.webhook is not None:
             # listen first, then tell Telegram where: nothing it sends finds the door shut

@@ -1,10 +1,11 @@
 """The democratic evaluation (民主测评, design §6): evaluators, the window, the ballots.
 
-Each evaluator gets, for each unit in scope and each item, one ballot with exactly the
-four answers 满意, 基本满意, 不满意, 不了解, in that order, as buttons: the answer is
-confirmed on the ballot itself, can be changed (or withdrawn by pressing it again) until
-the close, and the last one counts. Every answer, change and withdrawal is appended to a
-hash-chained log under a keyed pseudonym; :func:`verify` recounts the tallies from it.
+Each evaluator has one ballot card (:mod:`bot.cards`): for each unit in scope and each
+item, exactly the four answers 满意, 基本满意, 不满意, 不了解, in that order. An answer can be
+changed until the close and the last one counts; pressing the answer already chosen
+changes nothing. Every answer and change is appended to a hash-chained log; ballots and
+log are kept under the evaluator's pseudonym, keyed with the ballot key that lives outside
+the database (:mod:`bot.ballot_key`); :func:`verify` recounts the tallies from the log.
 
 Ballots are buttons rather than native polls: a poll answer carries no chat, cannot be
 confirmed on the poll, and a bot cannot show a voter which answer it recorded.
@@ -13,20 +14,18 @@ confirmed on the poll, and a bot cannot show a voter which answer it recorded.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import secrets
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot import keyboards, notify
 from bot.db import ballots as store
+from bot.db import cards as card_store
+from bot.db import inbox as inbox_store
 from bot.db import roles as role_store
 from bot.db import tallies as tally_store
-from bot.db.roles import ALL_UNITS
+from bot.db.roles import ALL_UNITS, Grant
 from bot.errors import UserError
-from bot.keyboards import Keyboard
 from bot.services import Services
 from bot.texts import N_
 from bot.vocabulary import Role
@@ -75,10 +74,10 @@ async def closes_at(services: Services) -> dt.datetime | None:
     return phase_window(services)[1]
 
 
-async def evaluators(services: Services) -> list[Evaluator]:
+def _evaluators(services: Services, grants: list[Grant]) -> list[Evaluator]:
     all_units = tuple(u.id for u in services.campaign.units)
     found: dict[int, tuple[str, set[str]]] = {}
-    for grant in await role_store.evaluator_grants(services.db):
+    for grant in grants:
         _, units = found.setdefault(grant.user_id, (grant.category or "", set()))
         units.update(all_units if grant.unit_id == ALL_UNITS else [grant.unit_id])
     return [
@@ -87,84 +86,49 @@ async def evaluators(services: Services) -> list[Evaluator]:
     ]
 
 
+async def evaluators(services: Services) -> list[Evaluator]:
+    return _evaluators(services, await role_store.evaluator_grants(services.db))
+
+
 async def evaluator(services: Services, user_id: int) -> Evaluator | None:
-    return next((e for e in await evaluators(services) if e.user_id == user_id), None)
+    found = _evaluators(services, await role_store.evaluator_grants_of(services.db, user_id))
+    return found[0] if found else None
 
 
-def ballot_keyboard(unit_id: str, item_id: str, chosen: str | None = None) -> Keyboard:
-    """The four answers, in the plan's order, two to a row; the chosen one ticked."""
-    answers = [(ANSWER_LABELS[a], a.value) for a in ANSWERS]
-    return keyboards.ballot(unit_id, item_id, answers, chosen)
-
-
-def ballot_values(
-    services: Services,
-    lang: str,
-    unit_id: str,
-    item_id: str,
-    chosen: str | None = None,
-    closes: dt.datetime | None = None,
-) -> dict[str, object]:
-    """What the ballot template shows: the unit, the item, the answer chosen, the close."""
-    campaign = services.campaign
-    return {
-        "unit": campaign.unit(unit_id),
-        "item": campaign.item(item_id),
-        "chosen": services.texts.gettext(lang, ANSWER_LABELS[Answer(chosen)]) if chosen else "",
-        "closes": closes,
-    }
-
-
-async def send_ballots(services: Services, person: Evaluator) -> int:
-    """Queue the evaluator's ballots (each once ever); return how many were new."""
-    closes = await closes_at(services)
+async def send_cards(services: Services, people: list[Evaluator]) -> int:
+    """Queue each evaluator's card (once per opening of the window); return how many."""
+    round_ = await store.get_meta(services.db, "ballot_round") or "0"
     queued = 0
     async with services.db.transaction() as tx:
-        lang = await notify.language(tx, person.user_id)
-        for unit_id in person.units:
-            for item in services.campaign.items:
-                queued += await notify.notify(
-                    tx,
-                    services,
-                    person.user_id,
-                    "ballots/ballot",
-                    f"ballot:{person.user_id}:{unit_id}:{item.id}",
-                    values=ballot_values(services, lang, unit_id, item.id, None, closes),
-                    keyboard=ballot_keyboard(unit_id, item.id),
-                    lang=lang,
-                )
+        for person in people:
+            if await notify.card(tx, services, person.user_id, f"card:{person.user_id}:{round_}"):
+                await card_store.new_card(tx, person.user_id)
+                queued += 1
     services.outbox.wake()
     return queued
 
 
 async def sync_window(services: Services) -> int:
-    """The window's job: once it is open, every evaluator has their ballots; once it has
-    closed, the ballots lose their buttons. Safe to run any number of times."""
+    """The window's job: once it is open, every evaluator has their card; once it has
+    closed, every card shows its final answers and loses its buttons. Safe to run any
+    number of times."""
     if await is_open(services):
         if await store.get_meta(services.db, "ballots_sent") == "1":
             return 0
-        sent = 0
-        for person in await evaluators(services):
-            sent += await send_ballots(services, person)
+        sent = await send_cards(services, await evaluators(services))
         async with services.db.transaction() as tx:
             await store.set_meta(tx, "ballots_sent", "1")
         return sent
-    return await strip_buttons(services)
+    return await finalise_cards(services)
 
 
-async def strip_buttons(services: Services) -> int:
-    """Take the answer buttons off every ballot we know of (after the close)."""
-    if await store.get_meta(services.db, "ballots_sent") != "1":
-        return 0
-    stripped = 0
-    marker = await store.get_meta(services.db, "ballot_round") or "0"
-    async with services.db.transaction() as tx:
-        for chat_id, message_id in await store.ballot_messages(services.db):
-            stripped += await notify.take_buttons(
-                tx, services, chat_id, message_id, f"ballot-close:{marker}:{chat_id}:{message_id}"
-            )
-    services.outbox.wake()
-    return stripped
+async def finalise_cards(services: Services) -> int:
+    """After the close: every live card is edited to its final answers, without buttons
+    (through the outbox, within Telegram's limits)."""
+    live = await card_store.live(services.db)
+    for user_id in live:
+        services.outbox.card_changed(user_id)
+    return len(live)
 
 
 async def set_window(services: Services, state: str) -> None:
@@ -178,41 +142,21 @@ async def set_window(services: Services, state: str) -> None:
     await sync_window(services)
 
 
-def pseudonym(secret: str, user_id: int) -> str:
-    return hmac.new(secret.encode(), str(user_id).encode(), hashlib.sha256).hexdigest()[:20]
-
-
-async def secret(services: Services) -> str:
-    found = await store.get_meta(services.db, "ballot_secret")
-    if found:
-        return found
-    async with services.db.transaction() as tx:
-        await store.create_secret(tx, "ballot_secret", secrets.token_hex(32))
-    made = await store.get_meta(services.db, "ballot_secret")
-    assert made is not None
-    return made
-
-
 @dataclass(frozen=True)
 class Cast:
     unit_id: str
     item_id: str
-    answer: str | None  # None: withdrawn
-    new: bool  # False: a replay of an answer already recorded
+    answer: str
+    changed: bool  # False: the answer was chosen already (a double tap), or a replay
 
 
 async def cast(
-    services: Services,
-    user_id: int,
-    unit_id: str,
-    item_id: str,
-    index: int,
-    update_id: int,
-    where: tuple[int, int] | None,
+    services: Services, user_id: int, unit_id: str, item_id: str, index: int, update_id: int
 ) -> Cast:
-    """Record an answer (pressing the answer already chosen withdraws it), once per update.
+    """Record an answer, once per update; the answer already chosen changes nothing.
     Refused when the person is not an evaluator of the unit, the window is closed, or they
-    answer too fast."""
+    answer too fast. Whoever holds the database afterwards cannot tell whose answer it was:
+    it is kept under the keyed pseudonym, and the update that carried it is forgotten."""
     person = await evaluator(services, user_id)
     if person is None:
         raise UserError("ballots/not_evaluator")
@@ -224,24 +168,22 @@ async def cast(
         raise UserError("common/invalid_button")
     if not await is_open(services):
         raise UserError("ballots/closed")
-    origin = f"update:{update_id}"
-    voter = pseudonym(await secret(services), user_id)
+    key = services.ballot_key
+    origin, voter = key.origin(f"update:{update_id}"), key.pseudonym(user_id)
+    chosen = ANSWERS[index].value
     now = services.clock.now()
     async with services.db.transaction() as tx:
         if await store.already_logged(tx, origin):
-            answer = await store.current(tx, user_id, unit_id, item_id)
-            return Cast(unit_id, item_id, answer, new=False)
+            return Cast(unit_id, item_id, chosen, changed=False)
+        current = await store.current(tx, voter, unit_id, item_id)
+        if current == chosen:
+            await inbox_store.forget(tx, update_id, now)
+            return Cast(unit_id, item_id, chosen, changed=False)
         if not services.throttle.allow(user_id, now):
             raise UserError("ballots/too_fast")
-        current = await store.current(tx, user_id, unit_id, item_id)
-        chosen = ANSWERS[index].value
-        answer = None if current == chosen else chosen
-        await store.record(
-            tx, user_id, voter, unit_id, item_id, person.category, answer, now, origin
-        )
-        if where is not None:
-            await store.remember_message(tx, user_id, unit_id, item_id, *where)
-    return Cast(unit_id, item_id, answer, new=True)
+        await store.record(tx, voter, unit_id, item_id, person.category, chosen, now, origin)
+        await inbox_store.forget(tx, update_id, now)
+    return Cast(unit_id, item_id, chosen, changed=True)
 
 
 @dataclass(frozen=True)
@@ -278,7 +220,8 @@ async def turnout(services: Services) -> list[Turnout]:
 
 async def remind(services: Services) -> int:
     """Before the close, remind each evaluator with unanswered ballots, once at each of
-    the campaign's reminder times (``[ballots] reminders_hours``)."""
+    the campaign's reminder times (``[ballots] reminders_hours``): one message saying how
+    many are missing, with a button that brings their card back."""
     closes = await closes_at(services)
     if closes is None or not await is_open(services):
         return 0
@@ -296,7 +239,8 @@ async def remind(services: Services) -> int:
     queued = 0
     async with services.db.transaction() as tx:
         for person in await evaluators(services):
-            missing = len(person.units) * items - counts.get(person.user_id, 0)
+            answered = counts.get(services.ballot_key.pseudonym(person.user_id), 0)
+            missing = len(person.units) * items - answered
             if missing <= 0:
                 continue
             queued += await notify.notify(
@@ -306,6 +250,7 @@ async def remind(services: Services) -> int:
                 "ballots/reminder",
                 f"ballot-remind:{person.user_id}:{closes.isoformat()}:{hours}",
                 values={"missing": missing, "closes": closes},
+                keyboard=keyboards.bring_card(),
             )
     services.outbox.wake()
     return queued

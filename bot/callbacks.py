@@ -31,6 +31,7 @@ class Kind(StrEnum):
     WINDOW = "w"  # w:reopen: an organiser confirms opening the ballot window again
     PUBLISH = "p"  # p:again: an organiser confirms publishing the results again
     PAGE = "g"  # g:<list>:<page>: turn the pages of a long list
+    CARD = "d"  # d:u|l|t:<n>: show a page of the ballot card; d:i:<item>; d:back:0
 
 
 ARITY = {
@@ -52,6 +53,7 @@ ARITY = {
     Kind.WINDOW: 1,
     Kind.PUBLISH: 1,
     Kind.PAGE: 2,
+    Kind.CARD: 2,
 }
 
 

@@ -77,6 +77,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         base_url=settings.api_base_url,
         lanes=args.lanes,
         webhook=webhook,
+        ballot_key_path=settings.ballot_key_path,
+        new_ballot_key=args.new_ballot_key,
+        edits_overall=settings.edits_overall,
     )
 
     async def main() -> None:
@@ -100,7 +103,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(main())
-    except DatabaseError as exc:
+    except (DatabaseError, SettingsError) as exc:
         print(f"evalbot run: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0
@@ -182,7 +185,13 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     async def main() -> tuple[str, bytes]:
-        bot = EvalBot(campaign, "0:offline", str(settings.db_path), run_jobs=False)
+        bot = EvalBot(
+            campaign,
+            "0:offline",
+            str(settings.db_path),
+            run_jobs=False,
+            ballot_key_path=settings.ballot_key_path,
+        )
         services = await bot.open_services()
         try:
             return await page(services)
@@ -224,6 +233,12 @@ def parser() -> argparse.ArgumentParser:
         "--secret-token",
         help="webhook: the secret Telegram sends with every update (1-256 of A-Z a-z 0-9 _ -; "
         "default: a new random one each start)",
+    )
+    run.add_argument(
+        "--new-ballot-key",
+        action="store_true",
+        help="make a new ballot key although ballots exist (the old one is lost: the ballots "
+        "cast stay counted, but evaluators can no longer see or change theirs)",
     )
     run.set_defaults(func=cmd_run)
 

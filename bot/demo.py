@@ -367,41 +367,50 @@ async def the_ballots(stage: Stage) -> None:
             await voter.user.reply()
         voters.append(voter)
     await organiser.says("/ballots open")
-    count = len(campaign.units) * len(campaign.items)
-    out(
-        f"  (the ballots go out through the outbox, one a second per chat as Telegram "
-        f"allows: {count} s)"
-    )
+    out("  (each evaluator receives one message: the ballot card, edited as they answer)")
     await stage.settle()
     first = voters[0]
-    first.out(f"  ({first.name} receives {count} ballots, one per unit and item; the first:)")
-    first._show(first.user.transcript()[-count])
-    first.user.skip_unread()
+    await first.read()
     # how the evaluators lean, per unit: indexes into 满意 基本满意 不满意 不了解
     leaning = ((0, 0, 1, 0), (0, 1, 0, 3), (0, 2, 1, 0), (1, 0, 3, 0))
+    names = ("满意", "基本满意", "不满意", "不了解")
     for n, voter in enumerate(voters):
-        ballots = [b for b in voter.user.transcript() if b.text.startswith("🗳") and b.buttons]
-        for m, ballot in enumerate(ballots):
-            u = next(k for k, unit in enumerate(campaign.units) if unit.name in ballot.text)
-            choice = leaning[u % len(leaning)][(n + m) % 4]
-            stage.clock.advance(dt.timedelta(seconds=2))  # people read before they tap
-            tap = await voter.user.press(ballot.message_id, ballot.data[choice // 2][choice % 2])
-            toast = await tap.answer()
-            if n == 0 and m == 0:
-                out(f"  {voter.name} taps [{ballot.labels[choice]}]")
-                out(f"    bot (pop-up): {toast.text}")
-                await voter.read()
-            else:
-                await voter.user.reply()
-    out("  (the others answer their ballots)")
+        for u, unit in enumerate(campaign.units):
+            for m, item in enumerate(campaign.items):
+                choice = leaning[u % len(leaning)][(n + m) % 4]
+                stage.clock.advance(dt.timedelta(seconds=3))  # people read before they tap
+                card = _card(voter)
+                tap = await voter.user.press(card, f"b:{unit.id}:{item.id}:{choice}")
+                toast = await tap.answer()
+                if n == 0 and u == 0 and m < 2:
+                    out(f"  {voter.name} taps [{names[choice]}] under {item.name}")
+                    out(f"    bot (pop-up): {toast.text}")
+            if n == 0 and u == 0:
+                again = await voter.user.press(_card(voter), f"b:{unit.id}:{item.id}:{choice}")
+                out(f"  {voter.name} taps [{names[choice]}] again (a double tap)")
+                out(f"    bot (pop-up): {(await again.answer()).text}")
+                await stage.settle()
+                voter.user.skip_unread()
+                voter._show(voter.user.current(_card(voter)))
+                out(f"  {voter.name} taps [下一个 ▶️]")
+                await voter.user.tap("下一个")
+    out("  (the others answer their cards)")
     await stage.settle()
     await organiser.says("/turnout")
     await organiser.says("/ballots close")
+    await stage.settle()
+    out(f"  ({first.name}'s card after the close: the final answers, no buttons)")
+    first._show(first.user.current(_card(first)))
     result = verify(Path(services.db.path), await ballot_store.head(services.db))
     out(
         f"  evalbot verify: {'OK' if result.ok else 'FAILED'} — {result.entries} log entries "
         f"recount to the stored tallies; chain head {result.head[:16]}…"
     )
+
+
+def _card(voter: Actor) -> int:
+    """The message id of the evaluator's card."""
+    return max(m.message_id for m in voter.user.transcript() if m.text.startswith("🗳"))
 
 
 async def results_and_publication(stage: Stage) -> None:

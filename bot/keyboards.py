@@ -285,18 +285,77 @@ def rating(case_id: int) -> Keyboard:
     return column(Button(labels.RATING_BUTTONS[r], Kind.RATE, (case_id, r.value)) for r in Rating)
 
 
-def ballot(
-    unit_id: str, item_id: str, answers: Sequence[tuple[str, str]], chosen: str | None
+def card_office(
+    unit_id: str,
+    items: Sequence[tuple[str, str]],
+    answers: Sequence[tuple[str, str]],
+    chosen: Mapping[str, str],
+    index: int,
+    offices: int,
+    left: int,
 ) -> Keyboard:
-    """The four answers (label, value), in the plan's order, two to a row; the chosen one
-    ticked."""
-    buttons = [
-        Button(
-            label, Kind.BALLOT, (unit_id, item_id, index), prefix="✅ " if value == chosen else ""
+    """A ballot card's office page: for each item (id, "n. name") a row with its name and
+    a row with the four answers (label, value), the chosen one ticked; then the ways to
+    the other offices and to what is still unanswered."""
+    rows: list[Row] = []
+    for item_id, name in items:
+        rows.append((Button(name, Kind.CARD, ("i", item_id), plain=True),))
+        rows.append(
+            tuple(
+                Button(
+                    label,
+                    Kind.BALLOT,
+                    (unit_id, item_id, n),
+                    prefix="✅" if chosen.get(item_id) == value else "",
+                )
+                for n, (label, value) in enumerate(answers)
+            )
         )
-        for index, (label, value) in enumerate(answers)
-    ]
-    return grid(buttons, 2)
+    if offices > 1:
+        rows.append(
+            (
+                Button(labels.CARD_PREVIOUS, Kind.CARD, ("u", (index - 1) % offices)),
+                Button(labels.CARD_LIST, Kind.CARD, ("l", index // PAGE)),
+                Button(labels.CARD_NEXT, Kind.CARD, ("u", (index + 1) % offices)),
+            )
+        )
+    todo = labels.CARD_LEFT if left else labels.CARD_ALL_DONE
+    rows.append((Button(todo, Kind.CARD, ("t", 0), values={"count": left}),))
+    return Keyboard(tuple(rows))
+
+
+def card_list(entries: Sequence[tuple[int, str, int, int]], page: Page) -> Keyboard:
+    """The offices of a card (index, name, answered, items), a page at a time."""
+    board = column(
+        Button(
+            f"{name} {done}/{of}",
+            Kind.CARD,
+            ("u", index),
+            plain=True,
+            prefix="✅ " if done == of else "",
+        )
+        for index, name, done, of in entries
+    )
+    turns = []
+    if page.number > 0:
+        turns.append(Button(N_("◀️ Back"), Kind.CARD, ("l", page.number - 1)))
+    if page.number < page.count - 1:
+        turns.append(Button(N_("More ▶️"), Kind.CARD, ("l", page.number + 1)))
+    return board + keyboard(turns)
+
+
+def card_todo(targets: Sequence[tuple[int, str, int]]) -> Keyboard:
+    """What is still unanswered: a button to each such office (index, name, missing)."""
+    board = column(
+        Button(labels.CARD_GO_TO, Kind.CARD, ("u", index), values={"name": name, "count": m})
+        for index, name, m in targets
+    )
+    return board + keyboard([Button(labels.CARD_LIST, Kind.CARD, ("l", 0))])
+
+
+def bring_card() -> Keyboard:
+    """A button that brings the evaluator's ballot card back to the bottom of the chat."""
+    return keyboard([Button(labels.CARD_BRING, Kind.CARD, ("back", 0))])
 
 
 def confirm(label: str, kind: Kind, arg: str) -> Keyboard:

@@ -83,6 +83,13 @@ TALK_PRIVATELY = N_("Talk to me in private")
 ALL_OFFICES = N_("all offices")
 FILES = N_("📎 Photos and documents (%(count)s)")
 REOPEN = N_("Open the ballot window again")
+CARD_PREVIOUS = N_("◀️ Previous")
+CARD_NEXT = N_("Next ▶️")
+CARD_LIST = N_("📋 All offices")
+CARD_LEFT = N_("📝 Not yet answered: %(count)s")
+CARD_ALL_DONE = N_("✅ All answered")
+CARD_GO_TO = N_("%(name)s (%(count)s left)")
+CARD_BRING = N_("🗳 Open my ballot card")
 CHART_TITLE = N_("%(campaign)s: composite scores")
 LIVE_RANKING = N_("Ranking (live, not yet published)")
 PUBLISHED_RANKING = N_("The published ranking")
@@ -111,6 +118,10 @@ COMMANDS_STAFF = (
     *COMMANDS_RESIDENT,
 )
 COMMANDS_SUPERVISOR = COMMANDS_STAFF
+COMMANDS_EVALUATOR = (
+    ("ballot", N_("My ballot card")),
+    *COMMANDS_RESIDENT,
+)
 COMMANDS_ORGANISER = (
     ("cases", N_("All cases")),
     ("overdue", N_("Cases past their deadline")),
@@ -118,6 +129,7 @@ COMMANDS_ORGANISER = (
     ("hot", N_("Hot issues: counts and recurring topics")),
     ("invite", N_("Invite staff, supervisors or evaluators")),
     ("ballots", N_("The ballot window: open or close it")),
+    ("ballot", N_("My ballot card")),
     ("turnout", N_("How many ballots are answered")),
     ("rank", N_("The ranking")),
     ("results", N_("One office's results in detail")),

@@ -102,3 +102,12 @@ async def take_buttons(tx: Tx, services: Services, chat_id: int, message_id: int
         services.clock.now(),
         key,
     )
+
+
+async def card(tx: Tx, services: Services, user_id: int, key: str) -> bool:
+    """Queue an evaluator's ballot card. Nothing of it is stored: the outbox renders it
+    from the ballots when it sends it (:mod:`bot.cards`), so no queued text ever holds an
+    account's answers."""
+    return await outbox_store.enqueue(
+        tx, user_id, outbox_store.SEND_CARD, {}, services.clock.now(), key
+    )

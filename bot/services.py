@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.ballot_key import BallotKey
 from bot.campaign import Campaign
 from bot.clock import Clock
 from bot.db import Database
@@ -18,6 +19,9 @@ class Sender(Protocol):
 
     def wake(self) -> None: ...
 
+    def card_changed(self, user_id: int) -> None:
+        """An evaluator's ballot card no longer shows what is stored: edit it soon."""
+
 
 @dataclass
 class Services:
@@ -26,6 +30,7 @@ class Services:
     texts: Texts
     clock: Clock
     outbox: Sender
+    ballot_key: BallotKey  # turns an evaluator's account into their ballots' pseudonym
     # slows a burst of ballot answers from one account (a script, a stuck finger)
     throttle: Throttle = field(default_factory=Throttle)
 

@@ -34,17 +34,23 @@ class Secret:
 
 @dataclass(frozen=True)
 class Settings:
-    """``TELEGRAM_BOT_TOKEN``, ``EVALBOT_DB``, ``EVALBOT_CAMPAIGN``, ``TELEGRAM_API_BASE_URL``."""
+    """``TELEGRAM_BOT_TOKEN``, ``EVALBOT_DB``, ``EVALBOT_CAMPAIGN``, ``TELEGRAM_API_BASE_URL``,
+    ``EVALBOT_BALLOT_KEY``."""
 
     token: Secret
     db_path: Path
     campaign_path: Path
     api_base_url: str | None  # handed to PTB's base_url as it is; PTB appends the token
+    ballot_key_path: Path | None = None  # None: beside the database (bot.ballot_key)
+    # EVALBOT_EDITS_COUNT_OVERALL=0: Telegram counts message edits per chat only, not in
+    # the bot's overall 30/s (it does not say; counting them is the safe default)
+    edits_overall: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         base_url = env.get("TELEGRAM_API_BASE_URL", "").strip() or None
+        key_path = env.get("EVALBOT_BALLOT_KEY", "").strip()
         if base_url is not None and not base_url.startswith(("http://", "https://")):
             raise SettingsError(
                 f"TELEGRAM_API_BASE_URL must start with http:// or https://, got {base_url!r}"
@@ -54,6 +60,8 @@ class Settings:
             db_path=Path(env.get("EVALBOT_DB", "evalbot.sqlite3")),
             campaign_path=Path(env.get("EVALBOT_CAMPAIGN", str(REPO_EXAMPLE))),
             api_base_url=base_url,
+            ballot_key_path=Path(key_path) if key_path else None,
+            edits_overall=env.get("EVALBOT_EDITS_COUNT_OVERALL", "1").strip() != "0",
         )
 
     def require_token(self) -> str:

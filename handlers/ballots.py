@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 from io import BytesIO
 
 import qrcode
 from PIL import Image, ImageDraw
-from telegram import Update
+from telegram import CallbackQuery, Update
+from telegram.error import BadRequest
 
-from bot import ballots, keyboards, labels
+from bot import ballots, cards, keyboards, labels
 from bot import roles as role_core
 from bot.args import parse_number
 from bot.callbacks import Kind, decode
+from bot.db import cards as card_store
 from bot.errors import UserError
 from bot.vocabulary import Role
 from handlers import team
-from handlers.common import answer, api, edit, send
+from handlers.common import HTML, answer, api, send, send_file
 from handlers.context import Context
 
 MAX_INVITES = 200
@@ -23,39 +26,112 @@ LINKS_A_PAGE = 20
 
 
 async def on_ballot(update: Update, context: Context) -> None:
-    """An answer button on a ballot: record it and show it recorded on the ballot."""
+    """An answer on the ballot card: record it, confirm it at once in the pop-up; the card
+    is edited soon after (coalesced: a fast evaluator's presses make one edit)."""
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
     callback = decode(query.data)
     assert callback is not None
     unit_id, item_id, index = callback.args[0], callback.args[1], int(callback.args[2])
-    message = query.message
-    where = (message.chat.id, message.message_id) if message is not None else None
     services = context.services
+    if not await on_live_card(query, context, user.id):
+        return
     try:
-        cast = await ballots.cast(
-            services, user.id, unit_id, item_id, index, context.update_id, where
-        )
+        cast = await ballots.cast(services, user.id, unit_id, item_id, index, context.update_id)
     except UserError as refusal:
         await answer(query, context.render(refusal.template, **refusal.context), alert=True)
-        if refusal.template == "ballots/closed" and where is not None:
-            await api(context.bot, "editMessageReplyMarkup", chat_id=where[0], message_id=where[1])
+        if refusal.template == "ballots/closed":
+            services.outbox.card_changed(user.id)  # the card shows it is closed
         return
-    label = context.label(ballots.ANSWER_LABELS[ballots.Answer(cast.answer)]) if cast.answer else ""
-    await answer(query, context.render("ballots/recorded", answer=label))
-    if where is None:
+    label = cards.answer_label(services, context.lang, cast.answer)
+    await answer(query, context.render("ballots/recorded", answer=label, changed=cast.changed))
+    if cast.changed:
+        services.outbox.card_changed(user.id)
+
+
+async def on_live_card(query: CallbackQuery, context: Context, user_id: int) -> bool:
+    """Whether the press came from the evaluator's card in use; a press on a card that was
+    replaced is answered with where the card in use is, and changes nothing."""
+    card = await card_store.get_card(context.services.db, user_id)
+    pressed = query.message.message_id if query.message else None
+    if card is not None and card.message_id is not None and card.message_id != pressed:
+        await answer(query, context.render("ballots/card_moved"), alert=True)
+        return False
+    return True
+
+
+async def on_card(update: Update, context: Context) -> None:
+    """The card's own buttons: another office, the list, what is left, an item's name,
+    or (from a reminder) the card brought back to the bottom of the chat."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    callback = decode(query.data)
+    assert callback is not None
+    services = context.services
+    kind, arg = callback.args
+    if kind == "back":
+        await answer(query)
+        await bring_card(update, context)
         return
-    closes = await ballots.closes_at(services)
-    await edit(
-        query,
-        context,
-        context.render(
-            "ballots/ballot",
-            **ballots.ballot_values(services, context.lang, unit_id, item_id, cast.answer, closes),
-        ),
-        ballots.ballot_keyboard(unit_id, item_id, cast.answer),
-    )
+    person = await ballots.evaluator(services, user.id)
+    if person is None:
+        await answer(query, context.render("ballots/not_evaluator"), alert=True)
+        return
+    if not await on_live_card(query, context, user.id):
+        return
+    if kind == "i":
+        item = services.campaign.item(arg)
+        shown = (item.description or item.label(context.lang)) if item else ""
+        await answer(query, shown[:190] or context.render("common/invalid_button"))
+        return
+    if kind not in ("u", "l", "t") or not (arg.isascii() and arg.isdigit()):
+        await answer(query, context.render("common/invalid_button"), alert=True)
+        return
+    await answer(query)
+    view = str(cards.View.parse(f"{kind}:{arg}", len(person.units)))
+    async with services.db.batch() as tx:
+        await card_store.set_view(tx, user.id, view)
+    services.outbox.card_changed(user.id)
+
+
+async def ballot_command(update: Update, context: Context) -> None:
+    """/ballot: the evaluator's card, brought back to the bottom of the chat."""
+    await bring_card(update, context)
+
+
+async def bring_card(update: Update, context: Context) -> None:
+    """Send the evaluator's card anew at the bottom of the chat; the card it replaces is
+    disabled and points to it. Only one card is in use at a time."""
+    user = update.effective_user
+    assert user is not None
+    services = context.services
+    person = await ballots.evaluator(services, user.id)
+    if person is None:
+        raise UserError("ballots/not_evaluator")
+    if await card_store.get_card(services.db, user.id) is None:
+        if not await ballots.is_open(services):
+            raise UserError("ballots/not_open")
+        async with services.db.batch() as tx:
+            await card_store.new_card(tx, user.id)
+    old = await card_store.get_card(services.db, user.id)
+    view = await cards.render(services, user.id, context.lang)
+    if view is None or old is None:
+        raise UserError("ballots/not_evaluator")
+    posted = await send(update, context, view.text, view.keyboard)
+    async with services.db.batch() as tx:
+        await card_store.sent(tx, user.id, posted.message_id)
+    if old.message_id is not None and old.message_id != posted.message_id:
+        with contextlib.suppress(BadRequest):  # gone already, or the same: nothing to undo
+            await api(
+                context.bot,
+                "editMessageText",
+                chat_id=posted.chat_id,
+                message_id=old.message_id,
+                text=context.render("cards/moved"),
+                parse_mode=HTML,
+            )
 
 
 async def ballots_command(update: Update, context: Context) -> None:
@@ -182,10 +258,12 @@ async def invite_evaluators(update: Update, context: Context, args: list[str]) -
                 units=team.units_label(context, tuple(units)),
             ),
         )
-        await context.bot.send_photo(
+        await send_file(
+            context,
             chat.id,
-            photo=qr_sheet(page, category, first),
-            caption=context.label(labels.QR_CAPTION, count=len(page)),
+            "photo",
+            qr_sheet(page, category, first),
+            context.label(labels.QR_CAPTION, count=len(page)),
         )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram import Bot, CallbackQuery, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter
 from telegram.warnings import PTBUserWarning
 
 from bot import keyboards, labels
@@ -22,6 +22,7 @@ from bot.db.cases import Case
 from bot.db.drafts import Draft
 from bot.flows import flow_of
 from bot.keyboards import Keyboard
+from bot.runtime.outbox import retry_seconds
 from bot.runtime.processor import CURRENT_OUTCOME
 from bot.split import split_html
 from bot.vocabulary import Flow, Move
@@ -35,6 +36,7 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Telegram answers these when an action is repeated (a replayed update, a double tap);
 # the user already sees the right thing.
 HARMLESS = ("message is not modified", "query is too old", "message to edit not found")
+RETRIES = 2  # a reply's call waits out this many 429s before the update is tried again
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,44 @@ class Posted:
 async def api(bot: Bot, method: str, **params: Any) -> Any:
     """A Bot API call whose answer we do not need as PTB objects (every reply a handler
     sends): PTB's ``do_api_request``, which leaves the JSON as it came. Parsing each sent
-    message back into objects took a fifth of the bot's CPU under load (measured)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Please use 'Bot\\.", PTBUserWarning)
-        return await bot.do_api_request(method, api_kwargs=params)
+    message back into objects took a fifth of the bot's CPU under load (measured).
+
+    A 429 is waited out and the same call made again (twice at most), so a reply of
+    several calls is not started over, which would repeat its first part."""
+    for attempt in range(RETRIES + 1):
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Please use 'Bot\\.", PTBUserWarning)
+                return await bot.do_api_request(method, api_kwargs=params)
+        except RetryAfter as exc:
+            if attempt == RETRIES or method == "answerCallbackQuery":
+                raise  # (a press's answer is worth nothing after a wait)
+            await asyncio.sleep(retry_seconds(exc))
+
+
+async def send_file(
+    context: Context,
+    chat_id: int,
+    kind: str,
+    data: bytes,
+    caption: str,
+    filename: str | None = None,
+) -> None:
+    """A picture (``kind`` "photo") or a document of ours; a 429 is waited out as for
+    :func:`api`, so the message before it is not sent again."""
+    for attempt in range(RETRIES + 1):
+        try:
+            if kind == "photo":
+                await context.bot.send_photo(chat_id, photo=data, caption=caption)
+            else:
+                await context.bot.send_document(
+                    chat_id, document=data, filename=filename, caption=caption
+                )
+            return
+        except RetryAfter as exc:
+            if attempt == RETRIES:
+                raise
+            await asyncio.sleep(retry_seconds(exc))
 
 
 def _markup(reply_markup: dict[str, Any] | None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from bot.callbacks import decode
 from bot.db import users as user_store
 from bot.roles import INVITE_PREFIX
 from bot.vocabulary import Role
+from handlers import ballots as ballot_handlers
 from handlers import opinion, status, team
 from handlers.common import answer, flow_name, send
 from handlers.context import Context
@@ -80,9 +81,8 @@ async def register(update: Update, context: Context, code: str) -> None:
     )
     await set_user_commands(context, user.id)
     if invite.role == Role.EVALUATOR:
-        person = await ballots.evaluator(services, user.id)
-        if person is not None and await ballots.is_open(services):
-            await ballots.send_ballots(services, person)  # registered while open: at once
+        if await ballots.is_open(services):
+            await ballot_handlers.bring_card(update, context)  # registered while open: at once
         await ballots.watch_registrations(services, services.clock.now())
 
 
@@ -96,6 +96,8 @@ async def set_user_commands(context: Context, user_id: int) -> None:
         if held.staff
         else labels.COMMANDS_SUPERVISOR
         if held.supervisor
+        else labels.COMMANDS_EVALUATOR
+        if held.evaluator
         else labels.COMMANDS_RESIDENT
     )
     for lang, code in (("zh", None), ("en", "en")):
@@ -123,5 +125,7 @@ async def on_menu(update: Update, context: Context) -> None:
         await status.list_cases(update, context)
     elif callback.arg == "help":
         await help_command(update, context)
+    elif callback.arg == "ballot":
+        await ballot_handlers.bring_card(update, context)
     else:
         await answer(query, context.render("common/invalid_button"), alert=True)

@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.export import cases_workbook, results_workbook
 from bot.findings import record_finding, summaries
 from bot.hot import hot_issues
-from handlers.common import send
+from handlers.common import send, send_file
 from handlers.context import Context
 from scoring import fmt
 
@@ -157,11 +157,13 @@ async def export(update: Update, context: Context) -> None:
     chat = update.effective_chat
     assert chat is not None
     stamp = context.services.clock.now().astimezone(context.services.campaign.tz)
-    await context.bot.send_document(
+    await send_file(
+        context,
         chat.id,
-        document=data,
-        filename=f"{which}-{stamp:%Y%m%d-%H%M}.xlsx",
-        caption=context.label(labels.SHEET_CASES if which == "cases" else labels.SHEET_RANKING),
+        "document",
+        data,
+        context.label(labels.SHEET_CASES if which == "cases" else labels.SHEET_RANKING),
+        f"{which}-{stamp:%Y%m%d-%H%M}.xlsx",
     )
 
 

@@ -59,11 +59,11 @@ async def already_logged(tx: Tx, origin: str) -> bool:
     return bool(rows)
 
 
-async def current(tx: Tx, evaluator_id: int, unit_id: str, item_id: str) -> str | None:
+async def current(tx: Tx, voter: str, unit_id: str, item_id: str) -> str | None:
     rows = list(
         await tx.execute_fetchall(
-            "SELECT answer FROM ballots WHERE evaluator_id = ? AND unit_id = ? AND item_id = ?",
-            (evaluator_id, unit_id, item_id),
+            "SELECT answer FROM ballots WHERE voter = ? AND unit_id = ? AND item_id = ?",
+            (voter, unit_id, item_id),
         )
     )
     return str(rows[0][0]) if rows else None
@@ -71,39 +71,25 @@ async def current(tx: Tx, evaluator_id: int, unit_id: str, item_id: str) -> str 
 
 async def record(
     tx: Tx,
-    evaluator_id: int,
     voter: str,
     unit_id: str,
     item_id: str,
     category: str,
-    answer: str | None,
+    answer: str,
     now: dt.datetime,
     origin: str,
 ) -> str:
-    """Set (or with ``answer`` None, withdraw) a ballot and append it to the log; return
+    """Set a ballot (replacing the voter's earlier answer) and append it to the log; return
     the new head of the chain. Call inside a transaction, after :func:`already_logged`."""
     at = iso(now)
-    before = list(
-        await tx.execute_fetchall(
-            "SELECT answer FROM ballots WHERE evaluator_id = ? AND unit_id = ? AND item_id = ?",
-            (evaluator_id, unit_id, item_id),
-        )
+    before = await current(tx, voter, unit_id, item_id)
+    await tallies.change(tx, unit_id, item_id, category, before, answer)
+    await tx.execute(
+        "INSERT INTO ballots (voter, unit_id, item_id, category, answer, answered_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (voter, unit_id, item_id) DO UPDATE "
+        "SET answer = excluded.answer, answered_at = excluded.answered_at",
+        (voter, unit_id, item_id, category, answer, at),
     )
-    await tallies.change(
-        tx, unit_id, item_id, category, str(before[0][0]) if before else None, answer
-    )
-    if answer is None:
-        await tx.execute(
-            "DELETE FROM ballots WHERE evaluator_id = ? AND unit_id = ? AND item_id = ?",
-            (evaluator_id, unit_id, item_id),
-        )
-    else:
-        await tx.execute(
-            "INSERT INTO ballots (evaluator_id, unit_id, item_id, category, answer, answered_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (evaluator_id, unit_id, item_id) DO UPDATE "
-            "SET answer = excluded.answer, answered_at = excluded.answered_at",
-            (evaluator_id, unit_id, item_id, category, answer, at),
-        )
     rows = list(await tx.execute_fetchall("SELECT hash FROM ballot_log ORDER BY seq DESC LIMIT 1"))
     prev = str(rows[0][0]) if rows else GENESIS
     digest = entry_hash(prev, voter, unit_id, item_id, category, answer, at)
@@ -120,32 +106,18 @@ async def head(db: Database) -> str:
     return str(value) if value else GENESIS
 
 
-async def answered_counts(db: Database) -> dict[int, int]:
+async def answered_counts(db: Database) -> dict[str, int]:
+    """How many ballots each pseudonym has answered."""
+    rows = await db.fetchall("SELECT voter, COUNT(*) AS n FROM ballots GROUP BY voter")
+    return {str(r["voter"]): int(r["n"]) for r in rows}
+
+
+async def answers_of(db: Database, voter: str) -> dict[tuple[str, str], str]:
+    """One pseudonym's answers, by unit and item (what their card shows)."""
     rows = await db.fetchall(
-        "SELECT evaluator_id, COUNT(*) AS n FROM ballots GROUP BY evaluator_id"
+        "SELECT unit_id, item_id, answer FROM ballots WHERE voter = ?", (voter,)
     )
-    return {int(r["evaluator_id"]): int(r["n"]) for r in rows}
-
-
-async def remember_message(
-    tx: Tx, evaluator_id: int, unit_id: str, item_id: str, chat_id: int, message_id: int
-) -> None:
-    await tx.execute(
-        "INSERT INTO ballot_messages (evaluator_id, unit_id, item_id, chat_id, message_id) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET chat_id = excluded.chat_id, "
-        "message_id = excluded.message_id",
-        (evaluator_id, unit_id, item_id, chat_id, message_id),
-    )
-
-
-async def ballot_messages(db: Database) -> list[tuple[int, int]]:
-    rows = await db.fetchall("SELECT chat_id, message_id FROM ballot_messages")
-    return [(int(r[0]), int(r[1])) for r in rows]
-
-
-async def create_secret(tx: Tx, key: str, value: str) -> None:
-    """Keep ``value`` under ``key`` unless something is kept there already."""
-    await tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+    return {(r["unit_id"], r["item_id"]): str(r["answer"]) for r in rows}
 
 
 def read_log(conn: sqlite3.Connection) -> Iterator[LogEntry]:

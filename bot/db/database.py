@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -56,6 +56,14 @@ def _run_batch(conn: sqlite3.Connection, statements: list[tuple[str, Any, bool]]
 
 
 MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+MIGRATION_FUNCTIONS = ("evalbot_pseudonym", "evalbot_origin")
+
+
+def _needs(name: str) -> Callable[[Any], Any]:
+    def missing(value: Any) -> Any:
+        raise sqlite3.OperationalError(f"{name}: the ballot key is needed to convert ballots")
+
+    return missing
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -92,10 +100,25 @@ class Database:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str, campaign_id: str | None = None) -> Database:
-        """Open (creating if needed), migrate, and check it belongs to ``campaign_id``."""
+    async def open(
+        cls,
+        path: Path | str,
+        campaign_id: str | None = None,
+        functions: Mapping[str, Callable[[Any], Any]] | None = None,
+    ) -> Database:
+        """Open (creating if needed), migrate, and check it belongs to ``campaign_id``.
+
+        ``functions`` are SQL functions of one argument some migrations call to convert
+        stored data (0008: ``evalbot_pseudonym``, ``evalbot_origin``, which need the ballot
+        key); without them, a migration that has such data to convert stops with an error.
+        """
         writer = await _connect(path)
         try:
+            for name in MIGRATION_FUNCTIONS:
+                given = (functions or {}).get(name)
+                await writer.create_function(
+                    name, 1, given or _needs(name), deterministic=given is not None
+                )
             mode = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
             if mode is None or str(mode[0]).lower() != "wal":
                 raise DatabaseError(f"{path}: cannot use write-ahead logging")
@@ -218,3 +241,25 @@ def backup_file(source: Path, target: Path) -> str:
         dest.close()
         reader.close()
     return str(found[0]) if found else "?"
+
+
+def peek(path: Path, key: str) -> tuple[str | None, bool]:
+    """Before opening: the value kept under ``key`` in ``meta`` (if the file and the table
+    exist) and whether any ballot was cast (in the ballots or their log)."""
+    if not path.exists():
+        return None, False
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        value = None
+        if "meta" in tables:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            value = str(row[0]) if row else None
+        cast = any(
+            conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() is not None  # our names
+            for t in ("ballots", "ballot_log")
+            if t in tables
+        )
+        return value, cast
+    finally:
+        conn.close()

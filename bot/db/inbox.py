@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.clock import iso
-from bot.db.database import Database
+from bot.db.database import Database, Writer
 
 
 @dataclass(frozen=True)
@@ -90,3 +90,13 @@ async def prune(db: Database, before: dt.datetime) -> int:
             "DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (iso(before),)
         )
         return cursor.rowcount
+
+
+async def forget(tx: Writer, update_id: int, now: dt.datetime) -> None:
+    """Keep no trace of who sent an update once it is applied (a ballot answer: its body
+    and lane would link the account to the answer); it counts as done."""
+    await tx.execute(
+        "UPDATE inbox SET body = '{}', lane = 0, done_at = COALESCE(done_at, ?) "
+        "WHERE update_id = ?",
+        (iso(now), update_id),
+    )

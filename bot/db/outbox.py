@@ -11,6 +11,8 @@ from typing import Any
 from bot.clock import iso
 from bot.db.database import Database, Tx
 
+SEND_CARD = "sendCard"  # not a Bot API method: the outbox renders a ballot card and sends it
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -95,12 +97,20 @@ async def mark_sending(db: Database, outbox_id: int, now: dt.datetime) -> None:
 
 async def give_up_interrupted(db: Database, now: dt.datetime) -> int:
     """At start: calls a crash cut short may have reached Telegram; they are not made again
-    (a notification is never sent twice). Returns how many."""
+    (a notification is never sent twice). A ballot card is the exception: without it an
+    evaluator cannot vote, so it is sent (a second card only replaces the first). Returns
+    how many were given up."""
     async with db.transaction() as tx:
         cursor = await tx.execute(
             "UPDATE outbox SET failed_at = ?, error = 'interrupted by a stop: may have been sent' "
-            "WHERE sending_at IS NOT NULL AND sent_at IS NULL AND failed_at IS NULL",
-            (iso(now),),
+            "WHERE sending_at IS NOT NULL AND sent_at IS NULL AND failed_at IS NULL "
+            "AND method != ?",
+            (iso(now), SEND_CARD),
+        )
+        await tx.execute(
+            "UPDATE outbox SET sending_at = NULL WHERE method = ? AND sending_at IS NOT NULL "
+            "AND sent_at IS NULL AND failed_at IS NULL",
+            (SEND_CARD,),
         )
         return int(cursor.rowcount or 0)
 

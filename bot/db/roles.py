@@ -113,3 +113,13 @@ async def invites_used_since(db: Database, role: str, since: dt.datetime) -> int
         "SELECT COUNT(*) FROM invites WHERE role = ? AND used_at >= ?", (role, iso(since))
     )
     return int(value or 0)
+
+
+async def evaluator_grants_of(db: Database, user_id: int) -> list[Grant]:
+    """One evaluator's grants (a unit each, ALL_UNITS for all)."""
+    rows = await db.fetchall(
+        "SELECT category, unit_id FROM roles WHERE role = 'evaluator' AND user_id = ? "
+        "ORDER BY unit_id",
+        (user_id,),
+    )
+    return [Grant("evaluator", r["unit_id"], r["category"], user_id) for r in rows]

@@ -26,8 +26,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 
+from bot.cards import Desk
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import outbox as store
@@ -117,6 +119,7 @@ class Outbox:
         per_chat_seconds: float = 1.0,
         per_group_seconds: float = 3.0,
         on_blocked: Callable[[int], Awaitable[None]] | None = None,
+        edits_overall: bool = True,
     ) -> None:
         self.db = db
         self.bot = bot
@@ -125,6 +128,12 @@ class Outbox:
         self.per_chat_seconds = per_chat_seconds
         self.per_group_seconds = per_group_seconds
         self.on_blocked = on_blocked
+        # whether card edits are paced under the overall rate too (Telegram does not say
+        # whether edits count there; True is the safe choice)
+        self.edits_overall = edits_overall
+        self.cards: Desk | None = None  # set by the composition root
+        self._dirty: dict[int, float] = {}  # evaluator -> when their card fell behind
+        self._editing: set[int] = set()
         self._wake = asyncio.Event()
         self._chat_ready: dict[int | str, float] = {}
         self._in_flight: dict[int, int | str] = {}  # outbox id -> chat id
@@ -136,7 +145,16 @@ class Outbox:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self) -> None:
+    def card_changed(self, user_id: int) -> None:
+        """The evaluator's card no longer shows what is stored: it is edited as soon as
+        the chat may take an edit (about one a second), and the edit renders what is
+        stored then, so presses in between make one edit, not one each."""
+        self._dirty.setdefault(user_id, time.monotonic())
+        self.wake()
+
+    async def prepare(self) -> None:
+        """Before the first round: calls a crash cut short, and cards a crash may have left
+        behind what is stored."""
         interrupted = await store.give_up_interrupted(self.db, self.clock.now())
         if interrupted:
             log.warning(
@@ -144,6 +162,11 @@ class Outbox:
                 "reached Telegram and are not sent again",
                 interrupted,
             )
+        if self.cards is not None:  # a press may have been recorded, its edit not made
+            for user_id in await self.cards.live():
+                self.card_changed(user_id)
+
+    async def run(self) -> None:
         while not self._stopping:
             try:
                 progressed = await self._round()
@@ -155,7 +178,7 @@ class Outbox:
 
     async def _round(self) -> bool:
         now = time.monotonic()
-        busy = set(self._in_flight.values())
+        busy: set[int | str] = set(self._in_flight.values()) | set(self._editing)
         waiting = busy | {c for c, t in self._chat_ready.items() if t > now}
         batch = await store.due(
             self.db, self.clock.now(), 200, skip=list(self._in_flight), busy=list(waiting)
@@ -175,7 +198,73 @@ class Outbox:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             progressed = True
+        return await self._edit_cards(busy) or progressed
+
+    async def _edit_cards(self, busy: set[int | str]) -> bool:
+        """Start the edits of the cards that fell behind whose chat may take one, those
+        behind longest first."""
+        progressed = False
+        for user_id, _ in sorted(self._dirty.items(), key=lambda kv: kv[1]):
+            if self._stopping:
+                break
+            if (
+                user_id in busy
+                or user_id in self._editing
+                or self._chat_ready.get(user_id, 0) > time.monotonic()
+            ):
+                continue
+            if self.edits_overall:
+                await self.pacer.acquire()
+            del self._dirty[user_id]
+            busy.add(user_id)
+            self._editing.add(user_id)
+            self._chat_ready[user_id] = time.monotonic() + self.per_chat_seconds * (
+                1.0 + 2 * MARGIN
+            )
+            task = asyncio.create_task(self._edit_card(user_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            progressed = True
         return progressed
+
+    async def _edit_card(self, user_id: int) -> None:
+        assert self.cards is not None
+        try:
+            view = await self.cards.view(user_id)
+            if view is None or view.message_id is None:
+                return
+            kwargs: dict[str, Any] = {
+                "chat_id": user_id,
+                "message_id": view.message_id,
+                "text": view.text,
+                "parse_mode": ParseMode.HTML,
+            }
+            shown = view.reply_markup(self.cards.services)
+            if shown is not None:
+                kwargs["reply_markup"] = shown
+            try:
+                await call_api(self.bot, "editMessageText", kwargs)
+            except BadRequest as exc:
+                if "not modified" not in exc.message.lower():
+                    raise
+            if view.final:
+                await self.cards.finalised(user_id, view.message_id)
+        except RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            self.rate_limited += 1
+            self.pacer.pause(seconds)
+            self._chat_ready[user_id] = time.monotonic() + seconds
+            self._dirty.setdefault(user_id, time.monotonic())
+        except Forbidden:
+            log.info("a card cannot be edited: its chat is gone")
+        except BadRequest as exc:  # the card message is gone: a new one comes with /ballot
+            log.info("a card could not be edited: %s", exc.message)
+        except NetworkError:
+            self._chat_ready[user_id] = time.monotonic() + 2.0
+            self._dirty.setdefault(user_id, time.monotonic())
+        finally:
+            self._editing.discard(user_id)
+            self.wake()
 
     async def _sleep(self) -> None:
         waits = [t - time.monotonic() for t in self._chat_ready.values() if t > time.monotonic()]
@@ -190,10 +279,23 @@ class Outbox:
     async def _send(self, item: Outgoing) -> None:
         try:
             payload = dict(item.payload)
+            method = item.method
+            card = None
+            if method == store.SEND_CARD:  # rendered now, from the ballots: never stored
+                card = await self.cards.view(int(item.chat_id)) if self.cards else None
+                if card is None or card.message_id is not None:  # (/ballot sent one already)
+                    await store.mark_sent(self.db, [item.id], self.clock.now())
+                    return
+                method, payload = "sendMessage", {"chat_id": item.chat_id, "text": card.text}
+                shown = card.reply_markup(self.cards.services) if self.cards else None
+                if shown is not None:
+                    payload["reply_markup"] = shown
             if "photo_blob" in payload:  # a chart: the bytes are kept beside the outbox
                 payload["photo"] = await blobs.get_blob(self.db, int(payload.pop("photo_blob")))
             await store.mark_sending(self.db, item.id, self.clock.now())
-            await call_api(self.bot, item.method, payload)
+            result = await call_api(self.bot, method, payload)
+            if card is not None and self.cards is not None:
+                await self.cards.sent(int(item.chat_id), int(result.message_id))
         except RetryAfter as exc:
             seconds = retry_seconds(exc)
             self.rate_limited += 1
@@ -262,7 +364,12 @@ class Outbox:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             counts = await store.counts(self.db)
-            if not self._in_flight and counts.pending == 0:
+            if (
+                not self._in_flight
+                and counts.pending == 0
+                and not self._dirty
+                and not self._editing
+            ):
                 return
             self.wake()
             await asyncio.sleep(0.02)

@@ -18,6 +18,7 @@ MAX_ROW = 8  # … of which at most 8 in a row …
 MAX_MARKUP_BYTES = 10_000  # … and about 10 kB of markup
 QUERY_TIMEOUT = 15.0
 SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendPoll", "sendMediaGroup"}
+EDITING = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption", "stopPoll"}
 
 
 class ApiError(Exception):
@@ -145,12 +146,12 @@ class Api:
         if handler is None:
             raise ApiError(404, "Not Found: method not found")
         self.world.count(method)
-        if method in SENDING:
+        if method in SENDING or method in EDITING:
             try:
                 chat_id = int(self._chat(params)["id"])  # "@name" too
             except ApiError:
                 chat_id = 0  # the method itself answers for an unknown chat
-            wait = self.limits.check(chat_id, time.monotonic())
+            wait = self.limits.check(chat_id, time.monotonic(), edit=method in EDITING)
             if wait is not None:
                 self.limits.refused += 1
                 seconds = max(1, int(wait + 0.999))

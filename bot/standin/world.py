@@ -71,9 +71,12 @@ class CallbackAnswer:
 class FloodLimits:
     """Telegram's limits on sending, as the stand-in enforces them when asked to.
 
-    ``per_second``: messages a second over all chats; ``per_chat``: a second per private
-    chat; ``per_group_minute``: a minute per group. ``None`` turns a limit off. Counting is
-    over sliding windows, like Telegram's.
+    ``per_second``: messages a second over all chats (sliding window); ``per_chat``:
+    messages a second into one private chat, edits included, as a bucket that holds
+    ``chat_burst`` (the short bursts Telegram allows) and refills at ``per_chat``;
+    ``per_group_minute``: a minute per group. ``edits_overall``: whether edits count
+    against ``per_second`` too (Telegram does not say; the pessimistic case). ``None``
+    turns a limit off.
     """
 
     def __init__(
@@ -81,12 +84,18 @@ class FloodLimits:
         per_second: float | None = None,
         per_chat: float | None = None,
         per_group_minute: int | None = None,
+        *,
+        chat_burst: float = 3.0,
+        edits_overall: bool = False,
     ) -> None:
         self.per_second = per_second
         self.per_chat = per_chat
         self.per_group_minute = per_group_minute
+        self.chat_burst = chat_burst
+        self.edits_overall = edits_overall
         self._all: deque[float] = deque()
         self._chats: dict[int, deque[float]] = {}
+        self._buckets: dict[int, tuple[float, float]] = {}  # chat: (tokens, when)
         self.flood_until = 0.0  # a forced flood: every send refused until then
         self.flood_chats: dict[int, float] = {}  # the same, for some chats only
         self.refused = 0
@@ -97,13 +106,19 @@ class FloodLimits:
         self._told_chat: dict[int, tuple[float, float]] = {}
         self.ignored = 0
 
-    def check(self, chat_id: int, now: float) -> float | None:
-        """Seconds to wait if this send is over a limit (and it is then not counted)."""
+    @classmethod
+    def telegram(cls, *, edits_overall: bool = False) -> FloodLimits:
+        """Telegram's limits as documented: 30 a second, one a second a chat (with short
+        bursts), 20 a minute a group."""
+        return cls(30, 1, 20, edits_overall=edits_overall)
+
+    def check(self, chat_id: int, now: float, edit: bool = False) -> float | None:
+        """Seconds to wait if this send (or edit) is over a limit (it is then not counted)."""
         for since, until in (self._told_all, self._told_chat.get(chat_id, (0.0, 0.0))):
             if since <= now < until:
                 self.ignored += 1  # sent inside a retry_after this chat (or everyone) got
                 break
-        over = self._over(chat_id, now)
+        over = self._over(chat_id, now, edit)
         if over is None:
             return None
         wait, everyone = over
@@ -120,30 +135,36 @@ class FloodLimits:
             )
         return wait
 
-    def _over(self, chat_id: int, now: float) -> tuple[float, bool] | None:
+    def _over(self, chat_id: int, now: float, edit: bool) -> tuple[float, bool] | None:
         """(seconds to wait, whether the limit is everyone's), or None within limits."""
         if now < self.flood_until:
             return self.flood_until - now, True
         if now < self.flood_chats.get(chat_id, 0.0):
             return self.flood_chats[chat_id] - now, False
-        if self.per_second is not None:
+        overall = self.per_second is not None and (self.edits_overall or not edit)
+        if overall:
             window = self._all
             while window and window[0] <= now - 1.0:
                 window.popleft()
-            if len(window) >= self.per_second:
+            if len(window) >= (self.per_second or 0):
                 return window[0] + 1.0 - now, True
         group = chat_id < 0
-        limit = self.per_group_minute if group else self.per_chat
-        span = 60.0 if group else 1.0
-        chat_window = self._chats.setdefault(chat_id, deque())
-        if limit is not None:
-            while chat_window and chat_window[0] <= now - span:
+        tokens = 0.0
+        if group and self.per_group_minute is not None:
+            chat_window = self._chats.setdefault(chat_id, deque())
+            while chat_window and chat_window[0] <= now - 60.0:
                 chat_window.popleft()
-            if len(chat_window) >= limit:
-                return chat_window[0] + span - now, False
-        self._all.append(now)
-        if limit is not None:
+            if len(chat_window) >= self.per_group_minute:
+                return chat_window[0] + 60.0 - now, False
             chat_window.append(now)
+        elif not group and self.per_chat is not None:
+            held, since = self._buckets.get(chat_id, (self.chat_burst, now))
+            tokens = min(self.chat_burst, held + (now - since) * self.per_chat)
+            if tokens < 1.0:
+                return (1.0 - tokens) / self.per_chat, False
+            self._buckets[chat_id] = (tokens - 1.0, now)
+        if overall:
+            self._all.append(now)
         return None
 
 

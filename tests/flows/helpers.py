@@ -70,13 +70,21 @@ async def invite_links(organiser: SimUser, command: str) -> list[str]:
     return re.findall(r"start=(inv-[A-Za-z0-9_-]+)", listing.text)
 
 
-def ballot_of(user: SimUser, item_name: str) -> BotMessage:
-    return next(m for m in reversed(user.transcript()) if item_name in m.text and m.buttons)
+def card_of(user: SimUser) -> BotMessage:
+    """The evaluator's ballot card as it stands now (the newest message with answers)."""
+    for message in sorted(user.standin.world.messages.get(user.chat_id, {}).values(),
+                          key=lambda m: -m.message_id):  # fmt: skip
+        view = user.current(message.message_id)
+        if message.from_bot and any(d.startswith(("b:", "d:")) for row in view.data for d in row):
+            return view
+    raise AssertionError(f"{user.first_name} has no ballot card")
 
 
-async def press(user: SimUser, item: str, index: int, harness: Harness) -> str:
-    ballot = ballot_of(user, harness.campaign.item(item).name)  # type: ignore[union-attr]
-    tap = await user.press(ballot.message_id, ballot.data[index // 2][index % 2])
+async def press(
+    user: SimUser, item: str, index: int, harness: Harness, unit: str = "dongjie"
+) -> str:
+    """Answer ``item`` of ``unit`` on the evaluator's card; the pop-up's text."""
+    tap = await user.press(card_of(user).message_id, f"b:{unit}:{item}:{index}")
     return (await tap.answer()).text or ""
 
 

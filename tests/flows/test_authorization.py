@@ -61,6 +61,7 @@ COMMANDS: list[tuple[str, frozenset[str]]] = [
     ("/ballots", ORGANISER),
     ("/ballots close", ORGANISER),
     ("/ballots open", ORGANISER),
+    ("/ballot", frozenset({"evaluator"})),
 ]
 
 AS = {Role.STAFF: "own", Role.SUPERVISOR: "supervisor", Role.ORGANISER: "organiser"}
@@ -71,6 +72,8 @@ BUTTONS: list[tuple[str, frozenset[str]]] = [
     ("l:open", TEAM),
     ("l:overdue", TEAM),
     ("b:dongjie:service:0", frozenset({"evaluator"})),
+    ("d:t:0", frozenset({"evaluator"})),
+    ("d:back:0", frozenset({"evaluator"})),
     ("t:1:satisfied", frozenset({"author"})),  # the author's (now only "not yet": not done)
     ("w:reopen", ORGANISER),
     ("p:again", ORGANISER),

@@ -338,6 +338,8 @@ async def test_numbers_in_other_scripts_are_read_as_numbers(harness: Harness) ->
     await resident.send("/status １")  # full-width, as a Chinese keyboard types it
     assert "第 1 号" in (await resident.reply()).text
     organiser = harness.organiser()
+    await harness.settle()  # the notice of the new case has reached the organiser
+    organiser.skip_unread()
     await organiser.send("/daily dongjie ９．５")
     assert "9.50" in (await organiser.reply()).text
 

@@ -79,6 +79,7 @@ EVERY_ID = Counter({f"u{n:03d}": 1 for n in range(1, OFFICES + 1)})
 
 
 async def test_a_resident_finds_an_office_among_three_hundred(harness: Harness) -> None:
+    harness.organiser()  # has opened the bot: told of the new case
     resident = harness.resident(4001)
     await resident.send("/opinion")
     first = await resident.reply()

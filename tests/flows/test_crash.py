@@ -22,9 +22,11 @@ from typing import cast
 import pytest
 
 from bench.harness import BotProcess, opinion_text, resident_files, wait_for
+from bot import ballot_key
 from bot.ballots import verify
 from bot.standin import BotMessage, SimUser, StandIn
 from scoring import ANSWERS
+from tests.flows.helpers import card_of
 
 RESIDENTS, EVALUATORS = 30, 10
 ITEMS = ("disclosure", "lawful", "service", "integrity", "institutions")
@@ -37,14 +39,12 @@ async def command(user: SimUser, text: str, expect: str) -> str:
 
 
 async def evaluator_votes(user: SimUser, n: int) -> dict[str, str]:
-    """Answer each of the five ballots once, like a person (a second or so apart)."""
+    """Answer each of the five items on the card once, like a person (a second or so
+    apart)."""
     chosen = {}
     for m, item in enumerate(ITEMS):
         index = (n + m) % 4
-        ballot = next(
-            b for b in user.transcript() if b.text.startswith("🗳") and f"· {NAMES[item]}" in b.text
-        )
-        await user.press(ballot.message_id, ballot.data[index // 2][index % 2])
+        await user.press(card_of(user).message_id, f"b:dongjie:{item}:{index}")
         chosen[item] = ANSWERS[index].value
         await asyncio.sleep(0.8)
     return chosen
@@ -161,10 +161,14 @@ async def test_kill_9_at_random_moments_during_a_mixed_storm(tmp_path: Path) -> 
             assert log == EVALUATORS * len(ITEMS), why
             stored = {
                 (r[0], r[1]): r[2]
-                for r in conn.execute("SELECT evaluator_id, item_id, answer FROM ballots")
+                for r in conn.execute("SELECT voter, item_id, answer FROM ballots")
             }
+            key = ballot_key.read(ballot_key.default_path(bot.db_path))
+            assert key is not None
             expected = {
-                (7100 + n, item): answer for n, c in enumerate(chosen) for item, answer in c.items()
+                (key.pseudonym(7100 + n), item): answer
+                for n, c in enumerate(chosen)
+                for item, answer in c.items()
             }
             assert stored == expected, why
             # notifications: none reached a chat twice

@@ -22,6 +22,10 @@ async def test_the_demo_runs_a_whole_campaign(tmp_path: Path) -> None:
     # the case is filed, rectified and rated; the ballots recount
     assert "满意" in transcript and "整改" in transcript
     assert "evalbot verify: OK — 60 log entries" in transcript
+    # each evaluator votes on one card: an office at a time, a double tap changes nothing,
+    # and after the close the card shows the final answers
+    assert "🗳 民主测评 · 第 1 / 3 个单位" in transcript
+    assert "已是“满意”，没有改变" in transcript and "民主测评已结束" in transcript
     # the daily score refused with its reason, the others taken
     assert "十分 不符合" in transcript
     # /rank: every unit on its own line, ranked, the one below 85 marked

@@ -238,8 +238,9 @@ async def entitled(harness: Harness, who: dict[str, SimUser]) -> list[str]:
         for row in await db.fetchall(f"SELECT {column} FROM {table}"):  # our own names
             if row[0] != organiser:
                 wrong.append(f"{table} by {row[0]}")
-    for row in await db.fetchall("SELECT DISTINCT evaluator_id FROM ballots"):
-        if row[0] != who["evaluator"].id:
+    evaluator = harness.services.ballot_key.pseudonym(who["evaluator"].id)
+    for row in await db.fetchall("SELECT DISTINCT voter FROM ballots"):
+        if row[0] != evaluator:
             wrong.append(f"a ballot by {row[0]}")
     events = await db.fetchall(
         "SELECT e.actor_id, e.actor_role, e.to_state, c.unit_id, c.author_id, e.from_state "

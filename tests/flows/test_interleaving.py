@@ -57,6 +57,7 @@ COMMANDS: dict[str, list[str]] = {
     "overdue": [""],
     "invite": ["staff dongjie"],
     "ballots": [""],
+    "ballot": [""],
     "turnout": [""],
     "daily": ["dongjie 9"],
     "rank": [""],
@@ -92,6 +93,7 @@ BUTTONS: dict[Kind, list[str]] = {
     Kind.LIST: ["l:open"],
     Kind.FILES: ["f:{case}"],
     Kind.BALLOT: ["b:dongjie:service:0"],
+    Kind.CARD: ["d:u:0", "d:l:0", "d:t:0", "d:i:service", "d:back:0"],
     Kind.WINDOW: ["w:reopen"],
     Kind.PUBLISH: ["p:again"],
 }
@@ -165,7 +167,15 @@ async def say(harness: Harness, person: SimUser, text: str) -> None:
 
 
 async def tap(harness: Harness, person: SimUser, label: str) -> None:
-    await done(harness, (await person.tap(label)).update_id)
+    """Press ``label`` on the flow's own question (the newest message with the label and
+    a Cancel: a ballot card may name an item too)."""
+    prompts = [
+        m
+        for m in person.transcript()
+        if m.has_button(label) and any(d.startswith("x:") for row in m.data for d in row)
+    ]
+    target = person.current(prompts[-1].message_id) if prompts else None
+    await done(harness, (await person.tap(label, target)).update_id)
 
 
 async def interject(

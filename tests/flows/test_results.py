@@ -56,7 +56,7 @@ async def cast(harness: Harness, unit: str, answers: dict[str, int], start: int)
         for answer, count in answers.items():
             for _ in range(count):
                 await ballot_store.record(
-                    tx, n, f"v{n}", unit, "service", "public_rep", answer, now, f"test:{n}:{unit}"
+                    tx, f"v{n}", unit, "service", "public_rep", answer, now, f"test:{n}:{unit}"
                 )
                 n += 1
     return n

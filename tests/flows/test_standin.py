@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -80,13 +81,32 @@ async def test_a_blocked_user_is_forbidden(standin: StandIn, bot: Bot) -> None:
 
 
 async def test_flood_limits_answer_429_with_retry_after() -> None:
-    async with StandIn(limits=FloodLimits(per_chat=1)) as standin:
+    async with StandIn(limits=FloodLimits(per_chat=1, chat_burst=3)) as standin:
         standin.user(1001, "Alice")
         async with Bot(standin.token, base_url=standin.base_url) as bot:
-            await bot.send_message(1001, "one")
-            with pytest.raises(RetryAfter) as raised:
-                await bot.send_message(1001, "two")
+            first = await bot.send_message(1001, "one")
+            await bot.send_message(1001, "two")  # a short burst is allowed …
+            await bot.edit_message_text("one, edited", 1001, first.message_id)  # (edits count)
+            with pytest.raises(RetryAfter) as raised:  # … then one a second
+                await bot.send_message(1001, "four")
             assert retry_seconds(raised.value) >= 1
+            await asyncio.sleep(1.05)
+            await bot.send_message(1001, "four")
+
+
+async def test_edits_count_overall_only_when_asked() -> None:
+    for edits_overall, refused in ((False, 0), (True, 1)):
+        limits = FloodLimits(
+            per_second=2, per_chat=100, chat_burst=100, edits_overall=edits_overall
+        )
+        async with StandIn(limits=limits) as standin:
+            standin.user(1001, "Alice")
+            async with Bot(standin.token, base_url=standin.base_url) as bot:
+                sent = await bot.send_message(1001, "one")
+                await bot.edit_message_text("two", 1001, sent.message_id)
+                with contextlib.suppress(RetryAfter):
+                    await bot.edit_message_text("three", 1001, sent.message_id)
+            assert standin.limits.refused == refused
 
 
 async def test_buttons_edits_and_callback_answers(standin: StandIn, bot: Bot) -> None:

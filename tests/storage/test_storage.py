@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from bot.app import EvalBot
+from bot.campaign import load_campaign
 from bot.db import Database, inbox
 from bot.db import cases as case_store
 from bot.db import drafts as draft_store
 from bot.db import outbox as outbox_store
 from bot.db import users as user_store
+from bot.db.ballots import entry_hash
 from bot.db.cases import Attachment, NewCase
 from bot.db.database import migrations
 from bot.db.drafts import Draft
 from bot.db.users import Profile
-from bot.errors import DatabaseError
+from bot.errors import DatabaseError, SettingsError
+from bot.settings import REPO_EXAMPLE
 from bot.vocabulary import Role
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
@@ -181,3 +188,64 @@ async def test_outbox_queues_a_keyed_notification_once(db: Database) -> None:
     assert [
         d.payload["text"] for d in await outbox_store.due(db, NOW + dt.timedelta(seconds=5), 10)
     ] == ["d", "c"]
+
+
+async def test_ballots_of_an_older_database_move_under_the_key_kept_outside(
+    tmp_path: Path,
+) -> None:
+    """Migration 0008 on a database whose ballots were kept by account, with the key of the
+    log's pseudonyms inside: the key moves to its own file, the ballots move under the
+    pseudonyms the log already holds, and nothing links an account to an answer."""
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    for number, _, sql in migrations()[:7]:
+        conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+    secret = "ab" * 32
+    voter = hmac.new(secret.encode(), b"42", hashlib.sha256).hexdigest()[:20]
+    with conn:
+        conn.execute("INSERT INTO meta VALUES ('campaign_id', '2026-shebao')")
+        conn.execute("INSERT INTO meta VALUES ('ballot_secret', ?)", (secret,))
+        conn.execute(
+            "INSERT INTO ballots VALUES (42, 'dongjie', 'service', 'public_rep', 'basic', 't')"
+        )
+        conn.execute(
+            "INSERT INTO ballot_log (voter, unit_id, item_id, category, answer, at, prev, hash, "
+            "origin) VALUES (?, 'dongjie', 'service', 'public_rep', 'basic', 't', ?, ?, "
+            "'update:99')",
+            (
+                voter,
+                "0" * 64,
+                entry_hash("0" * 64, voter, "dongjie", "service", "public_rep", "basic", "t"),
+            ),
+        )
+        conn.execute("INSERT INTO tallies VALUES ('dongjie', 'service', 'public_rep', 'basic', 1)")
+        conn.execute("INSERT INTO ballot_messages VALUES (42, 'dongjie', 'service', 42, 7)")
+        body = json.dumps(
+            {"update_id": 99, "callback_query": {"from": {"id": 42}, "data": "b:dongjie:service:1"}}
+        )
+        conn.execute("INSERT INTO inbox VALUES (99, 42, ?, 't', 't', 0)", (body,))
+    conn.close()
+    bot = EvalBot(load_campaign(REPO_EXAMPLE), "0:offline", str(path), run_jobs=False)
+    services = await bot.open_services()
+    try:
+        key_file = bot.ballot_key_path
+        assert key_file.read_text().strip() == secret  # moved out, the same key
+        assert services.ballot_key.pseudonym(42) == voter
+        rows = await services.db.fetchall("SELECT voter, answer FROM ballots")
+        assert [tuple(r) for r in rows] == [(voter, "basic")]
+        assert (
+            await services.db.fetchval("SELECT value FROM meta WHERE key = 'ballot_secret'") is None
+        )
+        origin = await services.db.fetchval("SELECT origin FROM ballot_log")
+        assert origin == services.ballot_key.origin("update:99") and "update" not in origin
+        inbox_row = await services.db.fetchone("SELECT lane, body FROM inbox")
+        assert inbox_row is not None and tuple(inbox_row) == (0, "{}")
+    finally:
+        await services.db.close()
+    from bot.ballots import verify
+
+    assert verify(path).ok  # the log still recounts to the ballots and the tallies
+    # without the key file, a database that holds ballots is refused, saying why
+    key_file.unlink()
+    with pytest.raises(SettingsError, match=r"ballot key .* is missing"):
+        await EvalBot(load_campaign(REPO_EXAMPLE), "0:offline", str(path)).open_services()

@@ -1,0 +1,64 @@
+"""Ballot cards: which message is each evaluator's card and which page it shows. Never the
+answers: a card is rendered from the ballots (by pseudonym) whenever it is sent or edited,
+so nothing kept here or in the outbox links an account to what it answered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.db.database import Database, Writer
+
+
+@dataclass(frozen=True)
+class Card:
+    user_id: int
+    message_id: int | None  # None until sent
+    view: str  # u:<office index> | l:<list page> | t
+    final: bool
+
+
+async def get_card(db: Database, user_id: int) -> Card | None:
+    row = await db.fetchone(
+        "SELECT user_id, message_id, view, final FROM ballot_cards WHERE user_id = ?", (user_id,)
+    )
+    return Card(int(row[0]), row[1], str(row[2]), bool(row[3])) if row else None
+
+
+async def new_card(tx: Writer, user_id: int) -> None:
+    """A card is to be sent (the window opened, or the evaluator registered): the card
+    they had, if any, is replaced."""
+    await tx.execute(
+        "INSERT INTO ballot_cards (user_id, message_id, view, final) VALUES (?, NULL, 'u:0', 0) "
+        "ON CONFLICT (user_id) DO UPDATE SET message_id = NULL, final = 0",
+        (user_id,),
+    )
+
+
+async def sent(tx: Writer, user_id: int, message_id: int) -> None:
+    """The card is now this message (the one before it, if any, is no longer live)."""
+    await tx.execute(
+        "INSERT INTO ballot_cards (user_id, message_id) VALUES (?, ?) "
+        "ON CONFLICT (user_id) DO UPDATE SET message_id = excluded.message_id, final = 0",
+        (user_id, message_id),
+    )
+
+
+async def set_view(tx: Writer, user_id: int, view: str) -> None:
+    await tx.execute("UPDATE ballot_cards SET view = ? WHERE user_id = ?", (view, user_id))
+
+
+async def set_final(tx: Writer, user_id: int, message_id: int) -> None:
+    """The card shows the final answers and has no buttons (after the close)."""
+    await tx.execute(
+        "UPDATE ballot_cards SET final = 1 WHERE user_id = ? AND message_id = ?",
+        (user_id, message_id),
+    )
+
+
+async def live(db: Database) -> list[int]:
+    """The evaluators whose card is out and not final."""
+    rows = await db.fetchall(
+        "SELECT user_id FROM ballot_cards WHERE message_id IS NOT NULL AND final = 0 "
+        "ORDER BY user_id"
+    )
+    return [int(r[0]) for r in rows]
