@@ -36,6 +36,7 @@ async def ingest(
     updates: list[Update] = []
     items = []
     for raw in batch:
+        trim(raw)
         body = json.dumps(raw, ensure_ascii=False)
         try:
             update = Update.de_json(raw, bot)
@@ -56,6 +57,15 @@ async def ingest(
         if update.update_id in fresh:
             processor.submit(Work(update.update_id, lane_of(update), update))
     return len(fresh)
+
+
+def trim(raw: dict[str, Any]) -> None:
+    """Leave out what no handler reads and PTB would parse on every press: the keyboard of
+    the message a button was pressed on (a ballot card's is thirty buttons)."""
+    query = raw.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else None
+    if isinstance(message, dict):
+        message.pop("reply_markup", None)
 
 
 async def get_updates(bot: Bot, offset: int, timeout: int) -> list[dict[str, Any]]:
