@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
@@ -27,11 +28,12 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
-from bot import ballot_key, labels
+from bot import ballot_key, labels, notify
 from bot.campaign import Campaign
 from bot.cards import Desk
 from bot.clock import Clock
 from bot.db import Database
+from bot.db import roles as role_store
 from bot.db import users as user_store
 from bot.runtime import jobs
 from bot.runtime.intake import Poller, replay_pending
@@ -41,6 +43,8 @@ from bot.runtime.transport import AiohttpRequest
 from bot.runtime.webhook import WebhookConfig, WebhookServer
 from bot.services import Services
 from bot.texts import Texts
+from bot.web import fonts
+from bot.web.server import PREFIX, Console, ConsoleConfig
 from handlers.context import SERVICES, Context
 
 log = logging.getLogger(__name__)
@@ -67,6 +71,8 @@ class EvalBot:
         ballot_key_path: Path | None = None,
         new_ballot_key: bool = False,
         edits_overall: bool = True,
+        console: ConsoleConfig | None = None,
+        console_listen: tuple[str, int] = ("127.0.0.1", 8080),
     ) -> None:
         self.campaign = campaign
         self.db_path = db_path
@@ -80,6 +86,11 @@ class EvalBot:
         self.new_ballot_key = new_ballot_key
         self.edits_overall = edits_overall
         self.webhook_server: WebhookServer | None = None
+        self.console = console
+        self.console_listen = console_listen
+        self.console_runner: web.AppRunner | None = None
+        self.console_port: int | None = None
+        self.token = token
         self.application = build_application(token, base_url, lanes)
         self._tasks: list[asyncio.Task[None]] = []
         self.services: Services | None = None
@@ -121,7 +132,13 @@ class EvalBot:
             edits_overall=self.edits_overall,
         )
         services = Services(
-            self.campaign, db, Texts(self.campaign.timezone), self.clock, self.outbox, key
+            self.campaign,
+            db,
+            Texts(self.campaign.timezone),
+            self.clock,
+            self.outbox,
+            key,
+            console_url=self.console.public_url if self.console else None,
         )
         self.outbox.cards = Desk(services)
         return services
@@ -149,12 +166,14 @@ class EvalBot:
         assert self.outbox is not None
         await self.outbox.prepare()
         self._tasks = [asyncio.create_task(self.outbox.run(), name="outbox")]
+        web_console = self.build_console(services)
         if self.webhook is not None:
             # listen first, then tell Telegram where: nothing it sends finds the door shut
             self.webhook_server = WebhookServer(
                 self.webhook, app.bot, services.db, self.processor, self.clock
             )
-            await self.webhook_server.start()
+            await self.webhook_server.start(web_console.routes if web_console else None)
+            self.console_port = self.webhook_server.port if web_console else None
             await app.bot.set_webhook(
                 self.webhook.url,
                 secret_token=self.webhook.secret_token,
@@ -168,13 +187,43 @@ class EvalBot:
                 app.bot, services.db, self.processor, self.clock, self.poll_timeout
             )
             self._tasks.append(asyncio.create_task(self.poller.run(), name="poller"))
+        if web_console is not None and self.webhook is None:
+            await self.serve_console(web_console)
+        if web_console is not None:
+            await give_console_buttons(services)
         if self.run_jobs:
             jobs.schedule(app)
+
+    def build_console(self, services: Services) -> Console | None:
+        if self.console is None:
+            return None
+        bot = self.application.bot
+
+        async def fetch_file(file_id: str) -> tuple[bytes, str]:
+            found = await bot.get_file(file_id)
+            return bytes(await found.download_as_bytearray()), found.file_path or ""
+
+        # made once in the background (about ten seconds), before anyone asks for it
+        self._tasks.append(asyncio.create_task(warm_font(), name="font"))
+        return Console(services, self.token, self.console, fetch_file)
+
+    async def serve_console(self, web_console: Console) -> None:
+        """The console on its own port (polling mode: no webhook server to share)."""
+        self.console_runner = web.AppRunner(web_console.application(), access_log=None)
+        await self.console_runner.setup()
+        host, port = self.console_listen
+        await web.TCPSite(self.console_runner, host, port).start()
+        addresses = self.console_runner.addresses
+        self.console_port = int(addresses[0][1]) if addresses else port
+        log.info("console listening on %s:%s%s", host, self.console_port, PREFIX)
 
     async def stop(self) -> None:
         """Stop polling, finish the updates in hand, stop sending, close."""
         if self.services is None:
             return  # not started, or stopped already
+        if self.console_runner is not None:
+            await self.console_runner.cleanup()
+            self.console_runner = None
         for task in self._tasks:
             if task.get_name() == "poller":
                 task.cancel()
@@ -244,9 +293,29 @@ def build_application(token: str, base_url: str | None, lanes: int) -> AnyApplic
     )
     if base_url:
         builder = builder.base_url(base_url)
+        if base_url.endswith("/bot"):  # files are served beside the API: <root>/file/bot<token>/
+            builder = builder.base_file_url(base_url[: -len("/bot")] + "/file/bot")
     application = builder.build()
     handlers.register(application)
     return application
+
+
+async def warm_font() -> None:
+    try:
+        await asyncio.to_thread(fonts.web_font)
+    except Exception:  # the pages still read with the system's fonts
+        log.exception("the console's web font could not be made")
+
+
+async def give_console_buttons(services: Services) -> None:
+    """The console's menu button for every organiser, supervisor and member of staff (each
+    queued once per console address; new team members get theirs with their invite)."""
+    team = set(services.campaign.organisers) | set(await role_store.team_members(services.db))
+    known = [u for u in sorted(team) if await user_store.get_user(services.db, u) is not None]
+    async with services.db.transaction() as tx:
+        for user_id in known:  # the others get theirs when they first /start
+            await notify.console_button(tx, services, user_id)
+    services.outbox.wake()
 
 
 async def set_commands(application: AnyApplication, services: Services) -> None:

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import secrets
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.campaign import Campaign, load_campaign
 from bot.db.database import backup_file
 from bot.errors import CampaignError, DatabaseError, SettingsError
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.web.server import ConsoleConfig
 
 log = logging.getLogger("evalbot")
 
@@ -42,6 +47,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         + ", ".join(f"{p.id} {p.start}–{p.end}" for p in campaign.phases)
     )
     return 0
+
+
+def console_config(settings: Settings) -> ConsoleConfig | None:
+    """The web console, when EVALBOT_CONSOLE_URL says where people open it."""
+    from bot.web.server import ConsoleConfig
+
+    if settings.console_url is None:
+        return None
+    return ConsoleConfig(settings.console_url, dt.timedelta(seconds=settings.init_data_max_age))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -80,6 +94,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         ballot_key_path=settings.ballot_key_path,
         new_ballot_key=args.new_ballot_key,
         edits_overall=settings.edits_overall,
+        console=console_config(settings),
+        console_listen=settings.console_listen,
     )
 
     async def main() -> None:
@@ -117,7 +133,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     if campaign is None:
         return EXIT_USAGE
-    result = asyncio.run(run_demo(campaign, page_dir=Path(args.page) if args.page else None))
+    page_dir = Path(args.page) if args.page else None
+    try:
+        result = asyncio.run(run_demo(campaign, page_dir=page_dir, serve=args.serve))
+    except KeyboardInterrupt:
+        return 0
     if result.cases != result.expected or result.errors or result.on_page != len(campaign.units):
         print(
             f"evalbot demo: expected {result.expected} cases, no errors and all "
@@ -172,9 +192,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_publish_page(args: argparse.Namespace) -> int:
-    """Write the static results page (index.html and ranking.png) into a directory."""
+    """Write the static results page (index.html, ranking.png and font.woff2, the Chinese
+    web font for browsers without CJK fonts) into a directory."""
     from bot.app import EvalBot
     from bot.results import page
+    from bot.web import fonts
 
     settings = Settings.from_env()
     campaign = _campaign(Path(args.campaign) if args.campaign else settings.campaign_path)
@@ -203,7 +225,8 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "index.html").write_text(html, encoding="utf-8")
     (directory / "ranking.png").write_bytes(chart)
-    print(f"wrote {directory / 'index.html'} and {directory / 'ranking.png'}")
+    (directory / "font.woff2").write_bytes(fonts.web_font())
+    print(f"wrote {directory / 'index.html'}, {directory / 'ranking.png'} and its font")
     return 0
 
 
@@ -245,6 +268,11 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the bot against the embedded stand-in, with a transcript")
     demo.add_argument("--campaign", help="campaign file (default: examples/campaign.toml)")
     demo.add_argument("--page", help="keep the public results page it writes in this folder")
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="afterwards keep the bot and its web console open on loopback (Ctrl-C stops)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     check = sub.add_parser("check", help="check a campaign file and list every problem")

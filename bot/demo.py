@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
+import re
+import socket
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import aiohttp
 
 from bot import flows
 from bot.app import EvalBot
@@ -26,8 +32,12 @@ from bot.db import users as user_store
 from bot.results import current_ranking, page, snapshot
 from bot.services import Services
 from bot.standin import BotMessage, SimUser, StandIn
+from bot.web import auth, fonts
+from bot.web.server import ConsoleConfig
 
 Print = Callable[[str], None]
+
+log = logging.getLogger(__name__)
 
 
 class Actor:
@@ -129,19 +139,21 @@ async def run_demo(
     out: Print = print,
     workdir: Path | None = None,
     page_dir: Path | None = None,
+    serve: bool = False,
 ) -> DemoResult:
-    """Play the script; return what it left behind (see :class:`DemoResult`)."""
+    """Play the script; return what it left behind (see :class:`DemoResult`). With
+    ``serve``, keep the bot and its web console running afterwards, until interrupted."""
     errors = ErrorCount()
     logging.getLogger().addHandler(errors)
     try:
-        cases, expected, on_page = await _run(campaign, out, workdir, page_dir)
+        cases, expected, on_page = await _run(campaign, out, workdir, page_dir, serve)
     finally:
         logging.getLogger().removeHandler(errors)
     return DemoResult(cases, expected, errors.count, on_page)
 
 
 async def _run(
-    campaign: Campaign, out: Print, workdir: Path | None, page_dir: Path | None
+    campaign: Campaign, out: Print, workdir: Path | None, page_dir: Path | None, serve: bool
 ) -> tuple[int, int, int]:
     with tempfile.TemporaryDirectory(prefix="evalbot-demo-") as scratch:
         base = workdir or Path(scratch)
@@ -149,6 +161,7 @@ async def _run(
         if db_path.exists():
             db_path.unlink()
         clock = FakeClock(dt.datetime.now(dt.UTC))
+        port = free_port()
         async with StandIn() as standin:
             bot = EvalBot(
                 campaign,
@@ -158,12 +171,64 @@ async def _run(
                 clock=clock,
                 poll_timeout=1,
                 run_jobs=False,
+                console=ConsoleConfig(f"http://127.0.0.1:{port}/console/"),
+                console_listen=("127.0.0.1", port),
             )
             await bot.start()
             try:
-                return await _script(campaign, standin, bot, clock, out, page_dir)
+                found = await _script(campaign, standin, bot, clock, out, page_dir)
+                await console_scene(campaign, standin, bot, clock, out, serve)
+                return found
             finally:
                 await bot.stop()
+
+
+STAFF_ID = 3010  # the script's member of staff
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def console_scene(
+    campaign: Campaign, standin: StandIn, bot: EvalBot, clock: FakeClock, out: Print, serve: bool
+) -> None:
+    """The web console, as an organiser opens it inside Telegram (signed init data) and a
+    member of staff from a /console link; with ``serve``, left open for a person."""
+    heading(out, "The web console")
+    base = f"http://127.0.0.1:{bot.console_port}/console/"
+    organiser = min(campaign.organisers)
+    user = json.dumps({"id": organiser, "first_name": "纠风办"}, ensure_ascii=False)
+    signed = auth.sign_init_data(
+        {"user": user, "auth_date": str(int(clock.now().timestamp()))}, standin.token
+    )
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(base, headers={"X-Telegram-Init-Data": signed}) as r,
+    ):
+        page = await r.text()
+        offices = sum(1 for u in campaign.units if u.name in page)
+        out(f"  the organiser's overview (Mini App): HTTP {r.status}, {offices} offices")
+        if r.status != 200 or offices != len(campaign.units):
+            log.error("the console's overview did not show every office")
+    staff = standin.user(STAFF_ID, "东街社保所小张")
+    if staff.transcript():  # the script registered them
+        staff.skip_unread()
+        await staff.send("/console")
+        said = await staff.reply()
+        link = re.search(r'href="([^"]+)"', said.html)
+        out(f"  staff › /console\n  bot › {said.text.splitlines()[0]}")
+        if serve and link:
+            out(f"\n  Open as the staff member (once, 10 minutes): {link.group(1)}")
+    if serve:
+        mini_app = base + "#" + urlencode({"tgWebAppData": signed}, quote_via=quote)
+        out(f"  Open as the organiser, as a Mini App would: {mini_app}")
+        out("  (the demo's clock stands still: the organiser's link stays good; Ctrl-C to stop)")
+        await asyncio.Event().wait()
+    else:
+        out("  `evalbot demo --serve` keeps the bot and its console open for you to look at")
 
 
 @dataclass
@@ -306,7 +371,7 @@ async def staff_are_invited(stage: Stage) -> None:
     organiser = stage.people["organiser"]
     await organiser.says("/invite staff " + stage.campaign.units[0].id)
     link = organiser.user.latest().text.split("start=")[-1].split()[0]
-    staff = stage.actor("staff", 3010, "东街社保所小张", "staff")
+    staff = stage.actor("staff", STAFF_ID, "东街社保所小张", "staff")
     await staff.says(f"/start {link}")
 
 
@@ -444,6 +509,7 @@ async def results_and_publication(stage: Stage) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "index.html").write_text(html, encoding="utf-8")
     (folder / "ranking.png").write_bytes(chart)
+    (folder / "font.woff2").write_bytes(await asyncio.to_thread(fonts.web_font))
     shown = "" if stage.page_dir else " (a scratch folder: `evalbot demo --page DIR` keeps it)"
     out(
         f"  evalbot publish-page: index.html ({len(html.encode())} bytes) and ranking.png "

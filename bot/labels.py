@@ -82,6 +82,7 @@ NEW_OPINION = N_("📝 Send another")
 TALK_PRIVATELY = N_("Talk to me in private")
 ALL_OFFICES = N_("all offices")
 FILES = N_("📎 Photos and documents (%(count)s)")
+CONSOLE_BUTTON = N_("Console")
 REOPEN = N_("Open the ballot window again")
 CARD_PREVIOUS = N_("◀️ Previous")
 CARD_NEXT = N_("Next ▶️")
@@ -104,6 +105,10 @@ SHOW_OVERDUE = N_("⚠️ Overdue")
 SHOW_ALL = N_("All, closed too")
 
 # Command menus
+HELP_ORGANISER = N_("As an organiser you also have:")
+HELP_SUPERVISOR = N_("As a supervisor you also have:")
+HELP_STAFF = N_("As staff of an office you also have:")
+HELP_EVALUATOR = N_("As an evaluator you also have:")
 COMMANDS_RESIDENT = (
     ("start", N_("The evaluation, and what you can do")),
     ("opinion", N_("Send an opinion or complaint")),
@@ -115,6 +120,7 @@ COMMANDS_RESIDENT = (
 COMMANDS_STAFF = (
     ("cases", N_("The cases of your office")),
     ("overdue", N_("Cases past their deadline")),
+    ("console", N_("A link to the web console")),
     *COMMANDS_RESIDENT,
 )
 COMMANDS_SUPERVISOR = COMMANDS_STAFF
@@ -140,6 +146,7 @@ COMMANDS_ORGANISER = (
     ("finding", N_("Record a finding from outside the bot")),
     ("record", N_("Record an opinion that came offline")),
     ("export", N_("Spreadsheet of the cases")),
+    ("console", N_("A link to the web console")),
     *COMMANDS_RESIDENT,
 )
 

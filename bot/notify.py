@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bot import labels
 from bot.db import Tx
 from bot.db import outbox as outbox_store
 from bot.db import users as user_store
@@ -56,6 +57,28 @@ async def notify(
             or new
         )
     return new
+
+
+async def console_button(tx: Tx, services: Services, user_id: int) -> bool:
+    """Give an organiser, supervisor or member of staff the menu button that opens the
+    console as a Mini App (set for their chat only), once per console address."""
+    url = services.console_url
+    if not url:
+        return False
+    lang = await language(tx, user_id)
+    button = {
+        "type": "web_app",
+        "text": services.texts.gettext(lang, labels.CONSOLE_BUTTON),
+        "web_app": {"url": url},
+    }
+    return await outbox_store.enqueue(
+        tx,
+        user_id,
+        "setChatMenuButton",
+        {"menu_button": button},
+        services.clock.now(),
+        f"menu:{user_id}:{url}",
+    )
 
 
 async def notify_each(

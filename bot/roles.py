@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from bot import notify
 from bot.db import roles as role_store
 from bot.db.roles import ALL_UNITS, Invite
 from bot.errors import UserError
@@ -99,4 +100,6 @@ async def accept_invite(services: Services, user_id: int, code: str) -> Invite:
                 raise UserError("roles/staff_cannot_evaluate")
         if invite.used_by is None:
             await role_store.use_invite(tx, invite, user_id, now)
+            if invite.role in (Role.STAFF, Role.SUPERVISOR):
+                await notify.console_button(tx, services, user_id)
     return invite

@@ -33,6 +33,8 @@ class Services:
     ballot_key: BallotKey  # turns an evaluator's account into their ballots' pseudonym
     # slows a burst of ballot answers from one account (a script, a stuck finger)
     throttle: Throttle = field(default_factory=Throttle)
+    # where the web console is opened (its Mini App address); None: no console
+    console_url: str | None = None
 
     def is_organiser(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.campaign.organisers

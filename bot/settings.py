@@ -35,7 +35,8 @@ class Secret:
 @dataclass(frozen=True)
 class Settings:
     """``TELEGRAM_BOT_TOKEN``, ``EVALBOT_DB``, ``EVALBOT_CAMPAIGN``, ``TELEGRAM_API_BASE_URL``,
-    ``EVALBOT_BALLOT_KEY``."""
+    ``EVALBOT_BALLOT_KEY``, ``EVALBOT_EDITS_COUNT_OVERALL``, ``EVALBOT_CONSOLE_URL``,
+    ``EVALBOT_CONSOLE_LISTEN``, ``EVALBOT_INITDATA_MAX_AGE``."""
 
     token: Secret
     db_path: Path
@@ -45,6 +46,13 @@ class Settings:
     # EVALBOT_EDITS_COUNT_OVERALL=0: Telegram counts message edits per chat only, not in
     # the bot's overall 30/s (it does not say; counting them is the safe default)
     edits_overall: bool = True
+    # the web console: EVALBOT_CONSOLE_URL is the address people open (https, behind the
+    # same TLS proxy as the webhook; its path ends in /console/); unset: no console
+    console_url: str | None = None
+    # where the console listens when there is no webhook server to share: host:port
+    console_listen: tuple[str, int] = ("127.0.0.1", 8080)
+    # EVALBOT_INITDATA_MAX_AGE: seconds a Mini App's signed init data stays good
+    init_data_max_age: int = 3600
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -55,7 +63,24 @@ class Settings:
             raise SettingsError(
                 f"TELEGRAM_API_BASE_URL must start with http:// or https://, got {base_url!r}"
             )
+        console_url = env.get("EVALBOT_CONSOLE_URL", "").strip() or None
+        if console_url is not None and not console_url.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"EVALBOT_CONSOLE_URL must start with https:// (or http:// on loopback), "
+                f"got {console_url!r}"
+            )
+        listen = env.get("EVALBOT_CONSOLE_LISTEN", "127.0.0.1:8080").strip()
+        host, _, port = listen.rpartition(":")
+        max_age = env.get("EVALBOT_INITDATA_MAX_AGE", "3600").strip()
+        if not port.isdigit() or not host or not max_age.isdigit() or int(max_age) < 1:
+            raise SettingsError(
+                "EVALBOT_CONSOLE_LISTEN takes host:port and EVALBOT_INITDATA_MAX_AGE a number "
+                f"of seconds, got {listen!r} and {max_age!r}"
+            )
         return cls(
+            console_url=console_url,
+            console_listen=(host, int(port)),
+            init_data_max_age=int(max_age),
             token=Secret(env.get("TELEGRAM_BOT_TOKEN", "").strip()),
             db_path=Path(env.get("EVALBOT_DB", "evalbot.sqlite3")),
             campaign_path=Path(env.get("EVALBOT_CAMPAIGN", str(REPO_EXAMPLE))),

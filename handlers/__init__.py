@@ -90,6 +90,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("summary", team.summary, filters=PRIVATE & NEW),
             CommandHandler("hot", team.hot, filters=PRIVATE & NEW),
             CommandHandler("export", team.export, filters=PRIVATE & NEW),
+            CommandHandler("console", team.console_command, filters=PRIVATE & NEW),
             MessageHandler(PRIVATE & NEW & filters.COMMAND, misc.unknown_command),
             # Buttons, by the kind their data names; anything else is stale or forged.
             # A query without data (a game's, or forged): PTB hands it to the first handler

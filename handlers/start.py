@@ -6,10 +6,10 @@ import logging
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 
-from bot import ballots, keyboards, labels, roles
+from bot import ballots, keyboards, labels, notify, roles
 from bot.callbacks import decode
 from bot.db import users as user_store
-from bot.roles import INVITE_PREFIX
+from bot.roles import INVITE_PREFIX, roles_of
 from bot.vocabulary import Role
 from handlers import ballots as ballot_handlers
 from handlers import opinion, status, team
@@ -48,6 +48,11 @@ async def start(update: Update, context: Context) -> None:
     if payload.startswith(INVITE_PREFIX):
         await register(update, context, payload)
         return
+    if services.console_url and (await roles_of(services, user.id)).team:
+        # the console's menu button (once): the start of the bot may have come before them
+        async with services.db.transaction() as tx:
+            await notify.console_button(tx, services, user.id)
+        services.outbox.wake()
     draft = context.draft
     if draft is not None:
         await send(
@@ -109,7 +114,25 @@ async def set_user_commands(context: Context, user_id: int) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     """/help: how to use the bot, in plain words."""
-    await send(update, context, context.render("start/help"), keyboards.main_menu())
+    user = update.effective_user
+    assert user is not None
+    roles = await roles_of(context.services, user.id)
+    resident = {c for c, _ in labels.COMMANDS_RESIDENT}
+    held = [
+        (roles.organiser, labels.HELP_ORGANISER, labels.COMMANDS_ORGANISER),
+        (bool(roles.supervisor), labels.HELP_SUPERVISOR, labels.COMMANDS_SUPERVISOR),
+        (bool(roles.staff), labels.HELP_STAFF, labels.COMMANDS_STAFF),
+        (bool(roles.evaluator), labels.HELP_EVALUATOR, labels.COMMANDS_EVALUATOR),
+    ]
+    sections, shown = [], set(resident)
+    for holds, title, commands in held:
+        extra = [(c, context.label(d)) for c, d in commands if c not in shown]
+        if holds and extra:
+            sections.append((context.label(title), extra))
+            shown.update(c for c, _ in extra)
+    await send(
+        update, context, context.render("start/help", sections=sections), keyboards.main_menu()
+    )
 
 
 async def on_menu(update: Update, context: Context) -> None:

@@ -5,15 +5,19 @@ check, invitation links, the names of a set of offices)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from telegram import Update
 
-from bot import labels
+from bot import labels, notify
 from bot.args import parse_number
 from bot.db.roles import ALL_UNITS
 from bot.errors import UserError
 from bot.export import cases_workbook, results_workbook
 from bot.findings import record_finding, summaries
 from bot.hot import hot_issues
+from bot.roles import roles_of
+from bot.web import auth
 from handlers.common import send, send_file
 from handlers.context import Context
 from scoring import fmt
@@ -170,3 +174,23 @@ async def export(update: Update, context: Context) -> None:
 def item_label(context: Context, item_id: str) -> str:
     item = context.services.campaign.item(item_id)
     return item.label(context.lang) if item else context.label(labels.OTHER_ITEM)
+
+
+async def console_command(update: Update, context: Context) -> None:
+    """/console: a single-use link to the web console, valid ten minutes, for this account
+    (organisers, supervisors and staff); and the console's menu button in this chat."""
+    user = update.effective_user
+    assert user is not None
+    services = context.services
+    roles = await roles_of(services, user.id)
+    if not roles.team:
+        raise UserError("case/not_allowed")
+    if not services.console_url:
+        await send(update, context, context.render("team/console_off"))
+        return
+    token = await auth.new_link(services, user.id)
+    link = services.console_url.rstrip("/") + "/login?" + urlencode({"t": token})
+    async with services.db.transaction() as tx:
+        await notify.console_button(tx, services, user.id)
+    services.outbox.wake()
+    await send(update, context, context.render("team/console_link", link=link))

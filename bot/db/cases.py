@@ -152,6 +152,11 @@ async def file_case(
         ],
     )
     await tx.execute(
+        "INSERT INTO case_words (rowid, words) VALUES (?, evalbot_words(?))", (case_id, new.text)
+    )
+    if state != "filed":  # recorded by an organiser at a later stage: responded already
+        await tx.execute("UPDATE cases SET responded_at = ? WHERE id = ?", (stamp, case_id))
+    await tx.execute(
         "INSERT INTO case_events (case_id, at, actor_id, actor_role, from_state, to_state, "
         "due_at) VALUES (?, ?, ?, ?, NULL, ?, ?)",
         (case_id, stamp, actor[0], actor[1], state, iso(due) if due else None),
@@ -175,10 +180,38 @@ async def set_state(
     due: dt.datetime | None,
     now: dt.datetime,
 ) -> None:
+    """Move a case to ``state``, keeping the milestones the console's rates read (migration
+    0009): every expression reads the row as it was before the move, deadline included."""
     await tx.execute(
-        "UPDATE cases SET state = ?, outcome = ?, due_at = ?, updated_at = ? WHERE id = ?",
-        (state, outcome, iso(due) if due else None, iso(now), case_id),
+        MOVE_SQL,
+        {
+            "state": state,
+            "outcome": outcome,
+            "due": iso(due) if due else None,
+            "now": iso(now),
+            "id": case_id,
+        },
     )
+
+
+MOVE_SQL = """
+UPDATE cases SET
+    state = :state, outcome = :outcome, due_at = :due, updated_at = :now,
+    responded_at = CASE WHEN state = 'filed' AND :state != 'filed' AND responded_at IS NULL
+                        THEN :now ELSE responded_at END,
+    responded_late = CASE WHEN state = 'filed' AND :state != 'filed' AND responded_at IS NULL
+                          THEN (due_at IS NOT NULL AND :now > due_at) ELSE responded_late END,
+    finished_at = CASE WHEN :state = 'reopened' THEN NULL
+                       WHEN :state IN ('rectified', 'closed') AND finished_at IS NULL THEN :now
+                       ELSE finished_at END,
+    finished_late = CASE WHEN :state = 'reopened' THEN 0
+                         WHEN :state IN ('rectified', 'closed') AND finished_at IS NULL
+                         THEN (due_at IS NOT NULL AND :now > due_at) ELSE finished_late END,
+    closed_at = CASE WHEN :state != 'closed' THEN NULL
+                     WHEN state = 'closed' THEN closed_at ELSE :now END,
+    reopened = reopened + (:state = 'reopened' AND state != 'reopened')
+WHERE id = :id
+"""
 
 
 async def set_rating(tx: Tx, case_id: int, rating: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot import search
 from bot.errors import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,8 @@ class Database:
                 await writer.create_function(
                     name, 1, given or _needs(name), deterministic=given is not None
                 )
+            # the words of a case's text for the search index (0009 and filing a case)
+            await writer.create_function("evalbot_words", 1, search.words, deterministic=True)
             mode = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
             if mode is None or str(mode[0]).lower() != "wal":
                 raise DatabaseError(f"{path}: cannot use write-ahead logging")

@@ -91,6 +91,14 @@ async def staff_of(tx: Tx, unit_id: str) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+async def team_members(db: Database) -> list[int]:
+    """Everyone holding a staff or supervisor role (the console's users besides organisers)."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT user_id FROM roles WHERE role IN ('staff', 'supervisor') ORDER BY user_id"
+    )
+    return [int(r["user_id"]) for r in rows]
+
+
 async def staff_units(tx: Tx, user_id: int) -> set[str]:
     rows = await tx.execute_fetchall(
         "SELECT unit_id FROM roles WHERE role = 'staff' AND user_id = ?", (user_id,)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,9 +66,12 @@ class WebhookServer:
         self._runner: web.AppRunner | None = None
         self.port = config.port
 
-    async def start(self) -> None:
+    async def start(self, more: Callable[[web.Application], None] | None = None) -> None:
+        """Listen; ``more`` adds routes served beside the webhook (the console)."""
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post(self.config.path, self.receive)
+        if more is not None:
+            more(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.listen, self.config.port)

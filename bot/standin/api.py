@@ -139,6 +139,9 @@ class Api:
             "getMyCommands": self.get_my_commands,
             "deleteMyCommands": self.delete_my_commands,
             "getChat": self.get_chat,
+            "getFile": self.get_file,
+            "setChatMenuButton": self.set_chat_menu_button,
+            "getChatMenuButton": self.get_chat_menu_button,
         }
 
     async def call(self, method: str, params: JSON) -> Any:
@@ -261,6 +264,40 @@ class Api:
 
     async def get_chat(self, params: JSON) -> JSON:
         return self._chat(params)
+
+    async def get_file(self, params: JSON) -> JSON:
+        file_id = str(params.get("file_id") or "")
+        data = self.world.file_bytes(file_id)
+        if data is None:
+            raise bad("invalid file_id")
+        folder = "photos" if file_id.startswith("photo") else "documents"
+        return {
+            "file_id": file_id,
+            "file_unique_id": "u" + file_id,
+            "file_size": len(data),
+            "file_path": f"{folder}/{file_id}",
+        }
+
+    async def set_chat_menu_button(self, params: JSON) -> bool:
+        button = params.get("menu_button") or {"type": "default"}
+        if isinstance(button, str):
+            button = json.loads(button)
+        if button.get("type") == "web_app":
+            url = str((button.get("web_app") or {}).get("url") or "")
+            if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+                raise bad(
+                    "BUTTON_URL_INVALID"
+                )  # Telegram takes only https (loopback: the stand-in)
+            if not str(button.get("text") or "").strip():
+                raise bad("menu button text is empty")
+        chat = params.get("chat_id")
+        self.world.menu_buttons[int(chat) if chat else 0] = button
+        return True
+
+    async def get_chat_menu_button(self, params: JSON) -> JSON:
+        chat = params.get("chat_id")
+        key = int(chat) if chat else 0
+        return self.world.menu_buttons.get(key) or {"type": "default"}
 
     # -- sending -------------------------------------------------------------------------------
 

@@ -84,6 +84,7 @@ class Server:
         self.latency = latency
         self.app = web.Application(client_max_size=60 * 1024 * 1024)
         self.app.router.add_route("*", "/bot{token}/{method}", self.handle)
+        self.app.router.add_get("/file/bot{token}/{folder}/{file_id}", self.download)
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -101,6 +102,15 @@ class Server:
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
+
+    async def download(self, request: web.Request) -> web.Response:
+        """A file, as Telegram serves it after getFile."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        data = self.api.world.file_bytes(request.match_info["file_id"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:

@@ -202,6 +202,7 @@ class World:
         # every call refused other than by the flood limits: (method, code, description)
         self.refusals: list[tuple[str, int, str]] = []
         self.uploads: list[bytes] = []  # files the bot uploaded, in order
+        self.menu_buttons: dict[int, JSON] = {}  # setChatMenuButton, per chat
         self.on_update: Callable[[JSON], None] | None = None
         self.started = time.time()
 
@@ -216,6 +217,23 @@ class World:
 
     def new_poll_id(self) -> str:
         return f"5{next(self._next_poll):09d}"
+
+    def file_bytes(self, file_id: str) -> bytes | None:
+        """What a file users sent holds (None: no such file): a small JPEG for a photo,
+        a stand-in PDF for a document, made from the id so it is the same every time."""
+        if file_id.startswith("photo-file-"):
+            from io import BytesIO
+
+            from PIL import Image
+
+            n = int(file_id.split("-")[2])
+            image = Image.new("RGB", (160, 120), ((n * 53) % 256, (n * 97) % 256, 180))
+            out = BytesIO()
+            image.save(out, format="JPEG", quality=80)
+            return out.getvalue()
+        if file_id.startswith("doc-file-"):
+            return b"%PDF-1.4\n% stand-in document " + file_id.encode() + b"\n%%EOF\n"
+        return None
 
     def new_file(self, prefix: str) -> tuple[str, str]:
         n = next(self._next_file)

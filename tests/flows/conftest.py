@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from bot.clock import FakeClock
 from bot.services import Services
 from bot.settings import REPO_EXAMPLE
 from bot.standin import SimUser, StandIn
+from bot.web.server import ConsoleConfig
 
 START = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai, phase 2
 ORGANISER = 100000001  # from examples/campaign.toml
@@ -28,6 +30,12 @@ class Harness:
     clock: FakeClock
     campaign: Campaign
     db_path: Path
+
+    @property
+    def console_url(self) -> str:
+        """Where the console answers (its root, ending in /console)."""
+        assert self.bot.console_port is not None, "the console is not served"
+        return f"http://127.0.0.1:{self.bot.console_port}/console"
 
     @property
     def services(self) -> Services:
@@ -79,6 +87,39 @@ async def harness(tmp_path: Path, campaign: Campaign) -> AsyncIterator[Harness]:
             yield harness
         finally:
             await harness.bot.stop()  # the bot of the last restart
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def console_harness(tmp_path: Path, campaign: Campaign) -> AsyncIterator[Harness]:
+    """The bot with its web console on a loopback port (``harness.console_url``)."""
+    async with StandIn() as standin:
+        clock = FakeClock(START)
+        db_path = tmp_path / "bot.sqlite3"
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/console/"
+        bot = EvalBot(
+            campaign,
+            standin.token,
+            str(db_path),
+            base_url=standin.base_url,
+            clock=clock,
+            poll_timeout=1,
+            run_jobs=False,
+            console=ConsoleConfig(url),
+            console_listen=("127.0.0.1", port),
+        )
+        await bot.start()
+        harness = Harness(standin, bot, clock, campaign, db_path)
+        try:
+            yield harness
+        finally:
+            await harness.bot.stop()
 
 
 STEPS = ("unit", "item", "text", "attach", "identity", "confirm")

@@ -62,6 +62,7 @@ COMMANDS: list[tuple[str, frozenset[str]]] = [
     ("/ballots close", ORGANISER),
     ("/ballots open", ORGANISER),
     ("/ballot", frozenset({"evaluator"})),
+    ("/console", TEAM),
 ]
 
 AS = {Role.STAFF: "own", Role.SUPERVISOR: "supervisor", Role.ORGANISER: "organiser"}

@@ -41,3 +41,4 @@ async def test_the_demo_runs_a_whole_campaign(tmp_path: Path) -> None:
     assert "receives a text) 📢" in transcript and "receives a photo) 📊" in transcript
     assert (tmp_path / "page" / "index.html").exists()
     assert (tmp_path / "page" / "ranking.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "page" / "font.woff2").read_bytes().startswith(b"wOF2")  # Chinese anywhere

@@ -59,6 +59,7 @@ COMMANDS: dict[str, list[str]] = {
     "ballots": [""],
     "ballot": [""],
     "turnout": [""],
+    "console": [""],
     "daily": ["dongjie 9"],
     "rank": [""],
     "results": ["dongjie"],

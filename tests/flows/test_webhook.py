@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import socket
 import sys
@@ -15,6 +16,8 @@ from bot.campaign import Campaign
 from bot.clock import FakeClock
 from bot.runtime.webhook import SECRET_HEADER, WebhookConfig
 from bot.standin import StandIn
+from bot.web import auth
+from bot.web.server import ConsoleConfig
 from tests.flows.conftest import START, file_one
 
 SECRET = "s3cret_Token-for-tests"
@@ -184,3 +187,40 @@ async def test_evalbot_run_with_a_webhook_serves_and_stops_on_sigterm(
             _, err = await asyncio.wait_for(process.communicate(), 30)
         assert process.returncode == 0, err.decode()[-2000:]
         assert b"evalbot stopped" in err
+
+
+async def test_the_console_shares_the_webhook_s_port(tmp_path: Path, campaign: Campaign) -> None:
+    port = free_port()
+    async with StandIn() as standin:
+        bot = EvalBot(
+            campaign,
+            standin.token,
+            str(tmp_path / "bot.sqlite3"),
+            base_url=standin.base_url,
+            clock=FakeClock(START),
+            run_jobs=False,
+            webhook=WebhookConfig(f"http://127.0.0.1:{port}/hook", "127.0.0.1", port, SECRET),
+            console=ConsoleConfig(f"http://127.0.0.1:{port}/console/"),
+        )
+        await bot.start()
+        try:
+            assert bot.console_port == port
+            organiser = standin.user(100000001, "纠风办李主任")
+            fields = {
+                "user": json.dumps({"id": organiser.id, "first_name": "李"}),
+                "auth_date": str(int(START.timestamp())),
+            }
+            signed = auth.sign_init_data(fields, standin.token)
+            async with aiohttp.ClientSession() as session:
+                async with session.get(
+                    f"http://127.0.0.1:{port}/console/",
+                    headers={"X-Telegram-Init-Data": signed},
+                ) as r:
+                    assert r.status == 200
+                    assert "东街街道社保所" in await r.text()
+                    assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+                # the webhook still refuses a post without its secret
+                async with session.post(f"http://127.0.0.1:{port}/hook", json={}) as r:
+                    assert r.status == 403
+        finally:
+            await bot.stop()

@@ -1,0 +1,604 @@
+"""The console's HTTP side (design §11): aiohttp routes under ``/console``.
+
+Every request is authenticated afresh: Telegram's init data in the ``X-Telegram-Init-Data``
+header (a Mini App), or the session cookie a ``/console`` link set (an office browser).
+Role and scope come from the database each time (``bot.console.viewer``). A request
+without either gets the page shell, whose script finds the init data (from Telegram's
+script, or from the URL fragment when that script cannot load) and asks again with it.
+
+A page asked for with ``X-Console-Fragment: 1`` is answered with its content alone (the
+Mini App's script swaps it in); otherwise with the whole page. Form posts from a cookie
+session carry its CSRF token; init data in a header cannot come from another site.
+The log holds methods, route names and statuses: never a query, a name or a text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from markupsafe import Markup
+
+from bot import access, console, export, labels, results, search
+from bot.cases import MOVES, Actor, Fields, apply_move, parse_deadline
+from bot.db import cases as case_store
+from bot.db import console as console_store
+from bot.db import results as result_store
+from bot.db import users as user_store
+from bot.errors import UserError
+from bot.services import Services
+from bot.texts import DEFAULT_LANG, N_, lang_of
+from bot.vocabulary import CaseState, Move, Need
+from bot.web import auth, fonts
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/console"
+INIT_HEADER = "X-Telegram-Init-Data"
+FRAGMENT_HEADER = "X-Console-Fragment"
+FetchFile = Callable[[str], Awaitable[tuple[bytes, str]]]  # file_id → (bytes, file path)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    public_url: str  # where people open it, e.g. https://bot.example.org/console/
+    init_data_max_age: dt.timedelta = dt.timedelta(hours=1)
+
+    @property
+    def secure(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks, and how they proved it."""
+
+    who: console.Viewer
+    csrf: str | None  # a cookie session's token; None for init data (no cookie, no CSRF)
+
+
+CSP = (
+    "default-src 'self'; script-src 'self' https://telegram.org; style-src 'self'; "
+    "img-src 'self' blob: data:; font-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+class Console:
+    def __init__(
+        self,
+        services: Services,
+        token: str,
+        config: ConsoleConfig,
+        fetch_file: FetchFile | None = None,
+    ) -> None:
+        self.services = services
+        self.token = token
+        self.config = config
+        self.fetch_file = fetch_file
+
+    # -- the application ---------------------------------------------------------------------
+
+    def routes(self, app: web.Application) -> None:
+        """Add the console's routes to ``app`` (its own, or the webhook's), each guarded."""
+        table: list[tuple[str, str, Handler, str]] = [
+            ("GET", PREFIX, self.redirect_root, "root"),
+            ("GET", PREFIX + "/", self.page(self.overview), "overview"),
+            ("GET", PREFIX + "/login", self.login, "login"),
+            ("POST", PREFIX + "/logout", self.logout, "logout"),
+            ("GET", PREFIX + "/cases", self.page(self.cases), "cases"),
+            ("GET", PREFIX + "/cases/{id}", self.page(self.case), "case"),
+            ("POST", PREFIX + "/cases/{id}/move", self.page(self.move), "move"),
+            ("GET", PREFIX + "/cases/{id}/files/{n}", self.file, "file"),
+            ("GET", PREFIX + "/results", self.page(self.ranking), "results"),
+            ("GET", PREFIX + "/results/chart.png", self.chart, "chart"),
+            ("GET", PREFIX + "/results/{unit}", self.page(self.office), "office"),
+            ("GET", PREFIX + "/export/{which}.xlsx", self.download, "export"),
+            ("GET", PREFIX + "/static/{name}", self.static, "static"),
+            ("GET", PREFIX + "/font.woff2", self.font, "font"),
+        ]
+        for method, path, handler, name in table:
+            app.router.add_route(method, path, self.guard(handler, name), name=name)
+
+    def application(self) -> web.Application:
+        app = web.Application()
+        self.routes(app)
+        return app
+
+    def guard(self, handler: Handler, name: str) -> Handler:
+        """Security headers on every answer, and one log line: method, route, status (never
+        the query, which may hold a search)."""
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            try:
+                response: web.StreamResponse = await handler(request)
+            except web.HTTPException as exc:
+                response = exc
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("Referrer-Policy", "no-referrer")
+            response.headers.setdefault("Cache-Control", "no-store")
+            log.info("console %s %s %s", request.method, name, response.status)
+            if isinstance(response, web.HTTPException):
+                raise response
+            return response
+
+        return guarded
+
+    # -- who asks ----------------------------------------------------------------------------
+
+    async def asker(self, request: web.Request) -> Asker | None:
+        """The person asking (any role), or None when the request proves nobody.
+        Raises 401 for init data that does not hold."""
+        services = self.services
+        init = request.headers.get(INIT_HEADER)
+        if init is not None:
+            found = auth.init_data_user(
+                init, self.token, services.clock.now(), self.config.init_data_max_age
+            )
+            if found is None:
+                raise web.HTTPUnauthorized(text="the init data does not hold")
+            user_id, language = found
+            lang = await self.language(user_id, language)
+            return Asker(await console.viewer(services, user_id, lang), None)
+        cookie = request.cookies.get(auth.COOKIE)
+        if cookie:
+            session = await auth.session_user(services, cookie)
+            if session is not None:
+                user_id, csrf = session
+                lang = await self.language(user_id, None)
+                return Asker(await console.viewer(services, user_id, lang), csrf)
+        return None
+
+    async def language(self, user_id: int, given: str | None) -> str:
+        user = await user_store.get_user(self.services.db, user_id)
+        if user is not None and user.lang:
+            return user.lang
+        return lang_of(given) if given else DEFAULT_LANG
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def page(self, build: Callable[[web.Request, Asker], Awaitable[Any]]) -> Handler:
+        """A console page: authenticated, allowed, rendered whole or as a fragment."""
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            asker = await self.asker(request)
+            fragment = request.headers.get(FRAGMENT_HEADER) == "1"
+            if asker is None:
+                if request.method != "GET" or fragment:
+                    raise web.HTTPUnauthorized(text="open the console from the bot")
+                return self.html("console/shell.html", DEFAULT_LANG, None, status=200)
+            if not asker.who.allowed:
+                return self.html(
+                    "console/message.html",
+                    asker.who.lang,
+                    asker,
+                    fragment=fragment,
+                    status=403,
+                    message=self.t(
+                        asker, N_("The console is for organisers, supervisors and staff.")
+                    ),
+                )
+            got = await build(request, asker)
+            if isinstance(got, web.StreamResponse):
+                return got
+            name, values = got
+            return self.html(name, asker.who.lang, asker, fragment=fragment, **values)
+
+        return handler
+
+    def t(self, asker: Asker, message: str, **values: Any) -> str:
+        return self.services.texts.gettext(asker.who.lang, message, **values)
+
+    def html(
+        self,
+        name: str,
+        lang: str,
+        asker: Asker | None,
+        *,
+        fragment: bool = False,
+        status: int = 200,
+        **values: Any,
+    ) -> web.Response:
+        texts = self.services.texts
+        body = texts.render(name, lang, asker=asker, c=self.common(lang), **values)
+        if not fragment:
+            body = texts.render(
+                "console/layout.html", lang, asker=asker, c=self.common(lang), content=Markup(body)
+            )
+        return web.Response(text=str(body), status=status, content_type="text/html")
+
+    def common(self, lang: str) -> dict[str, Any]:
+        campaign = self.services.campaign
+        return {"prefix": PREFIX, "campaign": campaign, "title": campaign.title(lang)}
+
+    async def redirect_root(self, request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(PREFIX + "/")  # the browser keeps the fragment (init data)
+
+    async def overview(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        found = await console.overview(self.services, asker.who)
+        return "console/overview.html", {
+            "o": found,
+            "states": self.state_labels(asker.who.lang),
+            "categories": {
+                c.id: c.label(asker.who.lang) for c in self.services.campaign.categories
+            },
+            "rows": self.case_rows(asker, found.overdue),
+        }
+
+    def state_labels(self, lang: str) -> dict[str, str]:
+        texts = self.services.texts
+        return {s: texts.gettext(lang, label) for s, label in labels.STATES.items()}
+
+    def case_rows(self, asker: Asker, cases: list[case_store.Case]) -> list[dict[str, Any]]:
+        lang, campaign = asker.who.lang, self.services.campaign
+        states = self.state_labels(lang)
+        now = self.services.clock.now()
+        rows = []
+        for case in cases:
+            unit = campaign.unit(case.unit_id)
+            item = campaign.item(case.item_id) if case.item_id else None
+            rows.append(
+                {
+                    "case": case,
+                    "unit": unit.label(lang) if unit else case.unit_id,
+                    "item": item.label(lang)
+                    if item
+                    else self.services.texts.gettext(lang, labels.OTHER_ITEM),
+                    "state": states.get(case.state, case.state),
+                    "overdue": case.state != CaseState.CLOSED
+                    and case.due_at is not None
+                    and case.due_at <= now,
+                }
+            )
+        return rows
+
+    def query(self, request: web.Request, asker: Asker) -> console.CaseQuery:
+        q = request.query
+        campaign = self.services.campaign
+
+        def day(name: str) -> dt.date | None:
+            try:
+                return dt.date.fromisoformat(q.get(name, "").strip())
+            except ValueError:
+                return None
+
+        def pick(name: str, allowed: set[str]) -> str | None:
+            value = q.get(name, "")
+            return value if value in allowed else None
+
+        try:
+            page = max(1, min(int(q.get("page", "1")), 100_000))
+        except ValueError:
+            page = 1
+        return console.CaseQuery(
+            unit=pick("unit", {u.id for u in campaign.units}),
+            state=pick("state", {s.value for s in CaseState}),
+            item=pick("item", {i.id for i in campaign.items} | {"other"}),
+            channel=pick("channel", set(labels.CHANNELS)),
+            overdue=q.get("overdue") == "1",
+            since=day("since"),
+            until=day("until"),
+            text=q.get("q", "")[:200],
+            sort=q.get("sort", "new"),
+            page=page,
+        )
+
+    async def cases(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        q = self.query(request, asker)
+        if q.item == "other":
+            q = console.CaseQuery(**{**q.__dict__, "item": ""})
+        found = await console.find(self.services, asker.who, q)
+        lang, campaign = asker.who.lang, self.services.campaign
+        params = {k: v for k, v in request.query.items() if k != "page" and v}
+        return "console/cases.html", {
+            "q": q,
+            "found": found,
+            "rows": self.case_rows(asker, found.cases),
+            "units": [
+                (u, console.label(self.services, u, lang))
+                for u in console.scope(self.services, asker.who)
+            ],
+            "items": [(i.id, i.label(lang)) for i in campaign.items],
+            "states": self.state_labels(lang),
+            "channels": {
+                k: self.services.texts.gettext(lang, v) for k, v in labels.CHANNELS.items()
+            },
+            "page_link": lambda n: f"{PREFIX}/cases?" + urlencode({**params, "page": n}),
+            "words": search.query_words(q.text) if q.text else [],
+        }
+
+    async def require_case(self, request: web.Request, asker: Asker) -> access.CaseAccess:
+        """The case, for its team or an organiser; 404 for anyone else, as for no case."""
+        try:
+            case_id = int(request.match_info["id"])
+        except ValueError:
+            raise web.HTTPNotFound(text="no such case") from None
+        found = await access.case_access(self.services, asker.who.user_id, case_id)
+        if found is None or not found.team:
+            raise web.HTTPNotFound(text="no such case")
+        return found
+
+    async def case(
+        self, request: web.Request, asker: Asker, **extra: Any
+    ) -> tuple[str, dict[str, Any]]:
+        found = await self.require_case(request, asker)
+        services, lang = self.services, asker.who.lang
+        case = found.case
+        history = await case_store.case_history(services.db, case.id)
+        states = self.state_labels(lang)
+        roles = {k: services.texts.gettext(lang, v) for k, v in labels.ROLES.items()}
+        files = await console_store.attachments(services.db, case.id)
+        moves = [
+            {
+                "move": spec.move.value,
+                "label": services.texts.gettext(lang, spec.label),
+                "reason": Need.REASON in spec.needs,
+                "plan": Need.PLAN in spec.needs,
+                "deadline": Need.DEADLINE in spec.needs,
+            }
+            for spec in found.moves
+        ]
+        [row] = self.case_rows(asker, [case])
+        return "console/case.html", {
+            "row": row,
+            "access": found,
+            "history": [
+                {
+                    "event": e,
+                    "state": states.get(e.to_state, e.to_state),
+                    "role": roles.get(e.actor_role, e.actor_role),
+                }
+                for e in history
+            ],
+            "files": files,
+            "moves": moves,
+            "outcome": services.texts.gettext(lang, labels.OUTCOMES[case.outcome])
+            if case.outcome
+            else "",
+            "channel": services.texts.gettext(
+                lang, labels.CHANNELS.get(case.channel, case.channel)
+            ),
+            "rating": services.texts.gettext(lang, labels.RATINGS[case.rating])
+            if case.rating in labels.RATINGS
+            else "",
+            "nonce": secrets.token_urlsafe(12),
+            "problem": None,
+            "done": None,
+            **extra,
+        }
+
+    async def move(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        form = await request.post()
+        if asker.csrf is not None and not secrets.compare_digest(
+            str(form.get("csrf", "")), asker.csrf
+        ):
+            raise web.HTTPForbidden(text="the form's token does not match this session")
+        found = await self.require_case(request, asker)
+        try:
+            move = Move(str(form.get("move", "")))
+        except ValueError:
+            raise web.HTTPBadRequest(text="no such move") from None
+        nonce = str(form.get("nonce", ""))[:40]
+        if not nonce:
+            raise web.HTTPBadRequest(text="the form has no nonce")
+        spec = MOVES[move]
+        services = self.services
+        reason = str(form.get("reason", "")).strip()[:2000]
+        plan = str(form.get("plan", "")).strip()[:2000]
+        deadline_text = str(form.get("deadline", "")).strip()
+        problem = None
+        deadline = None
+        if Need.REASON in spec.needs and not reason:
+            problem = self.t(asker, N_("Please write the reason."))
+        elif Need.PLAN in spec.needs and not plan:
+            problem = self.t(asker, N_("Please write the plan."))
+        elif Need.DEADLINE in spec.needs:
+            deadline = parse_deadline(deadline_text, services.clock.now(), services.campaign.tz)
+            if deadline is None:
+                problem = self.t(asker, N_("Please give the deadline as a date."))
+        if problem is None:
+            actor = Actor(asker.who.user_id, found.roles)
+            try:
+                await apply_move(
+                    services,
+                    found.case.id,
+                    move,
+                    actor,
+                    Fields(reason=reason, plan=plan, deadline=deadline),
+                    f"web:{asker.who.user_id}:{nonce}",
+                )
+            except UserError as exc:
+                # the chat's answer: Telegram's HTML subset, user values escaped
+                problem = services.texts.render(
+                    exc.template, asker.who.lang, campaign=services.campaign, **exc.context
+                )
+        done = (
+            None
+            if problem
+            else self.t(asker, N_("Done: %(move)s."), move=self.t(asker, spec.label))
+        )
+        return await self.case(request, asker, problem=problem, done=done)
+
+    async def file(self, request: web.Request) -> web.StreamResponse:
+        asker = await self.asker(request)
+        if asker is None:
+            raise web.HTTPUnauthorized(text="open the console from the bot")
+        if not asker.who.allowed:
+            raise web.HTTPForbidden(text="not for residents")
+        found = await self.require_case(request, asker)
+        files = await console_store.attachments(self.services.db, found.case.id)
+        try:
+            position = int(request.match_info["n"])
+            _, kind, file_id, name = next(f for f in files if f[0] == position)
+        except (ValueError, StopIteration):
+            raise web.HTTPNotFound(text="no such file") from None
+        if self.fetch_file is None:
+            raise web.HTTPServiceUnavailable(text="files cannot be fetched here")
+        data, path = await self.fetch_file(file_id)
+        filename = name or path.rsplit("/", 1)[-1] or f"file-{position}"
+        content_type = "image/jpeg" if kind == "photo" else "application/octet-stream"
+        return web.Response(
+            body=data,
+            content_type=content_type,
+            headers={"Content-Disposition": disposition(filename, inline=kind == "photo")},
+        )
+
+    async def ranking(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        services, lang = self.services, asker.who.lang
+        if asker.who.watcher:
+            rows = results.snapshot(await results.current_ranking(services), services.campaign)
+            live = True
+            at: dt.datetime | None = services.clock.now()
+        else:
+            published = await result_store.last_publication(services.db)
+            rows = published.ranking if published else []
+            live = False
+            at = published.published_at if published else None
+        return "console/results.html", {
+            "rows": [
+                {**r, "shown": r["name_en"] if lang == "en" and r.get("name_en") else r["name"]}
+                for r in rows
+            ],
+            "live": live,
+            "at": at,
+            "threshold": services.campaign.scoring.threshold,
+        }
+
+    async def chart(self, request: web.Request) -> web.StreamResponse:
+        asker = await self.asker(request)
+        if asker is None:
+            raise web.HTTPUnauthorized(text="open the console from the bot")
+        if not asker.who.allowed:
+            raise web.HTTPForbidden(text="not for residents")
+        services = self.services
+        if asker.who.watcher:
+            rows = results.snapshot(await results.current_ranking(services), services.campaign)
+        else:
+            published = await result_store.last_publication(services.db)
+            if published is None:
+                raise web.HTTPNotFound(text="nothing published yet")
+            rows = published.ranking
+        png = results.ranking_chart(services, rows, asker.who.lang)
+        return web.Response(body=png, content_type="image/png")
+
+    async def office(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        services, lang = self.services, asker.who.lang
+        unit = services.campaign.unit(request.match_info["unit"])
+        if unit is None or not asker.who.watcher:
+            raise web.HTTPNotFound(text="no such office")
+        ranked = (await results.current_ranking(services)).get(unit.id)
+        return "console/office.html", {
+            "unit": unit,
+            "shown": unit.label(lang),
+            "ranked": ranked,
+            "r": ranked.result,
+            "items": {i.id: i.label(lang) for i in services.campaign.items},
+            "categories": {c.id: c.label(lang) for c in services.campaign.categories},
+        }
+
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        asker = await self.asker(request)
+        if asker is None:
+            raise web.HTTPUnauthorized(text="open the console from the bot")
+        which = request.match_info["which"]
+        if which not in ("cases", "results"):
+            raise web.HTTPNotFound(text="no such export")
+        if not asker.who.organiser:
+            raise web.HTTPForbidden(text="exports are for organisers")
+        make = export.cases_workbook if which == "cases" else export.results_workbook
+        data = await make(self.services, asker.who.lang, asker.who.user_id)
+        stamp = self.services.clock.now().strftime("%Y%m%d-%H%M")
+        return web.Response(
+            body=data,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": disposition(f"{which}-{stamp}.xlsx", inline=False)},
+        )
+
+    # -- getting in --------------------------------------------------------------------------
+
+    async def login(self, request: web.Request) -> web.StreamResponse:
+        token = request.query.get("t", "")
+        opened = await auth.open_session(self.services, token) if token else None
+        if opened is None:
+            return self.html(
+                "console/message.html",
+                DEFAULT_LANG,
+                None,
+                status=403,
+                message=self.services.texts.gettext(
+                    DEFAULT_LANG,
+                    N_(
+                        "This link has been used or has expired. "
+                        "Send /console to the bot for a new one."
+                    ),
+                ),
+            )
+        cookie, _ = opened
+        response = web.HTTPSeeOther(PREFIX + "/")
+        response.set_cookie(
+            auth.COOKIE,
+            cookie,
+            max_age=int(auth.SESSION_LIFE.total_seconds()),
+            path=PREFIX,
+            httponly=True,
+            samesite="Strict",
+            secure=self.config.secure,
+        )
+        raise response
+
+    async def logout(self, request: web.Request) -> web.StreamResponse:
+        asker = await self.asker(request)
+        form = await request.post()
+        cookie = request.cookies.get(auth.COOKIE)
+        if asker is None or asker.csrf is None or cookie is None:
+            raise web.HTTPUnauthorized(text="no session")
+        if not secrets.compare_digest(str(form.get("csrf", "")), asker.csrf):
+            raise web.HTTPForbidden(text="the form's token does not match this session")
+        await auth.end_session(self.services, cookie)
+        response = web.HTTPSeeOther(PREFIX + "/")
+        response.del_cookie(auth.COOKIE, path=PREFIX)
+        raise response
+
+    # -- files -------------------------------------------------------------------------------
+
+    async def static(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        types = {"console.js": "text/javascript", "console.css": "text/css"}
+        if name not in types:
+            raise web.HTTPNotFound()
+        body = resources.files("bot.web").joinpath("static", name).read_bytes()
+        return web.Response(
+            body=body, content_type=types[name], headers={"Cache-Control": "no-cache"}
+        )
+
+    async def font(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(
+            body=fonts.web_font(),
+            content_type="font/woff2",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+
+def disposition(filename: str, *, inline: bool) -> str:
+    """A Content-Disposition header that keeps a Chinese file name (RFC 6266/5987)."""
+    from urllib.parse import quote
+
+    ascii_name = "".join(
+        c if c.isascii() and c not in '"\\;' and c.isprintable() else "_" for c in filename
+    )
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def json_dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,357 @@
+"""The web console over HTTP (design §11): who gets in, who sees what, and what a form can
+do. The bot runs against the stand-in with its console on a loopback port; requests are
+made as a Mini App (signed init data) or with a session a /console link opened."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import logging
+import re
+import zipfile
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.db import cases as case_store
+from bot.standin import SimUser
+from bot.web import auth
+from tests.flows.conftest import Harness, file_one, reach
+from tests.flows.helpers import people, staffed
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def init_data(harness: Harness, user: SimUser, *, token: str | None = None, age: float = 0) -> str:
+    signed = harness.clock.now() - dt.timedelta(seconds=age)
+    fields = {
+        "query_id": "AAH-test",
+        "user": json.dumps(
+            {"id": user.id, "first_name": user.first_name, "language_code": "zh-hans"},
+            ensure_ascii=False,
+        ),
+        "auth_date": str(int(signed.timestamp())),
+    }
+    return auth.sign_init_data(fields, token or harness.standin.token)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    # a cookie jar that keeps cookies for an IP address (unsafe=True): the console is on 127.0.0.1
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        yield session
+
+
+async def get(
+    http: aiohttp.ClientSession, url: str, data: str | None = None, **kw: Any
+) -> tuple[int, str]:
+    headers = {"X-Telegram-Init-Data": data} if data is not None else {}
+    async with http.get(url, headers=headers, allow_redirects=False, **kw) as r:
+        return r.status, await r.text(errors="replace")
+
+
+async def link_of(harness: Harness, user: SimUser) -> str:
+    user.skip_unread()
+    await user.send("/console")
+    text = (await user.reply()).html
+    found = re.search(r'href="([^"]+/login\?t=[^"]+)"', text)
+    assert found, text
+    return found.group(1).replace("&amp;", "&")
+
+
+async def test_init_data_is_checked_on_every_request(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    everyone = await people(h)
+    organiser, author = everyone["organiser"], everyone["author"]
+    url = h.console_url + "/"
+    status, page = await get(http, url, init_data(h, organiser))
+    assert status == 200 and "东街街道社保所" in page
+    forged = init_data(h, organiser).replace("auth_date=", "auth_date=1")
+    for bad in (
+        forged,
+        init_data(h, organiser, token="123456:another-bot"),
+        init_data(h, organiser, age=3601),
+        "user=%7B%22id%22%3A100000001%7D&auth_date=1&hash=00",
+        "",
+    ):
+        assert (await get(http, url, bad))[0] == 401, bad
+    # a move with init data that does not hold changes nothing
+    before = await case_store.get_case(h.services.db, 1)
+    async with http.post(
+        h.console_url + "/cases/1/move",
+        data={"move": "verify", "nonce": "n1"},
+        headers={"X-Telegram-Init-Data": init_data(h, organiser, age=7200)},
+    ) as r:
+        assert r.status == 401
+    assert await case_store.get_case(h.services.db, 1) == before
+    # a resident (the author of the case included) gets 403
+    for resident in (everyone["resident"], author, everyone["evaluator"]):
+        assert (await get(http, url, init_data(h, resident)))[0] == 403
+        assert (await get(http, h.console_url + "/cases/1", init_data(h, resident)))[0] == 403
+
+
+async def test_a_console_link_works_once_for_ten_minutes(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    staff = await staffed(h)
+    link = await link_of(h, staff)
+    async with http.get(link, allow_redirects=False) as r:
+        assert r.status == 303
+        cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/console" in cookie
+    assert "Secure" not in cookie  # plain http on loopback; https sets it
+    status, page = await get(http, h.console_url + "/")
+    assert status == 200 and "东街街道社保所" in page and "西街街道社保所" not in page
+    # used: refused, and the session it opened is unaffected
+    async with aiohttp.ClientSession() as fresh:
+        assert (await get(fresh, link))[0] == 403
+        stale = await link_of(h, staff)
+        h.clock.advance(dt.timedelta(minutes=10, seconds=1))
+        assert (await get(fresh, stale))[0] == 403
+        # nor does a made-up token open anything
+        assert (await get(fresh, h.console_url + "/login?t=x"))[0] == 403
+        status, shell = await get(fresh, h.console_url + "/cases")
+        assert status == 200 and "东街" not in shell  # the page shell, no data
+    # the session ends after eight hours
+    h.clock.advance(dt.timedelta(hours=8))
+    status, page = await get(http, h.console_url + "/")
+    assert "东街街道社保所" not in page
+
+
+async def test_nobody_sees_a_case_their_role_does_not_allow(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    everyone = await people(h)
+    xi = h.resident(3900, "西街居民")
+    await file_one(xi)  # case 2 … is dongjie's too: the helper picks 东街
+    await h.settle()
+    ids = [c.id for c in await case_store.list_cases(h.services.db, limit=100)]
+    expected = {
+        "organiser": set(ids),
+        "supervisor": set(ids),  # of dongjie
+        "own": set(ids),
+        "other": set(),  # xijie's staff
+    }
+    for who, allowed in expected.items():
+        data = init_data(h, everyone[who])
+        for case_id in [*ids, 999, 0]:
+            status, _ = await get(http, f"{h.console_url}/cases/{case_id}", data)
+            assert status == (200 if case_id in allowed else 404), (who, case_id)
+            status, _ = await get(http, f"{h.console_url}/cases/{case_id}/files/0", data)
+            assert status == 404, (who, case_id)  # no attachments, or not theirs
+        status, listing = await get(http, h.console_url + "/cases", data)
+        shown = {int(n) for n in re.findall(r'/console/cases/(\d+)"', listing)}
+        assert shown == allowed, who
+    # only organisers see the name of a resident who stayed anonymous to the office
+    _, for_staff = await get(http, h.console_url + "/cases/1", init_data(h, everyone["own"]))
+    _, for_org = await get(http, h.console_url + "/cases/1", init_data(h, everyone["organiser"]))
+    assert "王阿姨" not in for_staff and "匿名" in for_staff
+    assert "王阿姨" in for_org
+    # exports are for organisers
+    for who, status in (("organiser", 200), ("supervisor", 403), ("own", 403)):
+        async with http.get(
+            h.console_url + "/export/cases.xlsx",
+            headers={"X-Telegram-Init-Data": init_data(h, everyone[who])},
+        ) as r:
+            assert r.status == status, who
+            if status == 200:
+                assert zipfile.is_zipfile(io.BytesIO(await r.read()))
+
+
+async def test_a_move_from_the_console_tells_the_resident(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    staff = await staffed(h)
+    author = h.resident(3806, "王阿姨")
+    await file_one(author)
+    await h.settle()
+    author.skip_unread()
+    # a cookie session: a form post without the session's token is refused
+    async with http.get(await link_of(h, staff), allow_redirects=False) as r:
+        assert r.status == 303
+    async with http.post(
+        h.console_url + "/cases/1/move", data={"move": "verify", "nonce": "a"}
+    ) as r:
+        assert r.status == 403
+    assert (await case_store.get_case(h.services.db, 1)).state == "filed"  # type: ignore[union-attr]
+    _, page = await get(http, h.console_url + "/cases/1")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    nonce = re.search(r'name="nonce" value="([^"]+-verify)"', page)
+    assert csrf and nonce
+    form = {"move": "verify", "nonce": nonce.group(1), "csrf": csrf.group(1)}
+    for _ in range(2):  # a double submit makes the move once
+        async with http.post(h.console_url + "/cases/1/move", data=form) as r:
+            assert r.status == 200
+    case = await case_store.get_case(h.services.db, 1)
+    assert case is not None and case.state == "verifying"
+    history = await case_store.case_history(h.services.db, 1)
+    assert [e.move for e in history] == ["file", "verify"]
+    await h.settle()
+    told = await author.reply()
+    assert "核实" in told.text and "第 1 号" in told.text
+    # a move the role may not make is refused in words, and changes nothing
+    async with http.post(
+        h.console_url + "/cases/1/move",
+        data={"move": "close", "nonce": "b", "csrf": csrf.group(1), "reason": "x"},
+    ) as r:
+        assert r.status == 200 and "不能" in await r.text()
+    assert (await case_store.get_case(h.services.db, 1)).state == "verifying"  # type: ignore[union-attr]
+
+
+async def test_search_finds_a_word_inside_a_sentence(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    organiser = h.organiser()
+    texts = [
+        "窗口办事效率太低，排队两个小时。",
+        "工作人员态度很差，说话很不耐烦。",
+        "养老保险转移接续手续太复杂了",
+    ]
+    for n, text in enumerate(texts):
+        await file_one(h.resident(4000 + n, f"居民{n}"), text)
+    await h.settle()
+    data = init_data(h, organiser)
+    for query, expected in (
+        ("排队", {1}),
+        ("态度", {2}),
+        ("保险", {3}),  # inside 养老保险
+        ("转移", {3}),
+        ("手续 复杂", {3}),
+        ("差", {2}),  # one character
+        ("办事 态度", set()),  # every word must be found
+        ('"); DROP TABLE cases; --', set()),  # typed, not FTS syntax
+    ):
+        status, page = await get(http, h.console_url + "/cases", data, params={"q": query})
+        assert status == 200, query
+        found = {int(n) for n in re.findall(r'/console/cases/(\d+)"', page)}
+        assert found == expected, query
+
+
+async def test_user_text_is_shown_as_text_and_the_logs_hold_none(
+    console_harness: Harness, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = console_harness
+    organiser = h.organiser()
+    evil = '<script>alert(1)</script><img src=x onerror="alert(2)">投诉秘密内容'
+    await file_one(h.resident(4100, "张秘密"), evil)
+    await h.settle()
+    caplog.set_level(logging.DEBUG)
+    data = init_data(h, organiser)
+    _, page = await get(http, h.console_url + "/cases/1", data)
+    assert (
+        "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    )
+    assert "<img src=x" not in page
+    _, listing = await get(http, h.console_url + "/cases", data, params={"q": "秘密内容"})
+    assert "/console/cases/1" in listing
+    console_logs = [r.getMessage() for r in caplog.records if r.name.startswith("bot.web")]
+    assert console_logs  # the console logs its requests …
+    for line in console_logs:  # … without names, texts or what was searched
+        for secret in ("张秘密", "秘密内容", "script", "王阿姨", "q="):
+            assert secret not in line, line
+
+
+async def test_the_menu_button_and_help_follow_the_roles(console_harness: Harness) -> None:
+    h = console_harness
+    organiser = h.organiser()
+    await organiser.send("/start")
+    await organiser.reply()
+    await h.settle()
+    buttons = h.standin.world.menu_buttons
+    assert buttons[organiser.id]["type"] == "web_app"
+    assert buttons[organiser.id]["web_app"]["url"].endswith("/console/")
+    staff = await staffed(h)
+    await h.settle()
+    assert buttons[staff.id]["type"] == "web_app"
+    resident = h.resident(4200)
+    await resident.send("/help")
+    help_resident = (await resident.reply()).text
+    assert resident.id not in buttons
+    organiser.skip_unread()
+    await organiser.send("/help")
+    help_organiser = (await organiser.reply()).text
+    staff.skip_unread()
+    await staff.send("/help")
+    help_staff = (await staff.reply()).text
+    assert "/publish" in help_organiser and "/console" in help_organiser
+    assert "/cases" in help_staff and "/console" in help_staff and "/publish" not in help_staff
+    assert "/cases" not in help_resident and "/console" not in help_resident
+    assert "/opinion" in help_resident and "/opinion" in help_staff
+
+
+async def test_attachments_come_through_the_bot_api_for_the_team_only(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    everyone = await people(h)  # case 1, without attachments
+    author = h.resident(4300, "拍照的居民")
+    await reach(author, "attach", "大厅的排号机坏了，见照片。")
+    await author.send_photo()
+    await author.reply()
+    await author.send_document("说明.pdf")
+    await author.reply()
+    for label in ("下一步", "对单位匿名", "确认提交"):
+        await author.tap(label)
+        await author.reply()
+    await h.settle()
+    case_id = 2
+    for who, status in (("own", 200), ("organiser", 200), ("supervisor", 200), ("other", 404)):
+        data = init_data(h, everyone[who])
+        async with http.get(
+            f"{h.console_url}/cases/{case_id}/files/0",
+            headers={"X-Telegram-Init-Data": data},
+        ) as r:
+            assert r.status == status, who
+            if status == 200:
+                assert r.content_type == "image/jpeg"
+                assert (await r.read()).startswith(b"\xff\xd8")  # a JPEG, from the stand-in
+        async with http.get(
+            f"{h.console_url}/cases/{case_id}/files/1",
+            headers={"X-Telegram-Init-Data": data},
+        ) as r:
+            assert r.status == status, who
+            if status == 200:
+                assert (await r.read()).startswith(b"%PDF")
+                assert "filename*=UTF-8''%E8%AF%B4%E6%98%8E.pdf" in r.headers["Content-Disposition"]
+    data = init_data(h, everyone["resident"])
+    assert (await get(http, f"{h.console_url}/cases/{case_id}/files/0", data))[0] == 403
+    _, page = await get(http, f"{h.console_url}/cases/{case_id}", init_data(h, everyone["own"]))
+    assert "说明.pdf" in page and f"/cases/{case_id}/files/0" in page
+
+
+async def test_results_and_an_office_s_breakdown(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    everyone = await people(h)
+    organiser = everyone["organiser"]
+    await organiser.send("/daily dongjie 9.5")
+    await organiser.reply()
+    await organiser.send("/finding dongjie general X1 窗口推诿")
+    await organiser.reply()
+    data = init_data(h, organiser)
+    status, ranking = await get(http, h.console_url + "/results", data)
+    assert status == 200 and "/console/results/dongjie" in ranking and 'id="chart"' in ranking
+    status, office = await get(http, h.console_url + "/results/dongjie", data)
+    assert status == 200
+    for shown in ("东街街道社保所", "民主测评（D）", "日常工作（A）", "9.50", "X1", "共扣"):
+        assert shown in office, shown
+    async with http.get(
+        h.console_url + "/results/chart.png", headers={"X-Telegram-Init-Data": data}
+    ) as r:
+        assert r.status == 200 and (await r.read()).startswith(b"\x89PNG")
+    # staff: the ranking as published (nothing yet), no live breakdown
+    staff = init_data(h, everyone["own"])
+    status, page = await get(http, h.console_url + "/results", staff)
+    assert status == 200 and "结果尚未公布" in page
+    assert (await get(http, h.console_url + "/results/dongjie", staff))[0] == 404
+    assert (await get(http, h.console_url + "/results/chart.png", staff))[0] == 404
