@@ -70,6 +70,11 @@ def scope(services: Services, who: Viewer) -> list[str]:
     return who.roles.units([u.id for u in services.campaign.units])
 
 
+def as_filter(services: Services, units: list[str]) -> list[str] | None:
+    """The offices for a query: None when they are all of them (no filter to apply)."""
+    return None if len(units) == len(services.campaign.units) else units
+
+
 def label(services: Services, unit_id: str, lang: str) -> str:
     unit = services.campaign.unit(unit_id)
     return unit.label(lang) if unit else unit_id
@@ -134,10 +139,11 @@ async def overview(services: Services, who: Viewer) -> Overview:
     offices = [
         OfficeRow(u, label(services, u, who.lang), counts.get(u) or OfficeCounts(u)) for u in units
     ]
+    every = as_filter(services, units)
     overdue, _ = await store.find_cases(
-        services.db, CaseFilter(units, overdue=True, sort="due"), now, 20, 0
+        services.db, CaseFilter(every, overdue=True, sort="due"), now, 20, 0, count=False
     )
-    per_state = await store.states_in(services.db, units)
+    per_state = await store.states_in(services.db, every)
     states = {s.value: per_state.get(s.value, 0) for s in CaseState}
     turnout = flagged = None
     if who.watcher:
@@ -208,7 +214,7 @@ async def find(services: Services, who: Viewer, q: CaseQuery) -> CasePage:
 
     until = start(q.until + dt.timedelta(days=1)) if q.until else None
     f = CaseFilter(
-        units,
+        as_filter(services, units) if q.unit is None else units,
         states=[q.state] if q.state else None,
         item=q.item,
         channel=q.channel,

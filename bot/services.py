@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.ballot_key import BallotKey
 from bot.campaign import Campaign
@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.limits import Throttle
 from bot.texts import Texts
+from scoring import Ranking
 
 
 class Sender(Protocol):
@@ -35,6 +36,8 @@ class Services:
     throttle: Throttle = field(default_factory=Throttle)
     # where the web console is opened (its Mini App address); None: no console
     console_url: str | None = None
+    # the last ranking computed, with the fingerprint of what it was computed from
+    ranking_cache: tuple[tuple[Any, ...], Ranking] | None = None
 
     def is_organiser(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.campaign.organisers

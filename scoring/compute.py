@@ -27,6 +27,7 @@ from scoring.model import (
 )
 
 DEFAULT_PARAMS = Params()
+SEVERITIES: dict[str, Severity] = {s.value: s for s in Severity}
 
 
 def complaint(unit_id: str, findings: Sequence[Finding], params: Params) -> ComplaintResult:
@@ -49,8 +50,9 @@ def complaint(unit_id: str, findings: Sequence[Finding], params: Params) -> Comp
         if current is None or rank_ > order[current]:
             worst[ref] = severity
     points = params.deduction_fractions
+    members = SEVERITIES  # a member for its value, without Enum's slow call
     cases = tuple(
-        CountedCase(ref, Severity(severity), points[severity], reports[ref])
+        CountedCase(ref, members[severity], points[severity], reports[ref])
         for ref, severity in sorted(worst.items())
     )
     score, deducted = params.complaint_for(

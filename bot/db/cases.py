@@ -387,9 +387,8 @@ async def findings_by_unit(db: Database) -> dict[str, list[FindingRow]]:
     rows = await db.fetchall(
         "SELECT unit_id, 'case-' || id AS ref, outcome AS severity, 'bot' AS channel "
         "FROM cases WHERE outcome IN ('general', 'punished') "
-        "UNION ALL SELECT unit_id, ref, severity, 'external' FROM findings "
-        "ORDER BY unit_id, ref"
-    )
+        "UNION ALL SELECT unit_id, ref, severity, 'external' FROM findings"
+    )  # in no order: scoring sorts what it counts
     found: dict[str, list[FindingRow]] = {}
     for r in rows:
         found.setdefault(r["unit_id"], []).append(

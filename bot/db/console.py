@@ -57,8 +57,11 @@ async def office_counts(db: Database, now: dt.datetime) -> dict[str, OfficeCount
     return found
 
 
-async def states_in(db: Database, units: Sequence[str]) -> dict[str, int]:
-    """How many cases of these offices are in each state."""
+async def states_in(db: Database, units: Sequence[str] | None) -> dict[str, int]:
+    """How many cases of these offices (None: all) are in each state."""
+    if units is None:
+        rows = await db.fetchall("SELECT state, COUNT(*) AS n FROM cases GROUP BY state")
+        return {r["state"]: int(r["n"]) for r in rows}
     if not units:
         return {}
     rows = await db.fetchall(
@@ -73,7 +76,7 @@ async def states_in(db: Database, units: Sequence[str]) -> dict[str, int]:
 class CaseFilter:
     """What the case list shows; None: no filter on that."""
 
-    units: Sequence[str]  # the viewer's scope, already narrowed by the office filter
+    units: Sequence[str] | None  # the viewer's scope narrowed by the office filter; None: all
     states: Sequence[str] | None = None
     item: str | None = None  # "" for "other"
     channel: str | None = None
@@ -93,8 +96,10 @@ SORTS = {
 
 
 def _where(f: CaseFilter, now: dt.datetime) -> tuple[str, list[Any]]:
-    where = [f"c.unit_id IN ({','.join('?' * len(f.units))})"]
-    params: list[Any] = list(f.units)
+    where, params = ["1"], []
+    if f.units is not None:
+        where.append(f"c.unit_id IN ({','.join('?' * len(f.units))})")
+        params += list(f.units)
     if f.states:
         where.append(f"c.state IN ({','.join('?' * len(f.states))})")
         params += list(f.states)
@@ -122,16 +127,22 @@ def _where(f: CaseFilter, now: dt.datetime) -> tuple[str, list[Any]]:
 
 
 async def find_cases(
-    db: Database, f: CaseFilter, now: dt.datetime, limit: int, offset: int
+    db: Database, f: CaseFilter, now: dt.datetime, limit: int, offset: int, count: bool = True
 ) -> tuple[list[Case], int]:
-    """One page of the cases the filter selects, and how many it selects in all."""
-    if not f.units:
+    """One page of the cases the filter selects, and how many it selects in all (0 when
+    not ``count``)."""
+    if f.units is not None and not f.units:
         return [], 0
     clause, params = _where(f, now)
-    total = int(await db.fetchval(f"SELECT COUNT(*) FROM cases c WHERE {clause}", params) or 0)
+    # overdue cases all have a deadline: ordered by it, they read the deadline's index
+    order = "c.due_at, c.id" if f.overdue and f.sort == "due" else SORTS[f.sort]
+    total = (
+        int(await db.fetchval(f"SELECT COUNT(*) FROM cases c WHERE {clause}", params) or 0)
+        if count
+        else 0
+    )
     rows = await db.fetchall(
-        f"SELECT {CASE_COLUMNS} FROM cases c WHERE {clause} ORDER BY {SORTS[f.sort]} "
-        "LIMIT ? OFFSET ?",
+        f"SELECT {CASE_COLUMNS} FROM cases c WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
         (*params, limit, offset),
     )
     return [_case(r) for r in rows], total

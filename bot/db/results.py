@@ -21,6 +21,24 @@ async def set_daily(tx: Tx, unit_id: str, score: Decimal, set_by: int, now: dt.d
     )
 
 
+SCORES_FINGERPRINT = """
+SELECT (SELECT MAX(seq) FROM ballot_log) AS ballots,
+       (SELECT MAX(id) FROM case_events) AS moves,
+       (SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) FROM findings) AS findings,
+       (SELECT group_concat(unit_id || '=' || score, ',')
+          FROM (SELECT unit_id, score FROM daily_scores ORDER BY unit_id)) AS daily
+"""
+
+
+async def scores_fingerprint(db: Database) -> tuple[Any, ...]:
+    """What the ranking is computed from, in four cheap lookups: every ballot change is
+    logged, every case outcome changes by a move (an event), findings are only added, and
+    the daily scores are few. Equal fingerprints, equal rankings."""
+    row = await db.fetchone(SCORES_FINGERPRINT)
+    assert row is not None
+    return tuple(row)
+
+
 async def daily_scores(db: Database) -> dict[str, Decimal]:
     rows = await db.fetchall("SELECT unit_id, score FROM daily_scores")
     return {r["unit_id"]: Decimal(r["score"]) for r in rows}
