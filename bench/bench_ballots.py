@@ -281,9 +281,13 @@ async def run(
     return figures
 
 
-async def knee(evaluators: int, latency: float, edits: str) -> None:
-    """Raise the pace until p95 press → pop-up passes 1 s."""
-    for low, high in ((2.0, 5.0), (1.0, 2.0), (0.5, 1.0), (0.25, 0.5), (0.1, 0.25), (0.0, 0.1)):
+PACES = ((2.0, 5.0), (1.0, 2.0), (0.5, 1.0), (0.25, 0.5), (0.1, 0.25), (0.0, 0.1))
+
+
+async def knee(evaluators: int, latency: float, edits: str, start: float = 5.0) -> None:
+    """Raise the pace until p95 press → pop-up passes 1 s (from the paces no slower than
+    a press every ``start`` seconds)."""
+    for low, high in (p for p in PACES if p[1] <= start):
         figures = await run(evaluators, latency, edits, (low, high))
         print(
             f"  knee: a press every {low}-{high}s: {figures['presses_per_s']:.0f} presses/s, "
@@ -301,8 +305,17 @@ if __name__ == "__main__":
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--edits", choices=("chat", "overall", "both"), default="both")
     parser.add_argument("--knee", action="store_true", help="also raise the pace to the knee")
+    parser.add_argument(
+        "--knee-only",
+        type=float,
+        metavar="SECONDS",
+        help="only the knee, from the paces of at most one press every SECONDS",
+    )
     args = parser.parse_args()
     for edits in ("chat", "overall") if args.edits == "both" else (args.edits,):
+        if args.knee_only is not None:
+            asyncio.run(knee(args.evaluators, args.latency, edits, args.knee_only))
+            continue
         asyncio.run(run(args.evaluators, args.latency, edits, (2.0, 5.0)))
         if args.knee:
             asyncio.run(knee(args.evaluators, args.latency, edits))
