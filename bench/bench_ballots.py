@@ -22,7 +22,7 @@ would store them). Reported:
 Telegram does not say whether edits count against the bot's 30 a second: ``--edits``
 ``chat`` (only per chat) or ``overall`` (also in the 30 a second, the pessimistic case; the
 bot is told the same). Run: ``python -m bench.bench_ballots [--evaluators 1000]
-[--edits chat|overall|both] [--knee]``.
+[--edits chat|overall|both] [--knee | --knee-only SECONDS]``.
 """
 
 from __future__ import annotations
