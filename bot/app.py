@@ -311,7 +311,7 @@ async def give_console_buttons(services: Services) -> None:
     """The console's menu button for every organiser, supervisor and member of staff (each
     queued once per console address; new team members get theirs with their invite)."""
     team = set(services.campaign.organisers) | set(await role_store.team_members(services.db))
-    known = [u for u in sorted(team) if await user_store.get_user(services.db, u) is not None]
+    known = await user_store.known(services.db, sorted(team))
     async with services.db.transaction() as tx:
         for user_id in known:  # the others get theirs when they first /start
             await notify.console_button(tx, services, user_id)

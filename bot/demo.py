@@ -187,6 +187,7 @@ STAFF_ID = 3010  # the script's member of staff
 
 
 def free_port() -> int:
+    """A loopback port free now (for the console; the tests use it too)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

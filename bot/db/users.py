@@ -4,6 +4,7 @@ update applied for them."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.clock import iso
@@ -155,6 +156,18 @@ async def record_source(tx: Tx, user_id: int, source: str, now: dt.datetime) -> 
 async def get_user(db: Database, user_id: int) -> User | None:
     row = await db.fetchone(f"SELECT {USER_COLUMNS} FROM users u WHERE u.user_id = ?", (user_id,))
     return _user(row) if row else None
+
+
+async def known(db: Database, user_ids: Sequence[int]) -> list[int]:
+    """Which of these accounts have written to the bot (have a chat it can reach)."""
+    if not user_ids:
+        return []
+    rows = await db.fetchall(
+        f"SELECT user_id FROM users WHERE user_id IN ({','.join('?' * len(user_ids))}) "
+        "ORDER BY user_id",
+        list(user_ids),
+    )
+    return [int(r["user_id"]) for r in rows]
 
 
 async def mark_blocked(db: Database, user_id: int, now: dt.datetime) -> None:

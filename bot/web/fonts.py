@@ -77,13 +77,3 @@ def web_font() -> bytes:
                 except OSError:
                     pass  # a read-only home: made again next start
         return _font
-
-
-FONT_FACE = (
-    "@font-face { font-family: 'Evalbot Noto Sans SC'; font-display: swap; "
-    "src: url('{url}') format('woff2'); }"
-)
-FONT_STACK = (
-    "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', "
-    "'Evalbot Noto Sans SC', sans-serif"
-)

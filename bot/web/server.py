@@ -15,14 +15,13 @@ The log holds methods, route names and statuses: never a query, a name or a text
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 from markupsafe import Markup
@@ -262,7 +261,7 @@ class Console:
             )
         return rows
 
-    def query(self, request: web.Request, asker: Asker) -> console.CaseQuery:
+    def query(self, request: web.Request) -> console.CaseQuery:
         q = request.query
         campaign = self.services.campaign
 
@@ -283,7 +282,8 @@ class Console:
         return console.CaseQuery(
             unit=pick("unit", {u.id for u in campaign.units}),
             state=pick("state", {s.value for s in CaseState}),
-            item=pick("item", {i.id for i in campaign.items} | {"other"}),
+            # "other" in the page's select: the cases about no item (stored as "")
+            item="" if q.get("item") == "other" else pick("item", {i.id for i in campaign.items}),
             channel=pick("channel", set(labels.CHANNELS)),
             overdue=q.get("overdue") == "1",
             since=day("since"),
@@ -294,9 +294,7 @@ class Console:
         )
 
     async def cases(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
-        q = self.query(request, asker)
-        if q.item == "other":
-            q = console.CaseQuery(**{**q.__dict__, "item": ""})
+        q = self.query(request)
         found = await console.find(self.services, asker.who, q)
         lang, campaign = asker.who.lang, self.services.campaign
         params = {k: v for k, v in request.query.items() if k != "page" and v}
@@ -591,14 +589,8 @@ class Console:
 
 def disposition(filename: str, *, inline: bool) -> str:
     """A Content-Disposition header that keeps a Chinese file name (RFC 6266/5987)."""
-    from urllib.parse import quote
-
     ascii_name = "".join(
         c if c.isascii() and c not in '"\\;' and c.isprintable() else "_" for c in filename
     )
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-
-
-def json_dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from bot.app import EvalBot
 from bot.campaign import Campaign, load_campaign
 from bot.clock import FakeClock
+from bot.demo import free_port
 from bot.services import Services
 from bot.settings import REPO_EXAMPLE
 from bot.standin import SimUser, StandIn
@@ -87,12 +87,6 @@ async def harness(tmp_path: Path, campaign: Campaign) -> AsyncIterator[Harness]:
             yield harness
         finally:
             await harness.bot.stop()  # the bot of the last restart
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -11,11 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
+from aiohttp import web
+
 from bot.callbacks import Kind
 from bot.cases import MOVES
+from bot.db import cases as case_store
 from bot.vocabulary import Move, Role
+from bot.web.server import Console, ConsoleConfig
 from tests.flows.conftest import Harness
 from tests.flows.helpers import people, registered
+from tests.flows.test_console import init_data
 
 REFUSALS = (
     "您的身份不能进行这项操作",  # the role may not
@@ -176,3 +182,60 @@ def test_the_table_covers_every_command_and_button() -> None:
     tabled = {c.split()[0].lstrip("/") for c, _ in COMMANDS}
     assert commands - tabled - {"cancel"} == set()  # /cancel follows every step
     assert kinds - {Kind(d.split(":")[0]) for d, _ in BUTTONS} == set()
+
+
+# -- the web console's routes ----------------------------------------------------------------
+
+OUTSIDERS = frozenset({"resident", "author", "evaluator"})  # 403 on every console page
+
+
+def team_status(allowed: frozenset[str], ok: int = 200, refused: int = 404) -> dict[str, int]:
+    """What each role gets from a console route: outsiders 403, ``allowed`` ``ok``, the
+    rest of the team ``refused`` (404: as for something that does not exist)."""
+    return {r: 403 if r in OUTSIDERS else ok if r in allowed else refused for r in ALL}
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(ALL, status)
+
+
+# route name -> (method, path under /console, form, the status for each role)
+ROUTES: dict[str, tuple[str, str, dict[str, str] | None, dict[str, int]]] = {
+    "root": ("GET", "", None, everyone(302)),
+    "overview": ("GET", "/", None, team_status(TEAM)),
+    "login": ("GET", "/login", None, everyone(403)),  # no token
+    "logout": ("POST", "/logout", {}, everyone(401)),  # init data: no session to end
+    "cases": ("GET", "/cases", None, team_status(TEAM)),
+    "case": ("GET", "/cases/1", None, team_status(CASE_1)),
+    # a move that does not exist: 400 for who may see the case, so nothing changes
+    "move": ("POST", "/cases/1/move", {"move": "x", "nonce": "n"}, team_status(CASE_1, 400)),
+    "file": ("GET", "/cases/1/files/0", None, team_status(frozenset(), 200)),  # none attached
+    "results": ("GET", "/results", None, team_status(TEAM)),
+    "chart": ("GET", "/results/chart.png", None, team_status(WATCHERS)),  # staff: unpublished
+    "office": ("GET", "/results/dongjie", None, team_status(WATCHERS)),
+    "export": ("GET", "/export/cases.xlsx", None, team_status(ORGANISER, refused=403)),
+    "static": ("GET", "/static/console.js", None, everyone(200)),
+    "font": ("GET", "/font.woff2", None, everyone(200)),
+}
+
+
+async def test_every_console_route_for_every_role(console_harness: Harness) -> None:
+    h = console_harness
+    app = web.Application()
+    Console(h.services, h.standin.token, ConsoleConfig(h.console_url + "/")).routes(app)
+    assert {r.name for r in app.router.routes()} == set(ROUTES)  # a new route needs a line
+    everyone_ = await people(h)
+    before = await case_store.get_case(h.services.db, 1)
+    async with aiohttp.ClientSession() as http:
+        for name, (method, path, form, expected) in ROUTES.items():
+            for who, status in expected.items():
+                headers = {"X-Telegram-Init-Data": init_data(h, everyone_[who])}
+                async with http.request(
+                    method,
+                    h.console_url + path,
+                    headers=headers,
+                    data=form,
+                    allow_redirects=False,
+                ) as r:
+                    assert r.status == status, (name, who, r.status)
+    assert await case_store.get_case(h.services.db, 1) == before  # nothing was changed

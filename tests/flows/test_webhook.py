@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import aiohttp
 from bot.app import EvalBot
 from bot.campaign import Campaign
 from bot.clock import FakeClock
+from bot.demo import free_port
 from bot.runtime.webhook import SECRET_HEADER, WebhookConfig
 from bot.standin import StandIn
 from bot.web import auth
@@ -21,12 +21,6 @@ from bot.web.server import ConsoleConfig
 from tests.flows.conftest import START, file_one
 
 SECRET = "s3cret_Token-for-tests"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def webhook_bot(standin: StandIn, campaign: Campaign, db: Path, port: int) -> EvalBot:
