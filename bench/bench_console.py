@@ -186,7 +186,7 @@ async def main(cases: int, units: int, repeat: int) -> dict[str, float]:
             found = list_html.count('<tr class="')
 
             async def overview_recomputed() -> str:
-                services.ranking_cache = None  # as after a ballot, a move or a finding
+                services.ranking_cache.clear()  # as after a ballot, a move or a finding
                 return await page(base + "/")
 
             keys = ("ov", "ov_bare", "ls", "ls_bare", "ov_cold")

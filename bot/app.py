@@ -28,7 +28,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
-from bot import ballot_key, labels, notify
+from bot import ballot_key, labels, notify, rounds
 from bot.campaign import Campaign
 from bot.cards import Desk
 from bot.clock import Clock
@@ -115,11 +115,12 @@ class EvalBot:
         log.info("%s", said)
         db = await Database.open(
             self.db_path,
-            self.campaign.id,
+            rounds.round_file(self.campaign),
             {"evalbot_pseudonym": key.pseudonym, "evalbot_origin": key.origin},
         )
         try:
             await ballot_key.bind(db, key, new=self.new_ballot_key)
+            history = await rounds.load(db, self.campaign)
         except BaseException:
             await db.close()
             raise
@@ -132,13 +133,14 @@ class EvalBot:
             edits_overall=self.edits_overall,
         )
         services = Services(
-            self.campaign,
+            rounds.with_history(self.campaign, history),
             db,
             Texts(self.campaign.timezone),
             self.clock,
             self.outbox,
             key,
             console_url=self.console.public_url if self.console else None,
+            rounds=history,
         )
         self.outbox.cards = Desk(services)
         return services

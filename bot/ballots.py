@@ -23,6 +23,7 @@ from bot.db import ballots as store
 from bot.db import cards as card_store
 from bot.db import inbox as inbox_store
 from bot.db import roles as role_store
+from bot.db import rounds as round_store
 from bot.db import tallies as tally_store
 from bot.db.roles import ALL_UNITS, Grant
 from bot.errors import UserError
@@ -48,15 +49,11 @@ class Evaluator:
 
 def phase_window(services: Services) -> tuple[dt.datetime, dt.datetime]:
     """The evaluate phase, from its first day's start to its last day's end."""
-    campaign = services.campaign
-    phase = next(p for p in campaign.phases if p.id == "evaluate")
-    start = dt.datetime.combine(phase.start, dt.time(0, 0), campaign.tz)
-    end = dt.datetime.combine(phase.end, dt.time(23, 59, 59), campaign.tz)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+    return services.campaign.evaluate_window()
 
 
 async def window(services: Services) -> str:
-    return await store.get_meta(services.db, "ballot_window") or "auto"
+    return await round_store.window(services.db)
 
 
 async def is_open(services: Services) -> bool:
@@ -101,7 +98,8 @@ async def send_cards(services: Services, people: list[Evaluator]) -> int:
     queued = 0
     async with services.db.transaction() as tx:
         for person in people:
-            if await notify.card(tx, services, person.user_id, f"card:{person.user_id}:{round_}"):
+            key = f"card:{services.campaign.id}:{person.user_id}:{round_}"
+            if await notify.card(tx, services, person.user_id, key):
                 await card_store.new_card(tx, person.user_id)
                 queued += 1
     services.outbox.wake()
@@ -134,7 +132,7 @@ async def finalise_cards(services: Services) -> int:
 async def set_window(services: Services, state: str) -> None:
     """An organiser opens or closes the window by hand."""
     async with services.db.transaction() as tx:
-        await store.set_meta(tx, "ballot_window", state)
+        await round_store.set_window(tx, state)
         if state == "open":
             round_ = int(await store.get_meta(services.db, "ballot_round") or "0") + 1
             await store.set_meta(tx, "ballot_round", str(round_))
@@ -282,21 +280,28 @@ async def watch_registrations(services: Services, now: dt.datetime) -> bool:
 class Verification:
     ok: bool
     entries: int
-    head: str
+    head: str  # the current round's chain head
     problems: tuple[str, ...]
+    heads: tuple[tuple[str, str, int], ...] = ()  # every round's (id, head, entries), in order
 
 
 def verify(db_path: Path, published_head: str | None = None) -> Verification:
-    """Recount the tallies from the log and check them against the stored ballots, the
-    chain's links, and (if given) the head that was published."""
+    """Recount every round's tallies from its log and check them against the stored ballots
+    and the running tallies, each round's chain links, and (if given) the head that was
+    published, which must be the head of one round's chain (design §6, §12)."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     problems: list[str] = []
     try:
-        prev = store.GENESIS
-        last: dict[tuple[str, str, str], tuple[str, str | None]] = {}
+        rounds = store.round_ids(conn)
+        heads: dict[str, str] = {r: store.GENESIS for r in rounds}
+        counted: dict[str, int] = {r: 0 for r in rounds}
+        last: dict[tuple[str, str, str, str], tuple[str, str | None]] = {}
         entries = 0
         for e in store.read_log(conn):
             entries += 1
+            prev = heads.get(e.round, store.GENESIS)
+            if e.round not in heads:
+                problems.append(f"entry {e.seq}: belongs to no round ({e.round!r})")
             if e.prev != prev:
                 problems.append(f"entry {e.seq}: does not follow the entry before it")
             expected = store.entry_hash(
@@ -304,12 +309,13 @@ def verify(db_path: Path, published_head: str | None = None) -> Verification:
             )
             if expected != e.hash:
                 problems.append(f"entry {e.seq}: its content does not match its hash")
-            prev = e.hash
-            last[(e.voter, e.unit_id, e.item_id)] = (e.category, e.answer)
+            heads[e.round] = e.hash
+            counted[e.round] = counted.get(e.round, 0) + 1
+            last[(e.round, e.voter, e.unit_id, e.item_id)] = (e.category, e.answer)
         recount: dict[tally_store.Key, int] = {}
-        for (_, unit_id, item_id), (category, answer) in last.items():
+        for (round_id, _, unit_id, item_id), (category, answer) in last.items():
             if answer is not None:
-                key = (unit_id, item_id, category, answer)
+                key = (round_id, unit_id, item_id, category, answer)
                 recount[key] = recount.get(key, 0) + 1
         stored = store.stored_counts(conn)
         running = tally_store.running(conn)
@@ -324,8 +330,18 @@ def verify(db_path: Path, published_head: str | None = None) -> Verification:
                     f"{'/'.join(key)}: the running tally says {running.get(key, 0)}, "
                     f"the ballots {stored.get(key, 0)}"
                 )
-        if published_head is not None and published_head != prev:
-            problems.append(f"the published head {published_head} is not the log's {prev}")
+        current = heads[rounds[-1]] if rounds else store.GENESIS
+        if published_head is not None and published_head not in heads.values():
+            problems.append(
+                f"the published head {published_head} is the head of no round's log "
+                f"(the current round's is {current})"
+            )
     finally:
         conn.close()
-    return Verification(not problems, entries, prev, tuple(problems))
+    return Verification(
+        not problems,
+        entries,
+        current,
+        tuple(problems),
+        tuple((r, heads[r], counted[r]) for r in rounds),
+    )

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 from itertools import pairwise
@@ -73,8 +73,17 @@ class Intake:
 
 
 @dataclass(frozen=True)
+class RoundSettings:
+    """How this round follows the one before (read by ``evalbot round start``)."""
+
+    year: int = 0  # the year evaluated; `/rank 2026` finds the round by it
+    carry_over: bool = True  # staff and supervisors of continuing offices keep their roles
+    invite_again: tuple[str, ...] = ()  # offices whose staff and supervisors do not
+
+
+@dataclass(frozen=True)
 class Campaign:
-    """A checked campaign file."""
+    """A checked campaign file: one round (design §2, §12)."""
 
     path: Path
     id: str
@@ -96,6 +105,14 @@ class Campaign:
     deadlines: Deadlines = field(default_factory=Deadlines)
     intake: Intake = field(default_factory=Intake)
     ballots: BallotSettings = field(default_factory=BallotSettings)
+    round: RoundSettings = field(default_factory=RoundSettings)
+    text: str = ""  # the file's text, kept with the round
+    # offices of earlier rounds that this one dropped: their cases are still shown by name
+    former_units: tuple[Named, ...] = ()
+
+    @property
+    def year(self) -> int:
+        return self.round.year
 
     @property
     def tz(self) -> ZoneInfo:
@@ -115,7 +132,21 @@ class Campaign:
         return self._units
 
     def unit(self, unit_id: str) -> Named | None:
+        """An office evaluated in this round."""
         return self._units.get(unit_id)
+
+    @property
+    def case_units(self) -> tuple[Named, ...]:
+        """The offices whose cases are followed: this round's, then those earlier rounds had
+        and this one dropped (their cases are history, still rectified and shown)."""
+        return self.units + self.former_units
+
+    def known_unit(self, unit_id: str) -> Named | None:
+        """An office of this round or of an earlier one (a case's office)."""
+        found = self._units.get(unit_id)
+        if found is None:
+            found = next((u for u in self.former_units if u.id == unit_id), None)
+        return found
 
     def require_unit(self, unit_id: str) -> Named:
         """The unit, or the answer a person gets for a unit that does not exist."""
@@ -139,6 +170,14 @@ class Campaign:
 
     def phase_on(self, day: dt.date) -> Phase | None:
         return next((p for p in self.phases if p.start <= day <= p.end), None)
+
+    def evaluate_window(self) -> tuple[dt.datetime, dt.datetime]:
+        """The evaluate phase (the ballot window unless opened or closed by hand), from its
+        first day's start to its last day's end, in UTC."""
+        phase = next(p for p in self.phases if p.id == "evaluate")
+        start = dt.datetime.combine(phase.start, dt.time(0, 0), self.tz)
+        end = dt.datetime.combine(phase.end, dt.time(23, 59, 59), self.tz)
+        return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
     def today(self, now: dt.datetime) -> dt.date:
         return now.astimezone(self.tz).date()
@@ -395,6 +434,12 @@ def _broadcast_chat(value: Any) -> str | None:
     return None
 
 
+def _id_list(value: Any) -> str | None:
+    if not all(isinstance(v, str) for v in value):
+        return "must be a list of office ids"
+    return None
+
+
 def _timezone(value: str) -> str | None:
     try:
         ZoneInfo(value)
@@ -426,6 +471,7 @@ def parse_campaign(text: str, path: Path) -> Campaign:
             "categories",
             "phases",
             "scoring",
+            "round",
         ),
     )
     c = r.table(data, "campaign")
@@ -442,6 +488,8 @@ def parse_campaign(text: str, path: Path) -> Campaign:
     r.unknown_keys(deadlines_t, "deadlines", ("verify_days", "rectify_days", "remind_before_hours"))
     ballots_t = r.table(data, "ballots", required=False)
     r.unknown_keys(ballots_t, "ballots", ("reminders_hours",))
+    round_t = r.table(data, "round", required=False)
+    r.unknown_keys(round_t, "round", ("year", "carry_over", "invite_again"))
     intake_t = r.table(data, "intake", required=False)
     r.unknown_keys(intake_t, "intake", ("draft_timeout_minutes", "max_text", "max_attachments"))
 
@@ -502,6 +550,20 @@ def parse_campaign(text: str, path: Path) -> Campaign:
             reminders_hours=tuple(
                 r.value(ballots_t, "ballots", "reminders_hours", list, [24], _hours) or (24,)
             )
+        ),
+    )
+    again = r.value(round_t, "round", "invite_again", list, [], _id_list) or []
+    unknown = [u for u in again if isinstance(u, str) and u not in {x.id for x in units}]
+    if unknown:
+        r.problem("round.invite_again", f"names no office of this file: {', '.join(unknown)}")
+    campaign = replace(
+        campaign,
+        text=text,
+        round=RoundSettings(
+            year=r.value(round_t, "round", "year", int, 0, in_range(2000, 2100))
+            or (phases[0].start.year if phases else 0),
+            carry_over=r.value(round_t, "round", "carry_over", bool, True),
+            invite_again=tuple(again),
         ),
     )
     if access.get("organisers") == []:

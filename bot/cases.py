@@ -335,7 +335,7 @@ async def notify_move(
         "case": case,
         "move": spec.move.value,
         "fields": fields,
-        "unit": services.campaign.unit(case.unit_id),
+        "unit": services.campaign.known_unit(case.unit_id),
     }
     if spec.tell_resident and case.author_id is not None and case.channel == "telegram":
         await notify.notify(
@@ -375,7 +375,7 @@ async def announce_new_case(tx: Tx, services: Services, case_id: int) -> None:
         recipients,
         "case/new",
         f"new:{case_id}",
-        values={"case": case, "unit": services.campaign.unit(case.unit_id)},
+        values={"case": case, "unit": services.campaign.known_unit(case.unit_id)},
         keyboard=keyboards.open_case(case.id),
     )
 
@@ -451,7 +451,7 @@ async def rate_case(
                     "case": updated,
                     "move": "reopened",
                     "fields": Fields(),
-                    "unit": services.campaign.unit(case.unit_id),
+                    "unit": services.campaign.known_unit(case.unit_id),
                 },
                 keyboard=keyboards.open_case(updated.id),
             )
@@ -484,7 +484,7 @@ async def check_deadlines(services: Services) -> int:
                     "case": case,
                     "move": kind,
                     "fields": None,
-                    "unit": services.campaign.unit(case.unit_id),
+                    "unit": services.campaign.known_unit(case.unit_id),
                 },
                 keyboard=keyboards.open_case(case.id),
             )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.campaign import Campaign, load_campaign
-from bot.db.database import backup_file
+from bot.db.database import backup_file, check_claim
 from bot.errors import CampaignError, DatabaseError, SettingsError
 from bot.settings import Settings
 
@@ -84,6 +84,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             print("evalbot run: --webhook takes an https:// address", file=sys.stderr)
             return EXIT_USAGE
         webhook = WebhookConfig(args.webhook, args.listen, args.port, secret)
+    try:  # before reaching Telegram: is this file the database's current round?
+        check_claim(settings.db_path, campaign.id)
+    except DatabaseError as exc:
+        print(f"evalbot run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     bot = EvalBot(
         campaign,
         token,
@@ -181,6 +186,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"{path}: OK — {result.entries} log entries recount to the stored tallies; "
             f"chain head {result.head}"
         )
+        if len(result.heads) > 1:
+            for round_id, head, entries in result.heads:
+                print(f"  round {round_id}: {entries} entries, chain head {head}")
         return 0
     print(
         f"{path}: the ballots do NOT match their log ({len(result.problems)} problem(s)):",
@@ -191,11 +199,83 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_round_start(args: argparse.Namespace) -> int:
+    """Open the campaign FILE as the database's next round (design §12)."""
+    from bot import rounds
+    from bot.db import Database
+    from bot.errors import RoundError
+
+    settings = Settings.from_env()
+    path = Path(args.db) if args.db else settings.db_path
+    campaign = _campaign(Path(args.campaign))
+    if campaign is None:
+        return EXIT_USAGE
+
+    async def main() -> rounds.Opening:
+        db = await Database.open(path)
+        try:
+            return await rounds.start(db, campaign, dt.datetime.now(dt.UTC))
+        finally:
+            await db.close()
+
+    try:
+        opening = asyncio.run(main())
+    except (DatabaseError, RoundError) as exc:
+        print(f"evalbot round start: {exc}; nothing was changed", file=sys.stderr)
+        return EXIT_USAGE
+    c = opening.carried
+
+    def names(units: Sequence[object]) -> str:
+        return ", ".join(getattr(u, "id", "") for u in units) or "none"
+
+    print(f"{path}: round {opening.seq} is {campaign.id} ({campaign.name}, {campaign.year})")
+    if opening.previous is not None:
+        print(f"  the round before, {opening.previous.id}, is kept as history")
+        print(f"  offices continuing: {names(opening.continuing)}")
+        print(f"  offices added: {names(opening.added)}")
+        print(f"  offices dropped (their cases are still followed): {names(opening.dropped)}")
+        print(f"  staff and supervisor roles ended as the file says: {opening.roles_ended}")
+    print(
+        f"  carried over: {c.staff} staff, {c.supervisors} supervisors, {c.subscribers} "
+        f"subscribers, {c.open_cases} open cases; evaluators are invited anew for this round"
+    )
+    print(f"  now run the bot with this file: EVALBOT_CAMPAIGN={args.campaign} evalbot run")
+    return 0
+
+
+def cmd_round_list(args: argparse.Namespace) -> int:
+    """The database's rounds, the current one last."""
+    from bot.db import Database
+    from bot.db import rounds as round_store
+
+    settings = Settings.from_env()
+    path = Path(args.db) if args.db else settings.db_path
+    if not path.exists():
+        print(f"evalbot round list: {path} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def main() -> list[round_store.RoundRow]:
+        db = await Database.open(path)
+        try:
+            return await round_store.rounds(db)
+        finally:
+            await db.close()
+
+    found = asyncio.run(main())
+    for r in found:
+        state = "current" if r is found[-1] else f"closed {r.closed_at:%Y-%m-%d}"
+        print(f"{r.seq}. {r.id}  {r.year}  {r.name}  (opened {r.opened_at:%Y-%m-%d}, {state})")
+    if not found:
+        print(f"{path}: no round yet (the first `evalbot run` opens its campaign's)")
+    return 0
+
+
 def cmd_publish_page(args: argparse.Namespace) -> int:
-    """Write the static results page (index.html, ranking.png and font.woff2, the Chinese
-    web font for browsers without CJK fonts) into a directory."""
+    """Write the static results pages into a directory: the current round's index.html and
+    ranking.png, one folder per earlier round that was published, and font.woff2 (the
+    Chinese web font for browsers without CJK fonts)."""
     from bot.app import EvalBot
-    from bot.results import page
+    from bot.results import Page, pages, write_pages
     from bot.web import fonts
 
     settings = Settings.from_env()
@@ -206,7 +286,7 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
         print(f"evalbot publish-page: {settings.db_path} does not exist", file=sys.stderr)
         return EXIT_USAGE
 
-    async def main() -> tuple[str, bytes]:
+    async def main() -> list[Page]:
         bot = EvalBot(
             campaign,
             "0:offline",
@@ -216,17 +296,14 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
         )
         services = await bot.open_services()
         try:
-            return await page(services)
+            return await pages(services)
         finally:
             await services.db.close()
 
-    html, chart = asyncio.run(main())
+    found = asyncio.run(main())
     directory = Path(args.directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "index.html").write_text(html, encoding="utf-8")
-    (directory / "ranking.png").write_bytes(chart)
-    (directory / "font.woff2").write_bytes(fonts.web_font())
-    print(f"wrote {directory / 'index.html'}, {directory / 'ranking.png'} and its font")
+    written = write_pages(directory, found, fonts.web_font())
+    print(f"wrote {', '.join(str(p) for p in written)} (each with its ranking.png) and the font")
     return 0
 
 
@@ -288,6 +365,18 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--db", help="database file (default: $EVALBOT_DB)")
     verify.add_argument("--head", help="the chain head that was published, to check as well")
     verify.set_defaults(func=cmd_verify)
+
+    round_ = sub.add_parser("round", help="successive rounds in one database (next year's)")
+    round_sub = round_.add_subparsers(dest="round_command", required=True)
+    start = round_sub.add_parser(
+        "start", help="check a new campaign file and open it as the next round (bot stopped)"
+    )
+    start.add_argument("campaign")
+    start.add_argument("--db", help="database file (default: $EVALBOT_DB)")
+    start.set_defaults(func=cmd_round_start)
+    listing = round_sub.add_parser("list", help="the database's rounds, the current one last")
+    listing.add_argument("--db", help="database file (default: $EVALBOT_DB)")
+    listing.set_defaults(func=cmd_round_list)
 
     page = sub.add_parser("publish-page", help="write the static results page into DIR")
     page.add_argument("directory")

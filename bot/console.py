@@ -67,16 +67,16 @@ async def viewer(services: Services, user_id: int, lang: str) -> Viewer:
 
 def scope(services: Services, who: Viewer) -> list[str]:
     """The offices whose cases and figures the viewer sees, in the campaign's order."""
-    return who.roles.units([u.id for u in services.campaign.units])
+    return who.roles.units([u.id for u in services.campaign.case_units])
 
 
 def as_filter(services: Services, units: list[str]) -> list[str] | None:
     """The offices for a query: None when they are all of them (no filter to apply)."""
-    return None if len(units) == len(services.campaign.units) else units
+    return None if len(units) == len(services.campaign.case_units) else units
 
 
 def label(services: Services, unit_id: str, lang: str) -> str:
-    unit = services.campaign.unit(unit_id)
+    unit = services.campaign.known_unit(unit_id)
     return unit.label(lang) if unit else unit_id
 
 

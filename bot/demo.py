@@ -29,7 +29,7 @@ from bot.clock import FakeClock
 from bot.db import ballots as ballot_store
 from bot.db import cases as case_store
 from bot.db import users as user_store
-from bot.results import current_ranking, page, snapshot
+from bot.results import current_ranking, pages, snapshot, write_pages
 from bot.services import Services
 from bot.standin import BotMessage, SimUser, StandIn
 from bot.web import auth, fonts
@@ -505,12 +505,10 @@ async def results_and_publication(stage: Stage) -> None:
         out(f"  (the channel @shebao_pingyi_demo receives a {message.kind}) {headline}")
     await wang.notified()
     await organiser.says("/publish")
-    html, chart = await page(services)
+    found = await pages(services)
+    html, chart = found[0].html, found[0].chart
     folder = stage.page_dir or Path(services.db.path).parent / "page"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "index.html").write_text(html, encoding="utf-8")
-    (folder / "ranking.png").write_bytes(chart)
-    (folder / "font.woff2").write_bytes(await asyncio.to_thread(fonts.web_font))
+    write_pages(folder, found, await asyncio.to_thread(fonts.web_font))
     shown = "" if stage.page_dir else " (a scratch folder: `evalbot demo --page DIR` keeps it)"
     out(
         f"  evalbot publish-page: index.html ({len(html.encode())} bytes) and ranking.png "

@@ -6,6 +6,7 @@
     ├── CampaignError   the campaign file is wrong; carries every Problem found
     ├── SettingsError   an environment setting is wrong
     ├── DatabaseError   the database cannot be used (newer schema, another campaign)
+    ├── RoundError      a new round cannot be opened yet (design §12)
     └── UserError       a refusal to show a user; carries the template to render
 
 Handlers raise :class:`UserError` for anything the user did wrong; the global error
@@ -58,3 +59,7 @@ class UserError(EvalbotError):
         super().__init__(template)
         self.template = template
         self.context: Mapping[str, Any] = context
+
+
+class RoundError(EvalbotError):
+    """A new round cannot be opened (yet): the message says why and what to do."""

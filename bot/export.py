@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from fractions import Fraction
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -28,7 +28,10 @@ from bot.db import results as result_store
 from bot.findings import summaries
 from bot.roles import roles_of
 from bot.services import Services
-from scoring import ANSWERS, round_half_up
+from scoring import ANSWERS, Ranking, round_half_up
+
+if TYPE_CHECKING:
+    from bot.results import History
 
 MAX_ROWS = 100_000
 
@@ -77,7 +80,7 @@ async def cases_workbook(services: Services, lang: str, viewer: int) -> bytes:
         access = access_to(case, roles)
         if not access.team:
             continue
-        unit = campaign.unit(case.unit_id)
+        unit = campaign.known_unit(case.unit_id)
         item = campaign.item(case.item_id) if case.item_id else None
         overdue = case.due_at is not None and case.state != "closed" and case.due_at < now
         add_row(
@@ -125,8 +128,9 @@ async def cases_workbook(services: Services, lang: str, viewer: int) -> bytes:
 
 
 async def results_workbook(services: Services, lang: str, viewer: int) -> bytes:
-    """The ranking, the per-item rates and scores, and the cases with their deductions."""
-    from bot.results import current_ranking
+    """The ranking, the per-item rates and scores, the cases with their deductions, the
+    change from the previous round, and the cases sheet."""
+    from bot.results import current_ranking, history
 
     t = services.texts
     campaign = services.campaign
@@ -190,6 +194,9 @@ async def results_workbook(services: Services, lang: str, viewer: int) -> bytes:
                 ],
             )
     _style(deductions, widths=[24, 20, 12, 10, 10])
+    past = await history(services)
+    if past.previous is not None:
+        _changes_sheet(book, services, lang, ranking, past)
     cases = await cases_workbook(services, lang, viewer)
     # the cases sheet, as /export cases makes it, follows
     from openpyxl import load_workbook
@@ -202,6 +209,44 @@ async def results_workbook(services: Services, lang: str, viewer: int) -> bytes:
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _changes_sheet(
+    book: Workbook, services: Services, lang: str, ranking: Ranking, past: History
+) -> None:
+    """Per office: the current round's composite, D, C and A with their change from the
+    previous round's (each the difference of the two figures as shown), and the change of
+    D per item."""
+    t, campaign = services.texts, services.campaign
+    assert past.previous is not None
+    year = str(past.previous.year)
+    sheet = book.create_sheet(t.gettext(lang, labels.SHEET_CHANGES).format(year=year))
+    since = t.gettext(lang, labels.CHANGE_FROM).format(year=year)
+    heads = [t.gettext(lang, h) for h in labels.CHANGE_COLUMNS]
+    items = list(campaign.items)
+    add_row(
+        sheet,
+        [
+            heads[0],
+            *(part for head in heads[1:] for part in (head, f"{head} {since}")),
+            *(f"D {i.label(lang)} {since}" for i in items),
+        ],
+    )
+    for ranked in ranking.units:
+        r = ranked.result
+        found = past.changes.get(r.unit_id)
+        unit = campaign.unit(r.unit_id)
+        values: list[Any] = [unit.label(lang) if unit else r.unit_id]
+        for now, delta in (
+            (r.composite, found.composite if found else None),
+            (r.democratic, found.democratic if found else None),
+            (r.complaint.score, found.complaint if found else None),
+            (r.daily, found.daily if found else None),
+        ):
+            values += [_number(now), _number(delta)]
+        values += [_number(found.items.get(i.id)) if found else None for i in items]
+        add_row(sheet, values)
+    _style(sheet, widths=[24] + [11] * (8 + len(items)))
 
 
 def _number(value: object) -> float | None:

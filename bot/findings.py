@@ -56,9 +56,12 @@ class UnitSummary:
     complaint: ComplaintResult
 
 
-async def unit_findings(services: Services) -> dict[str, tuple[Finding, ...]]:
-    """The findings of each unit, as scoring takes them."""
-    rows = await case_store.findings_by_unit(services.db)
+async def unit_findings(
+    services: Services, round_id: str | None = None
+) -> dict[str, tuple[Finding, ...]]:
+    """The findings of each unit in a round (None: the current round), as scoring takes
+    them."""
+    rows = await case_store.findings_by_unit(services.db, round_id)
     members = {s.value: s for s in Severity}  # Enum's call is slow over 50,000 findings
     return {
         unit: tuple(Finding(r.ref, members[r.severity], r.channel) for r in found)

@@ -182,6 +182,15 @@ UNIT_COLUMNS = (
     N_("Cases counted"),
 )
 SHEET_RANKING = N_("Ranking")
+SHEET_CHANGES = N_("Change from {year}")
+CHANGE_FROM = N_("change from {year}")
+CHANGE_COLUMNS = (
+    N_("Office"),
+    N_("Composite"),
+    N_("Democratic evaluation"),
+    N_("Complaints"),
+    N_("Daily work"),
+)
 SHEET_ITEMS = N_("Items")
 SHEET_DEDUCTIONS = N_("Deductions, case by case")
 DEDUCTION_COLUMNS = (

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import noto_cjk_sans_otc
@@ -20,24 +21,27 @@ from bot.db import results as store
 from bot.db import tallies as tally_store
 from bot.errors import UserError
 from bot.findings import unit_findings
+from bot.rounds import Round
 from bot.services import Services
 from bot.texts import DEFAULT_LANG
-from scoring import Counts, Ranking, UnitInput, fmt, rank
+from scoring import Change, Counts, Ranking, UnitInput, change, fmt, rank
 
 SC_FACE = 2  # Noto Sans CJK SC in the collection: simplified Chinese glyph forms
 
 
-async def unit_inputs(services: Services) -> list[UnitInput]:
-    """What scoring needs, per unit: ballot counts (the running tallies), findings, daily score."""
-    campaign = services.campaign
+async def unit_inputs(services: Services, round_: Round | None = None) -> list[UnitInput]:
+    """What scoring needs, per unit of a round (None: the current round): ballot counts (the
+    running tallies), findings, daily score."""
+    campaign = round_.campaign if round_ and round_.campaign else services.campaign
+    round_id = round_.id if round_ else None
     ballots: dict[str, dict[tuple[str, str], Counts]] = {u.id: {} for u in campaign.units}
-    for c in await tally_store.by_category(services.db):
+    for c in await tally_store.by_category(services.db, round_id):
         if c.unit_id in ballots:
             ballots[c.unit_id][(c.item_id, c.category)] = Counts(
                 c.satisfied, c.basic, c.unsatisfied, c.unknown
             )
-    findings = await unit_findings(services)
-    daily = await store.daily_scores(services.db)
+    findings = await unit_findings(services, round_id)
+    daily = await store.daily_scores(services.db, round_id)
     return [
         UnitInput(
             unit.id,
@@ -54,14 +58,76 @@ async def current_ranking(services: Services) -> Ranking:
     """The ranking as it stands, computed again only when what it is computed from changed
     (``scores_fingerprint``): with 100,000 cases one computation takes longer than the
     console's overview may (bench_console)."""
-    campaign = services.campaign
-    fingerprint = await store.scores_fingerprint(services.db)
-    cached = services.ranking_cache
+    ranking = await round_ranking(services, None)
+    assert ranking is not None
+    return ranking
+
+
+async def round_ranking(services: Services, round_: Round | None) -> Ranking | None:
+    """A round's ranking as it stands now (None: the current round's): an earlier round's
+    ballots, daily-work scores and findings no longer change, but its cases may still be
+    substantiated, so it is computed like the current one (and cached the same way). None
+    when the round's campaign file was not kept."""
+    if round_ is not None and round_.id == services.campaign.id:
+        round_ = None
+    campaign = services.campaign if round_ is None else round_.campaign
+    if campaign is None:
+        return None
+    key = campaign.id
+    fingerprint = await store.scores_fingerprint(services.db)  # covers every round's changes
+    cached = services.ranking_cache.get(key)
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
-    ranking = rank(await unit_inputs(services), campaign.scoring, [i.id for i in campaign.items])
-    services.ranking_cache = (fingerprint, ranking)
+    ranking = rank(
+        await unit_inputs(services, round_), campaign.scoring, [i.id for i in campaign.items]
+    )
+    services.ranking_cache[key] = (fingerprint, ranking)
     return ranking
+
+
+@dataclass(frozen=True)
+class History:
+    """Each office over the rounds (design §12): every round's ranking as it stands, and the
+    change of the current round's figures from the previous round's."""
+
+    rounds: tuple[tuple[Round, Ranking], ...]  # the rounds whose file is known, in order
+    previous: Round | None
+    changes: dict[str, Change]  # per office scored in both rounds
+
+    def series(self, unit_id: str) -> list[tuple[Round, Decimal | None]]:
+        """An office's composite (as shown) in every round it was evaluated in."""
+        found = []
+        for round_, ranking in self.rounds:
+            try:
+                found.append((round_, ranking.get(unit_id).result.published))
+            except KeyError:
+                continue
+        return found
+
+
+async def history(services: Services) -> History:
+    campaign = services.campaign
+    known = services.rounds
+    if not any(r.id == campaign.id for r in known):  # services built without their rounds
+        now = services.clock.now()
+        known = (*known, Round(len(known) + 1, campaign.id, campaign.year, campaign, "", now, None))
+    rankings: list[tuple[Round, Ranking]] = []
+    for round_ in known:
+        ranking = await round_ranking(services, round_)
+        if ranking is not None:
+            rankings.append((round_, ranking))
+    # the current round is the last; the previous is the last earlier one whose file is kept
+    previous = rankings[-2][0] if len(rankings) > 1 else None
+    changes: dict[str, Change] = {}
+    if previous is not None:
+        before = rankings[-2][1]
+        for ranked in rankings[-1][1].units:
+            try:
+                earlier = before.get(ranked.result.unit_id).result
+            except KeyError:
+                continue
+            changes[ranked.result.unit_id] = change(ranked.result, earlier)
+    return History(tuple(rankings), previous, changes)
 
 
 def snapshot(ranking: Ranking, campaign: Campaign) -> list[dict[str, Any]]:
@@ -226,22 +292,102 @@ async def subscribe(services: Services, user_id: int, on: bool) -> bool:
         return await store.unsubscribe(tx, user_id)
 
 
-async def page(services: Services) -> tuple[str, bytes]:
-    """The static page for the district's website — the last publication (or, before one,
-    the ranking as it stands) as a table — and its chart: (index.html, ranking.png)."""
+@dataclass(frozen=True)
+class Page:
+    """One round's public page: ``folder`` is "" for the current round (the site's front
+    page) and the round's id for an earlier one."""
+
+    folder: str
+    year: int
+    html: str
+    chart: bytes
+
+
+async def pages(services: Services) -> list[Page]:
+    """The static pages for the district's website: the current round's (its last
+    publication, or before one the ranking as it stands) and one per earlier round that was
+    published, as it was; each links the others (design §7, §12)."""
+    campaign = services.campaign
+    earlier = []
+    for round_ in services.rounds:
+        if round_.id == campaign.id:
+            continue
+        published = await store.last_publication(services.db, round_.id)
+        if published is not None:
+            earlier.append((round_, published))
+    years = [(campaign.year, "")] + [(r.year, r.id) for r, _ in reversed(earlier)]
+    found = []
     published = await store.last_publication(services.db)
     if published is not None:
         rows, at, head = published.ranking, published.published_at, published.head
     else:
-        rows = snapshot(await current_ranking(services), services.campaign)
+        rows = snapshot(await current_ranking(services), campaign)
         at, head = services.clock.now(), await ballot_store.head(services.db)
+    found.append(_page(services, campaign, "", rows, at, head, years))
+    for round_, publication in earlier:
+        found.append(
+            _page(
+                services,
+                round_.campaign or campaign,
+                round_.id,
+                publication.ranking,
+                publication.published_at,
+                publication.head,
+                years,
+                title=round_.title("zh"),
+            )
+        )
+    return found
+
+
+def _page(
+    services: Services,
+    campaign: Campaign,
+    folder: str,
+    rows: list[dict[str, Any]],
+    at: Any,
+    head: str,
+    years: list[tuple[int, str]],
+    title: str | None = None,
+) -> Page:
+    root = "../" if folder else ""
+    links = [
+        {"year": year, "href": f"{root}{f'{other}/' if other else ''}index.html"}
+        for year, other in years
+        if other != folder
+    ]
     html = services.texts.render(
         "page/ranking.html",
         "zh",
         rows=rows,
         at=at,
         head=head,
-        campaign=services.campaign,
-        threshold=fmt(services.campaign.scoring.threshold, 0),
+        campaign=campaign,
+        title=title or campaign.name,
+        threshold=fmt(campaign.scoring.threshold, 0),
+        root=root,
+        links=links,
     )
-    return html + "\n", ranking_chart(services, rows, "zh")
+    lang = DEFAULT_LANG  # the public page is in Chinese
+    chart = chart_png(
+        rows,
+        services.texts.gettext(lang, labels.CHART_TITLE, campaign=title or campaign.name),
+        campaign.scoring.threshold,
+        services.texts.gettext(lang, labels.NO_SCORE),
+    )
+    year = campaign.year
+    return Page(folder, year, html + "\n", chart)
+
+
+def write_pages(directory: Path, found: list[Page], font: bytes) -> list[Path]:
+    """Write each page (index.html and ranking.png in its folder) and the web font beside
+    the front page; return the pages' paths."""
+    written = []
+    for p in found:
+        folder = directory / p.folder if p.folder else directory
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "index.html").write_text(p.html, encoding="utf-8")
+        (folder / "ranking.png").write_bytes(p.chart)
+        written.append(folder / "index.html")
+    (directory / "font.woff2").write_bytes(font)
+    return written

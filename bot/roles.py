@@ -94,6 +94,11 @@ async def accept_invite(services: Services, user_id: int, code: str) -> Invite:
             raise UserError("roles/invite_unknown")
         if invite.used_by is not None and invite.used_by != user_id:
             raise UserError("roles/invite_used")
+        if invite.used_by is None and (
+            (invite.role == Role.EVALUATOR and not invite.current)
+            or any(u not in services.campaign.unit_ids for u in invite.units)
+        ):  # evaluators belong to a round; a dropped office takes no new staff (design §12)
+            raise UserError("roles/invite_expired")
         if invite.role == Role.EVALUATOR:
             held = await role_store.staff_units(tx, user_id)
             if held & set(invite.units or [u.id for u in services.campaign.units]):

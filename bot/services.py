@@ -10,6 +10,7 @@ from bot.campaign import Campaign
 from bot.clock import Clock
 from bot.db import Database
 from bot.limits import Throttle
+from bot.rounds import Round
 from bot.texts import Texts
 from scoring import Ranking
 
@@ -36,8 +37,10 @@ class Services:
     throttle: Throttle = field(default_factory=Throttle)
     # where the web console is opened (its Mini App address); None: no console
     console_url: str | None = None
-    # the last ranking computed, with the fingerprint of what it was computed from
-    ranking_cache: tuple[tuple[Any, ...], Ranking] | None = None
+    # the last ranking computed per round, with the fingerprint of what it was computed from
+    ranking_cache: dict[str, tuple[tuple[Any, ...], Ranking]] = field(default_factory=dict)
+    # every round of the database, in the order opened; the last is the current one
+    rounds: tuple[Round, ...] = ()
 
     def is_organiser(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.campaign.organisers

@@ -94,10 +94,10 @@ async def show_list(update: Update, context: Context, which: str, page: int) -> 
     roles = await roles_of(services, user.id)
     if not roles.team:
         raise UserError("case/not_allowed")
-    all_units = [u.id for u in services.campaign.units]
+    all_units = [u.id for u in services.campaign.case_units]
     units = roles.units(all_units)
     title = {"all": labels.LIST_ALL, "overdue": labels.LIST_OVERDUE}.get(which, labels.LIST_OPEN)
-    if which in services.campaign.unit_ids:
+    if which in all_units:
         if which not in units:
             raise UserError("case/not_allowed")
         units = [which]

@@ -59,7 +59,7 @@ def describe(context: Context, cases: Sequence[Case]) -> list[CaseRow]:
     campaign = context.services.campaign
     rows = []
     for case in cases:
-        unit = campaign.unit(case.unit_id)
+        unit = campaign.known_unit(case.unit_id)
         item = campaign.item(case.item_id) if case.item_id else None
         rows.append(
             CaseRow(

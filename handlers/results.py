@@ -6,11 +6,12 @@ from typing import Any
 
 from telegram import Update
 
-from bot import keyboards, labels, results
+from bot import keyboards, labels, results, rounds
 from bot.callbacks import Kind
 from bot.db import results as result_store
 from bot.errors import UserError
 from bot.roles import roles_of
+from bot.rounds import Round
 from handlers import team
 from handlers.common import answer, send
 from handlers.context import Context
@@ -62,10 +63,24 @@ async def daily(update: Update, context: Context) -> None:
 
 
 async def rank_command(update: Update, context: Context) -> None:
-    """/rank: every unit with its rank and composite; to everyone else, what was published."""
+    """/rank: every unit with its rank and composite (to organisers and supervisors the
+    live ranking, to everyone else what was published); /rank 2025 (a round's year or id):
+    an earlier round's ranking as it was published."""
     user = update.effective_user
     assert user is not None
     services = context.services
+    earlier = [r for r in services.rounds if r.id != services.campaign.id]
+    if context.args:
+        found = rounds.find(services.rounds, context.args[0])
+        if found is None:
+            raise UserError(
+                "results/no_round",
+                given=context.args[0][:40],
+                rounds=", ".join(f"{r.year} ({r.id})" for r in services.rounds),
+            )
+        if found.id != services.campaign.id:
+            await earlier_rank(update, context, found)
+            return
     roles = await roles_of(services, user.id)
     threshold = fmt(services.campaign.scoring.threshold, 0)
     if roles.organiser or roles.supervisor:
@@ -89,6 +104,31 @@ async def rank_command(update: Update, context: Context) -> None:
             at=at,
             head=head,
             threshold=threshold,
+            earlier=[r.year for r in earlier],
+        ),
+    )
+
+
+async def earlier_rank(update: Update, context: Context, round_: Round) -> None:
+    """An earlier round's ranking, exactly as it was last published."""
+    services = context.services
+    published = await result_store.last_publication(services.db, round_.id)
+    name = round_.title(context.lang)
+    if published is None:
+        await send(update, context, context.render("results/round_not_published", name=name))
+        return
+    scoring = round_.campaign.scoring if round_.campaign else services.campaign.scoring
+    await send(
+        update,
+        context,
+        context.render(
+            "results/rank",
+            rows=shown_rows(context, published.ranking),
+            title=f"{name} · {context.label(labels.PUBLISHED_RANKING)}",
+            at=published.published_at,
+            head=published.head,
+            threshold=fmt(scoring.threshold, 0),
+            earlier=[],
         ),
     )
 

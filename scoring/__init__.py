@@ -3,6 +3,7 @@
 No Telegram, no database, no clock and no I/O: everything here can be checked by hand.
 """
 
+from scoring.change import Change, change, fmt_change
 from scoring.compute import DEFAULT_PARAMS, complaint, rank, score_unit
 from scoring.display import fmt, fmt_percent, round_half_up
 from scoring.model import (
@@ -33,6 +34,7 @@ __all__ = [
     "Aggregation",
     "Answer",
     "CategoryResult",
+    "Change",
     "ComplaintResult",
     "CountedCase",
     "Counts",
@@ -47,8 +49,10 @@ __all__ = [
     "UnitResult",
     "UnknownPolicy",
     "average",
+    "change",
     "complaint",
     "fmt",
+    "fmt_change",
     "fmt_percent",
     "item_results",
     "rank",

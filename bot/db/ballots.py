@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 from bot.clock import iso
 from bot.db import tallies
-from bot.db.database import Database, Tx
+from bot.db.database import CURRENT, Database, Tx
 
 GENESIS = "0" * 64
 
 
 @dataclass(frozen=True)
 class LogEntry:
+    round: str
     seq: int
     voter: str
     unit_id: str
@@ -62,7 +63,8 @@ async def already_logged(tx: Tx, origin: str) -> bool:
 async def current(tx: Tx, voter: str, unit_id: str, item_id: str) -> str | None:
     rows = list(
         await tx.execute_fetchall(
-            "SELECT answer FROM ballots WHERE voter = ? AND unit_id = ? AND item_id = ?",
+            f"SELECT answer FROM ballots WHERE round = {CURRENT} AND voter = ? AND unit_id = ? "
+            "AND item_id = ?",
             (voter, unit_id, item_id),
         )
     )
@@ -79,62 +81,85 @@ async def record(
     now: dt.datetime,
     origin: str,
 ) -> str:
-    """Set a ballot (replacing the voter's earlier answer) and append it to the log; return
-    the new head of the chain. Call inside a transaction, after :func:`already_logged`."""
+    """Set a ballot of the current round (replacing the voter's earlier answer) and append
+    it to the round's log; return the new head of the round's chain. Call inside a
+    transaction, after :func:`already_logged`."""
     at = iso(now)
     before = await current(tx, voter, unit_id, item_id)
     await tallies.change(tx, unit_id, item_id, category, before, answer)
     await tx.execute(
-        "INSERT INTO ballots (voter, unit_id, item_id, category, answer, answered_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (voter, unit_id, item_id) DO UPDATE "
+        "INSERT INTO ballots (round, voter, unit_id, item_id, category, answer, answered_at) "
+        f"VALUES ({CURRENT}, ?, ?, ?, ?, ?, ?) ON CONFLICT (round, voter, unit_id, item_id) "
+        "DO UPDATE "
         "SET answer = excluded.answer, answered_at = excluded.answered_at",
         (voter, unit_id, item_id, category, answer, at),
     )
-    rows = list(await tx.execute_fetchall("SELECT hash FROM ballot_log ORDER BY seq DESC LIMIT 1"))
+    rows = list(
+        await tx.execute_fetchall(
+            f"SELECT hash FROM ballot_log WHERE round = {CURRENT} ORDER BY seq DESC LIMIT 1"
+        )
+    )
     prev = str(rows[0][0]) if rows else GENESIS
     digest = entry_hash(prev, voter, unit_id, item_id, category, answer, at)
     await tx.execute(
-        "INSERT INTO ballot_log (voter, unit_id, item_id, category, answer, at, prev, hash, "
-        "origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ballot_log (round, voter, unit_id, item_id, category, answer, at, prev, "
+        f"hash, origin) VALUES ({CURRENT}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (voter, unit_id, item_id, category, answer, at, prev, digest, origin),
     )
     return digest
 
 
-async def head(db: Database) -> str:
-    value = await db.fetchval("SELECT hash FROM ballot_log ORDER BY seq DESC LIMIT 1")
+async def head(db: Database, round_id: str | None = None) -> str:
+    """The head of a round's chain (None: the current round's)."""
+    value = await db.fetchval(
+        f"SELECT hash FROM ballot_log WHERE round = COALESCE(?, {CURRENT}) "
+        "ORDER BY seq DESC LIMIT 1",
+        (round_id,),
+    )
     return str(value) if value else GENESIS
 
 
 async def answered_counts(db: Database) -> dict[str, int]:
-    """How many ballots each pseudonym has answered."""
-    rows = await db.fetchall("SELECT voter, COUNT(*) AS n FROM ballots GROUP BY voter")
+    """How many ballots of the current round each pseudonym has answered."""
+    rows = await db.fetchall(
+        f"SELECT voter, COUNT(*) AS n FROM ballots WHERE round = {CURRENT} GROUP BY voter"
+    )
     return {str(r["voter"]): int(r["n"]) for r in rows}
 
 
 async def answers_of(db: Database, voter: str) -> dict[tuple[str, str], str]:
-    """One pseudonym's answers, by unit and item (what their card shows)."""
+    """One pseudonym's answers in the current round, by unit and item (what their card
+    shows)."""
     rows = await db.fetchall(
-        "SELECT unit_id, item_id, answer FROM ballots WHERE voter = ?", (voter,)
+        f"SELECT unit_id, item_id, answer FROM ballots WHERE round = {CURRENT} AND voter = ?",
+        (voter,),
     )
     return {(r["unit_id"], r["item_id"]): str(r["answer"]) for r in rows}
 
 
 def read_log(conn: sqlite3.Connection) -> Iterator[LogEntry]:
-    """Every log entry in order, from a plain sqlite3 connection (for `evalbot verify`)."""
+    """Every log entry, round by round (in the order the rounds were opened), each round's
+    in order, from a plain sqlite3 connection (for `evalbot verify`)."""
     for r in conn.execute(
-        "SELECT seq, voter, unit_id, item_id, category, answer, at, prev, hash "
-        "FROM ballot_log ORDER BY seq"
+        "SELECT l.round, l.seq, l.voter, l.unit_id, l.item_id, l.category, l.answer, l.at, "
+        "l.prev, l.hash FROM ballot_log l LEFT JOIN rounds r ON r.id = l.round "
+        "ORDER BY r.seq, l.seq"
     ):
         yield LogEntry(*r)
 
 
 def stored_counts(conn: sqlite3.Connection) -> dict[tallies.Key, int]:
-    """The stored ballots counted per unit, item, category and answer (``evalbot verify``)."""
+    """The stored ballots counted per round, unit, item, category and answer (``evalbot
+    verify``)."""
     return {
-        (r[0], r[1], r[2], r[3]): int(r[4])
+        (r[0], r[1], r[2], r[3], r[4]): int(r[5])
         for r in conn.execute(
-            "SELECT unit_id, item_id, category, answer, COUNT(*) FROM ballots "
-            "GROUP BY unit_id, item_id, category, answer"
+            "SELECT round, unit_id, item_id, category, answer, COUNT(*) FROM ballots "
+            "GROUP BY round, unit_id, item_id, category, answer"
         )
     }
+
+
+def round_ids(conn: sqlite3.Connection) -> list[str]:
+    """Every round's id, in the order opened (for `evalbot verify`)."""
+    return [str(r[0]) for r in conn.execute("SELECT id FROM rounds ORDER BY seq")]

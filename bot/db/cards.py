@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.db.database import Database, Writer
+from bot.db.database import CURRENT, Database, Writer
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,9 @@ class Card:
 
 async def get_card(db: Database, user_id: int) -> Card | None:
     row = await db.fetchone(
-        "SELECT user_id, message_id, view, final FROM ballot_cards WHERE user_id = ?", (user_id,)
+        "SELECT user_id, message_id, view, final FROM ballot_cards "
+        f"WHERE round = {CURRENT} AND user_id = ?",
+        (user_id,),
     )
     return Card(int(row[0]), row[1], str(row[2]), bool(row[3])) if row else None
 
@@ -28,8 +30,9 @@ async def new_card(tx: Writer, user_id: int) -> None:
     """A card is to be sent (the window opened, or the evaluator registered): the card
     they had, if any, is replaced."""
     await tx.execute(
-        "INSERT INTO ballot_cards (user_id, message_id, view, final) VALUES (?, NULL, 'u:0', 0) "
-        "ON CONFLICT (user_id) DO UPDATE SET message_id = NULL, final = 0",
+        "INSERT INTO ballot_cards (round, user_id, message_id, view, final) "
+        f"VALUES ({CURRENT}, ?, NULL, 'u:0', 0) "
+        "ON CONFLICT (round, user_id) DO UPDATE SET message_id = NULL, final = 0",
         (user_id,),
     )
 
@@ -37,28 +40,33 @@ async def new_card(tx: Writer, user_id: int) -> None:
 async def sent(tx: Writer, user_id: int, message_id: int) -> None:
     """The card is now this message (the one before it, if any, is no longer live)."""
     await tx.execute(
-        "INSERT INTO ballot_cards (user_id, message_id) VALUES (?, ?) "
-        "ON CONFLICT (user_id) DO UPDATE SET message_id = excluded.message_id, final = 0",
+        f"INSERT INTO ballot_cards (round, user_id, message_id) VALUES ({CURRENT}, ?, ?) "
+        "ON CONFLICT (round, user_id) DO UPDATE SET message_id = excluded.message_id, "
+        "final = 0",
         (user_id, message_id),
     )
 
 
 async def set_view(tx: Writer, user_id: int, view: str) -> None:
-    await tx.execute("UPDATE ballot_cards SET view = ? WHERE user_id = ?", (view, user_id))
+    await tx.execute(
+        f"UPDATE ballot_cards SET view = ? WHERE round = {CURRENT} AND user_id = ?",
+        (view, user_id),
+    )
 
 
 async def set_final(tx: Writer, user_id: int, message_id: int) -> None:
     """The card shows the final answers and has no buttons (after the close)."""
     await tx.execute(
-        "UPDATE ballot_cards SET final = 1 WHERE user_id = ? AND message_id = ?",
+        f"UPDATE ballot_cards SET final = 1 WHERE round = {CURRENT} AND user_id = ? "
+        "AND message_id = ?",
         (user_id, message_id),
     )
 
 
 async def live(db: Database) -> list[int]:
-    """The evaluators whose card is out and not final."""
+    """The evaluators whose card of the current round is out and not final."""
     rows = await db.fetchall(
-        "SELECT user_id FROM ballot_cards WHERE message_id IS NOT NULL AND final = 0 "
-        "ORDER BY user_id"
+        f"SELECT user_id FROM ballot_cards WHERE round = {CURRENT} AND message_id IS NOT NULL "
+        "AND final = 0 ORDER BY user_id"
     )
     return [int(r[0]) for r in rows]

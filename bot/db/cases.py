@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.clock import iso, parse_iso
-from bot.db.database import Database, Row, Tx
+from bot.db.database import CURRENT, Database, Row, Tx
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,9 @@ async def file_case(
     cursor = await tx.execute(
         """
         INSERT INTO cases (unit_id, item_id, text, channel, source, author_id, anonymous,
-                           author_name, lang, state, filed_at, updated_at, origin_key, due_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           author_name, lang, state, filed_at, updated_at, origin_key, due_at,
+                           round)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM current_round))
         ON CONFLICT (origin_key) DO NOTHING
         RETURNING id
         """,
@@ -364,11 +365,15 @@ async def add_finding(
     now: dt.datetime,
     origin_key: str,
 ) -> bool:
-    """Record a finding from outside the bot, once per ``origin_key``."""
+    """Record a finding from outside the bot, once per ``origin_key``, in the current round;
+    one that names one of the bot's cases (``case-<number>``) is that case again and counts
+    in the case's round (design §5, §12)."""
     cursor = await tx.execute(
         "INSERT INTO findings (unit_id, severity, ref, text, recorded_by, recorded_at, "
-        "origin_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin_key) DO NOTHING",
-        (unit_id, severity, ref, text, recorded_by, iso(now), origin_key),
+        "origin_key, round) VALUES (?, ?, ?, ?, ?, ?, ?, "
+        f"COALESCE((SELECT round FROM cases WHERE 'case-' || id = ?), {CURRENT})) "
+        "ON CONFLICT (origin_key) DO NOTHING",
+        (unit_id, severity, ref, text, recorded_by, iso(now), origin_key, ref),
     )
     return cursor.rowcount == 1
 
@@ -381,13 +386,18 @@ class FindingRow:
     channel: str  # "bot" for a case filed here, "external" for a recorded finding
 
 
-async def findings_by_unit(db: Database) -> dict[str, list[FindingRow]]:
-    """Every substantiated problem per unit: the bot's substantiated cases (referenced as
-    case-<number>) and the findings recorded from outside."""
+async def findings_by_unit(
+    db: Database, round_id: str | None = None
+) -> dict[str, list[FindingRow]]:
+    """Every substantiated problem of a round (None: the current round) per unit: the bot's
+    substantiated cases filed in it (referenced as case-<number>), wherever their
+    rectification stands now, and the findings it recorded from outside."""
     rows = await db.fetchall(
         "SELECT unit_id, 'case-' || id AS ref, outcome AS severity, 'bot' AS channel "
-        "FROM cases WHERE outcome IN ('general', 'punished') "
-        "UNION ALL SELECT unit_id, ref, severity, 'external' FROM findings"
+        f"FROM cases WHERE outcome IN ('general', 'punished') AND round = COALESCE(?, {CURRENT}) "
+        "UNION ALL SELECT unit_id, ref, severity, 'external' FROM findings "
+        f"WHERE round = COALESCE(?, {CURRENT})",
+        (round_id, round_id),
     )  # in no order: scoring sorts what it counts
     found: dict[str, list[FindingRow]] = {}
     for r in rows:

@@ -15,6 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bot import search
+from bot.db.roundfile import ROUND_TABLES, RoundFile
 from bot.errors import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,9 @@ class Batch:
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         self.statements.append((sql, rows, True))
 
+
+# the current round's id, in SQL (design §12): the last round opened is the current one
+CURRENT = "(SELECT id FROM current_round)"
 
 Writer = Tx | Batch  # what a function that only writes (and reads nothing back) takes
 
@@ -104,10 +108,13 @@ class Database:
     async def open(
         cls,
         path: Path | str,
-        campaign_id: str | None = None,
+        claim: RoundFile | str | None = None,
         functions: Mapping[str, Callable[[Any], Any]] | None = None,
     ) -> Database:
-        """Open (creating if needed), migrate, and check it belongs to ``campaign_id``.
+        """Open (creating if needed), migrate, and check that ``claim`` (a campaign file, or
+        just its id) is the database's current round (design §12): a database no campaign
+        has claimed becomes this one's; the current round's file is kept as last run; an
+        earlier round's file, or a new round's that was not opened, is refused.
 
         ``functions`` are SQL functions of one argument some migrations call to convert
         stored data (0008: ``evalbot_pseudonym``, ``evalbot_origin``, which need the ballot
@@ -129,13 +136,18 @@ class Database:
             # power cut can lose the last commits before a checkpoint.
             await writer.execute("PRAGMA synchronous = NORMAL")
             await migrate(writer)
-            if campaign_id is not None:
-                await _claim(writer, campaign_id, path)
+            if claim is not None:
+                await _claim(writer, RoundFile.of(claim), path)
             reader = await _connect(path)
         except BaseException:
             await writer.close()
             raise
         return cls(path, writer, reader)
+
+    async def claim(self, claim: RoundFile | str) -> None:
+        """What :meth:`open` checks, on an open database."""
+        async with self._lock:
+            await _claim(self._writer, RoundFile.of(claim), self.path)
 
     async def close(self) -> None:
         async with self._lock:
@@ -219,17 +231,74 @@ async def migrate(conn: aiosqlite.Connection) -> int:
     return current
 
 
-async def _claim(conn: aiosqlite.Connection, campaign_id: str, path: Path | str) -> None:
-    row = await (await conn.execute("SELECT value FROM meta WHERE key = 'campaign_id'")).fetchone()
-    if row is None:
+async def _claim(conn: aiosqlite.Connection, claim: RoundFile, path: Path | str) -> None:
+    rows = list(await conn.execute_fetchall("SELECT id, closed_at FROM rounds ORDER BY seq"))
+    if not rows:
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ROUND_TABLES:  # rows written before any campaign claimed the file
+                await conn.execute(f"UPDATE {table} SET round = ? WHERE round = ''", (claim.id,))
+            await conn.execute(
+                "UPDATE roles SET round = ? WHERE role = 'evaluator' AND round = ''", (claim.id,)
+            )
+            await conn.execute(
+                "INSERT INTO rounds (seq, id, year, name, campaign, opened_at) "
+                "VALUES (1, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%S.000000+00:00', 'now'))",
+                (claim.id, claim.year, claim.name, claim.text),
+            )
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+        return
+    refusal = _refusal(path, [str(r[0]) for r in rows], claim.id)
+    if refusal is not None:
+        raise refusal
+    if claim.text:  # the current round's file as last run (earlier rounds keep theirs)
         await conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('campaign_id', ?)", (campaign_id,)
+            "UPDATE rounds SET year = ?, name = ?, campaign = ? WHERE id = ?",
+            (claim.year, claim.name, claim.text, claim.id),
         )
-    elif row[0] != campaign_id:
-        raise DatabaseError(
-            f"{path} holds the campaign {row[0]!r}, not {campaign_id!r}: "
-            "use another EVALBOT_DB for a new campaign"
+
+
+def _refusal(path: Path | str, rounds: list[str], claim_id: str) -> DatabaseError | None:
+    """Why a campaign file cannot run on a database holding ``rounds`` (None: it can)."""
+    if not rounds or claim_id == rounds[-1]:
+        return None
+    current = rounds[-1]
+    if claim_id in rounds:
+        return DatabaseError(
+            f"{path}: the round {claim_id!r} is over; the current round is {current!r}. "
+            "Run the bot with the current round's campaign file"
         )
+    return DatabaseError(
+        f"{path} is at the round {current!r}, not {claim_id!r}. To open {claim_id!r} as the "
+        "next round (what carries over: README, 'Next year's round'), stop the bot and run "
+        "`evalbot round start FILE`; for a separate campaign use another EVALBOT_DB"
+    )
+
+
+def check_claim(path: Path, claim_id: str) -> None:
+    """What :meth:`Database.open` would say of ``claim_id``, read without opening the
+    database for writing or migrating it (``evalbot run`` asks before reaching Telegram)."""
+    if not path.exists():
+        return
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "rounds" in tables:
+            rounds = [str(r[0]) for r in conn.execute("SELECT id FROM rounds ORDER BY seq")]
+        elif "meta" in tables:  # before migration 0011: the campaign that claimed it
+            rounds = [
+                str(r[0]) for r in conn.execute("SELECT value FROM meta WHERE key = 'campaign_id'")
+            ]
+        else:
+            rounds = []
+    finally:
+        conn.close()
+    refusal = _refusal(path, rounds, claim_id)
+    if refusal is not None:
+        raise refusal
 
 
 def backup_file(source: Path, target: Path) -> str:

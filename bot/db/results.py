@@ -9,24 +9,27 @@ from decimal import Decimal
 from typing import Any
 
 from bot.clock import iso, parse_iso
-from bot.db.database import Database, Tx
+from bot.db.database import CURRENT, Database, Tx
 
 
 async def set_daily(tx: Tx, unit_id: str, score: Decimal, set_by: int, now: dt.datetime) -> None:
     await tx.execute(
-        "INSERT INTO daily_scores (unit_id, score, set_by, set_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (unit_id) DO UPDATE SET score = excluded.score, set_by = excluded.set_by, "
-        "set_at = excluded.set_at",
+        "INSERT INTO daily_scores (round, unit_id, score, set_by, set_at) "
+        f"VALUES ({CURRENT}, ?, ?, ?, ?) "
+        "ON CONFLICT (round, unit_id) DO UPDATE SET score = excluded.score, "
+        "set_by = excluded.set_by, set_at = excluded.set_at",
         (unit_id, str(score), set_by, iso(now)),
     )
 
 
 SCORES_FINGERPRINT = """
-SELECT (SELECT MAX(seq) FROM ballot_log) AS ballots,
+SELECT (SELECT id FROM current_round) AS round,
+       (SELECT MAX(seq) FROM ballot_log) AS ballots,
        (SELECT MAX(id) FROM case_events) AS moves,
        (SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) FROM findings) AS findings,
        (SELECT group_concat(unit_id || '=' || score, ',')
-          FROM (SELECT unit_id, score FROM daily_scores ORDER BY unit_id)) AS daily
+          FROM (SELECT unit_id, score FROM daily_scores
+                 WHERE round = (SELECT id FROM current_round) ORDER BY unit_id)) AS daily
 """
 
 
@@ -39,8 +42,12 @@ async def scores_fingerprint(db: Database) -> tuple[Any, ...]:
     return tuple(row)
 
 
-async def daily_scores(db: Database) -> dict[str, Decimal]:
-    rows = await db.fetchall("SELECT unit_id, score FROM daily_scores")
+async def daily_scores(db: Database, round_id: str | None = None) -> dict[str, Decimal]:
+    """A round's daily-work scores (None: the current round's)."""
+    rows = await db.fetchall(
+        f"SELECT unit_id, score FROM daily_scores WHERE round = COALESCE(?, {CURRENT})",
+        (round_id,),
+    )
     return {r["unit_id"]: Decimal(r["score"]) for r in rows}
 
 
@@ -48,8 +55,8 @@ async def add_proposal(
     tx: Tx, unit_id: str, text: str, made_by: int, now: dt.datetime, origin: str
 ) -> bool:
     cursor = await tx.execute(
-        "INSERT INTO proposals (unit_id, text, made_by, made_at, origin) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (origin) DO NOTHING",
+        "INSERT INTO proposals (round, unit_id, text, made_by, made_at, origin) "
+        f"VALUES ({CURRENT}, ?, ?, ?, ?, ?) ON CONFLICT (origin) DO NOTHING",
         (unit_id, text, made_by, iso(now), origin),
     )
     return cursor.rowcount == 1
@@ -62,8 +69,13 @@ class Proposal:
     made_at: dt.datetime
 
 
-async def proposals(db: Database) -> dict[str, list[Proposal]]:
-    rows = await db.fetchall("SELECT unit_id, text, made_at FROM proposals ORDER BY id")
+async def proposals(db: Database, round_id: str | None = None) -> dict[str, list[Proposal]]:
+    """A round's handling proposals (None: the current round's), per unit."""
+    rows = await db.fetchall(
+        "SELECT unit_id, text, made_at FROM proposals "
+        f"WHERE round = COALESCE(?, {CURRENT}) ORDER BY id",
+        (round_id,),
+    )
     found: dict[str, list[Proposal]] = {}
     for r in rows:
         found.setdefault(r["unit_id"], []).append(
@@ -84,16 +96,19 @@ async def add_publication(
     tx: Tx, by: int, head: str, ranking: list[dict[str, Any]], now: dt.datetime, origin: str
 ) -> int | None:
     cursor = await tx.execute(
-        "INSERT INTO publications (published_at, published_by, head, ranking, origin) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (origin) DO NOTHING",
+        "INSERT INTO publications (round, published_at, published_by, head, ranking, origin) "
+        f"VALUES ({CURRENT}, ?, ?, ?, ?, ?) ON CONFLICT (origin) DO NOTHING",
         (iso(now), by, head, json.dumps(ranking, ensure_ascii=False), origin),
     )
     return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid else None
 
 
-async def last_publication(db: Database) -> Publication | None:
+async def last_publication(db: Database, round_id: str | None = None) -> Publication | None:
+    """A round's last publication (None: the current round's)."""
     row = await db.fetchone(
-        "SELECT id, published_at, head, ranking FROM publications ORDER BY id DESC LIMIT 1"
+        "SELECT id, published_at, head, ranking FROM publications "
+        f"WHERE round = COALESCE(?, {CURRENT}) ORDER BY id DESC LIMIT 1",
+        (round_id,),
     )
     if row is None:
         return None

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.clock import iso
-from bot.db.database import Database, Tx
+from bot.db.database import CURRENT, Database, Tx
 
 ALL_UNITS = ""  # a role over every unit
 
@@ -20,6 +20,7 @@ class Invite:
     units: tuple[str, ...]
     category: str | None
     used_by: int | None
+    current: bool = True  # made in the current round
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ async def create_invites(
     now: dt.datetime,
 ) -> None:
     await tx.executemany(
-        "INSERT INTO invites (code, role, units, category, created_by, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO invites (code, role, units, category, created_by, created_at, round) "
+        f"VALUES (?, ?, ?, ?, ?, ?, {CURRENT})",
         [(code, role, json.dumps(list(units)), category, created_by, iso(now)) for code in codes],
     )
 
@@ -49,26 +50,37 @@ async def create_invites(
 async def get_invite(tx: Tx, code: str) -> Invite | None:
     rows = list(
         await tx.execute_fetchall(
-            "SELECT code, role, units, category, used_by FROM invites WHERE code = ?", (code,)
+            "SELECT code, role, units, category, used_by, "
+            f"round = {CURRENT} AS current FROM invites WHERE code = ?",
+            (code,),
         )
     )
     if not rows:
         return None
     r = rows[0]
-    return Invite(r["code"], r["role"], tuple(json.loads(r["units"])), r["category"], r["used_by"])
+    return Invite(
+        r["code"],
+        r["role"],
+        tuple(json.loads(r["units"])),
+        r["category"],
+        r["used_by"],
+        bool(r["current"]),
+    )
 
 
 async def use_invite(tx: Tx, invite: Invite, user_id: int, now: dt.datetime) -> None:
-    """Bind the invite to this account and grant its role (a role already held stays)."""
+    """Bind the invite to this account and grant its role (a role already held stays); an
+    evaluator's role is for the current round."""
     await tx.execute(
         "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL",
         (user_id, iso(now), invite.code),
     )
     await tx.executemany(
-        "INSERT INTO roles (user_id, role, unit_id, category, invite_code, granted_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO roles (user_id, role, unit_id, round, category, invite_code, granted_at) "
+        f"VALUES (?, ?, ?, CASE WHEN ? = 'evaluator' THEN {CURRENT} ELSE '' END, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
         [
-            (user_id, invite.role, unit, invite.category, invite.code, iso(now))
+            (user_id, invite.role, unit, invite.role, invite.category, invite.code, iso(now))
             for unit in (invite.units or (ALL_UNITS,))
         ],
     )
@@ -76,7 +88,8 @@ async def use_invite(tx: Tx, invite: Invite, user_id: int, now: dt.datetime) -> 
 
 async def grants_of(db: Database, user_id: int) -> list[Grant]:
     rows = await db.fetchall(
-        "SELECT role, unit_id, category FROM roles WHERE user_id = ? ORDER BY role, unit_id",
+        "SELECT role, unit_id, category FROM roles "
+        f"WHERE user_id = ? AND round IN ('', {CURRENT}) ORDER BY role, unit_id",
         (user_id,),
     )
     return [Grant(r["role"], r["unit_id"], r["category"], user_id) for r in rows]
@@ -110,7 +123,7 @@ async def evaluator_grants(db: Database) -> list[Grant]:
     """Every evaluator's grants (a unit each, ALL_UNITS for all), by person."""
     rows = await db.fetchall(
         "SELECT user_id, category, unit_id FROM roles WHERE role = 'evaluator' "
-        "ORDER BY user_id, unit_id"
+        f"AND round = {CURRENT} ORDER BY user_id, unit_id"
     )
     return [Grant("evaluator", r["unit_id"], r["category"], int(r["user_id"])) for r in rows]
 
@@ -118,7 +131,8 @@ async def evaluator_grants(db: Database) -> list[Grant]:
 async def invites_used_since(db: Database, role: str, since: dt.datetime) -> int:
     """How many invites for ``role`` were used since ``since``."""
     value = await db.fetchval(
-        "SELECT COUNT(*) FROM invites WHERE role = ? AND used_at >= ?", (role, iso(since))
+        "SELECT COUNT(*) FROM invites WHERE role = ? AND used_at >= ?",
+        (role, iso(since)),
     )
     return int(value or 0)
 
@@ -127,7 +141,7 @@ async def evaluator_grants_of(db: Database, user_id: int) -> list[Grant]:
     """One evaluator's grants (a unit each, ALL_UNITS for all)."""
     rows = await db.fetchall(
         "SELECT category, unit_id FROM roles WHERE role = 'evaluator' AND user_id = ? "
-        "ORDER BY unit_id",
+        f"AND round = {CURRENT} ORDER BY unit_id",
         (user_id,),
     )
     return [Grant("evaluator", r["unit_id"], r["category"], user_id) for r in rows]

@@ -8,9 +8,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from bot.db.database import Database, Tx
+from bot.db.database import CURRENT, Database, Tx
 
-Key = tuple[str, str, str, str]  # unit, item, category, answer
+Key = tuple[str, str, str, str, str]  # round, unit, item, category, answer
 
 
 @dataclass(frozen=True)
@@ -38,49 +38,55 @@ class CategoryCounts:
 async def change(
     tx: Tx, unit_id: str, item_id: str, category: str, before: str | None, after: str | None
 ) -> None:
-    """A ballot's answer went from ``before`` to ``after`` (None: no answer)."""
+    """A ballot's answer in the current round went from ``before`` to ``after`` (None: no
+    answer)."""
     if before is not None:
         await tx.execute(
-            "UPDATE tallies SET count = count - 1 "
-            "WHERE unit_id = ? AND item_id = ? AND category = ? AND answer = ?",
+            f"UPDATE tallies SET count = count - 1 WHERE round = {CURRENT} "
+            "AND unit_id = ? AND item_id = ? AND category = ? AND answer = ?",
             (unit_id, item_id, category, before),
         )
     if after is not None:
         await tx.execute(
-            "INSERT INTO tallies (unit_id, item_id, category, answer, count) "
-            "VALUES (?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1",
+            "INSERT INTO tallies (round, unit_id, item_id, category, answer, count) "
+            f"VALUES ({CURRENT}, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1",
             (unit_id, item_id, category, after),
         )
 
 
 async def rebuild(tx: Tx) -> None:
-    """Recount the running tallies from the ballots (after ballots were loaded in bulk)."""
-    await tx.execute("DELETE FROM tallies")
+    """Recount the current round's running tallies from its ballots (after ballots were
+    loaded in bulk)."""
+    await tx.execute(f"DELETE FROM tallies WHERE round = {CURRENT}")
     await tx.execute(
-        "INSERT INTO tallies (unit_id, item_id, category, answer, count) "
-        "SELECT unit_id, item_id, category, answer, COUNT(*) FROM ballots "
-        "GROUP BY unit_id, item_id, category, answer"
+        "INSERT INTO tallies (round, unit_id, item_id, category, answer, count) "
+        "SELECT round, unit_id, item_id, category, answer, COUNT(*) FROM ballots "
+        f"WHERE round = {CURRENT} GROUP BY round, unit_id, item_id, category, answer"
     )
 
 
 async def tallies(db: Database) -> list[Tally]:
-    """The counts per unit, item, category and answer: all that leaves the ballots."""
+    """The current round's counts per unit, item, category and answer: all that leaves the
+    ballots."""
     rows = await db.fetchall(
-        "SELECT unit_id, item_id, category, answer, count AS n FROM tallies WHERE count > 0 "
-        "ORDER BY unit_id, item_id, category, answer"
+        "SELECT unit_id, item_id, category, answer, count AS n FROM tallies "
+        f"WHERE round = {CURRENT} AND count > 0 ORDER BY unit_id, item_id, category, answer"
     )
     return [Tally(r["unit_id"], r["item_id"], r["category"], r["answer"], r["n"]) for r in rows]
 
 
-async def by_category(db: Database) -> list[CategoryCounts]:
-    """The answers per unit, item and category, one row each: what scoring counts."""
+async def by_category(db: Database, round_id: str | None = None) -> list[CategoryCounts]:
+    """A round's answers (None: the current round's) per unit, item and category, one row
+    each: what scoring counts."""
     rows = await db.fetchall(
         "SELECT unit_id, item_id, category, "
         "SUM(CASE answer WHEN 'satisfied' THEN count ELSE 0 END), "
         "SUM(CASE answer WHEN 'basic' THEN count ELSE 0 END), "
         "SUM(CASE answer WHEN 'unsatisfied' THEN count ELSE 0 END), "
         "SUM(CASE answer WHEN 'unknown' THEN count ELSE 0 END) "
-        "FROM tallies GROUP BY unit_id, item_id, category HAVING SUM(count) > 0"
+        f"FROM tallies WHERE round = COALESCE(?, {CURRENT}) "
+        "GROUP BY unit_id, item_id, category HAVING SUM(count) > 0",
+        (round_id,),
     )
     return [
         CategoryCounts(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5]), int(r[6])) for r in rows
@@ -90,8 +96,8 @@ async def by_category(db: Database) -> list[CategoryCounts]:
 def running(conn: sqlite3.Connection) -> dict[Key, int]:
     """The running tallies read from a plain connection (``evalbot verify``)."""
     return {
-        (r[0], r[1], r[2], r[3]): int(r[4])
+        (r[0], r[1], r[2], r[3], r[4]): int(r[5])
         for r in conn.execute(
-            "SELECT unit_id, item_id, category, answer, count FROM tallies WHERE count > 0"
+            "SELECT round, unit_id, item_id, category, answer, count FROM tallies WHERE count > 0"
         )
     }

@@ -36,7 +36,8 @@ from bot.errors import UserError
 from bot.services import Services
 from bot.texts import DEFAULT_LANG, N_, lang_of
 from bot.vocabulary import CaseState, Move, Need
-from bot.web import auth, fonts
+from bot.web import auth, charts, fonts
+from scoring import fmt_change
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +245,7 @@ class Console:
         now = self.services.clock.now()
         rows = []
         for case in cases:
-            unit = campaign.unit(case.unit_id)
+            unit = campaign.known_unit(case.unit_id)
             item = campaign.item(case.item_id) if case.item_id else None
             rows.append(
                 {
@@ -280,7 +281,7 @@ class Console:
         except ValueError:
             page = 1
         return console.CaseQuery(
-            unit=pick("unit", {u.id for u in campaign.units}),
+            unit=pick("unit", {u.id for u in campaign.case_units}),
             state=pick("state", {s.value for s in CaseState}),
             # "other" in the page's select: the cases about no item (stored as "")
             item="" if q.get("item") == "other" else pick("item", {i.id for i in campaign.items}),
@@ -453,10 +454,17 @@ class Console:
 
     async def ranking(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
         services, lang = self.services, asker.who.lang
+        previous: str | None = None
         if asker.who.watcher:
             rows = results.snapshot(await results.current_ranking(services), services.campaign)
             live = True
             at: dt.datetime | None = services.clock.now()
+            past = await results.history(services)
+            if past.previous is not None:
+                previous = str(past.previous.year)
+                for row in rows:
+                    found = past.changes.get(row["unit_id"])
+                    row["change"] = fmt_change(found.composite if found else None)
         else:
             published = await result_store.last_publication(services.db)
             rows = published.ranking if published else []
@@ -470,6 +478,7 @@ class Console:
             "live": live,
             "at": at,
             "threshold": services.campaign.scoring.threshold,
+            "previous": previous,
         }
 
     async def chart(self, request: web.Request) -> web.StreamResponse:
@@ -495,6 +504,9 @@ class Console:
         if unit is None or not asker.who.watcher:
             raise web.HTTPNotFound(text="no such office")
         ranked = (await results.current_ranking(services)).get(unit.id)
+        past = await results.history(services)
+        found = past.changes.get(unit.id)
+        series = past.series(unit.id)
         return "console/office.html", {
             "unit": unit,
             "shown": unit.label(lang),
@@ -502,6 +514,16 @@ class Console:
             "r": ranked.result,
             "items": {i.id: i.label(lang) for i in services.campaign.items},
             "categories": {c.id: c.label(lang) for c in services.campaign.categories},
+            "previous": str(past.previous.year) if past.previous and found else None,
+            "change": found,
+            "delta": fmt_change,
+            "series": [(round_.year, value) for round_, value in series],
+            "chart": charts.line(
+                [(str(round_.year), value) for round_, value in series],
+                self.services.campaign.scoring.threshold,
+            )
+            if len(series) > 1
+            else None,
         }
 
     async def download(self, request: web.Request) -> web.StreamResponse:

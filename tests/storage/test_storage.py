@@ -83,13 +83,13 @@ async def test_every_migration_builds_the_schema_from_empty(tmp_path: Path) -> N
         conn.close()
 
 
-async def test_reopening_applies_nothing_twice_and_refuses_another_campaign(
+async def test_reopening_applies_nothing_twice_and_refuses_a_round_not_opened(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "c.sqlite3"
     await (await Database.open(path, "c1")).close()
     await (await Database.open(path, "c1")).close()
-    with pytest.raises(DatabaseError, match="holds the campaign 'c1'"):
+    with pytest.raises(DatabaseError, match=r"is at the round 'c1', not 'c2'.*round start"):
         await Database.open(path, "c2")
 
 
