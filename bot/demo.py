@@ -21,11 +21,12 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 
-from bot import flows
+from bot import flows, rounds
 from bot.app import EvalBot
 from bot.ballots import verify
-from bot.campaign import Campaign
+from bot.campaign import Campaign, parse_campaign
 from bot.clock import FakeClock
+from bot.db import Database
 from bot.db import ballots as ballot_store
 from bot.db import cases as case_store
 from bot.db import users as user_store
@@ -175,12 +176,13 @@ async def _run(
                 console_listen=("127.0.0.1", port),
             )
             await bot.start()
+            stage = Stage(campaign, standin, bot, clock, out, page_dir)
             try:
-                found = await _script(campaign, standin, bot, clock, out, page_dir)
-                await console_scene(campaign, standin, bot, clock, out, serve)
+                found = await _script(stage)
+                await console_scene(stage.campaign, standin, stage.bot, clock, out, serve)
                 return found
             finally:
-                await bot.stop()
+                await stage.bot.stop()
 
 
 STAFF_ID = 3010  # the script's member of staff
@@ -258,15 +260,8 @@ class Stage:
         await settle(self.bot, self.standin)
 
 
-async def _script(
-    campaign: Campaign,
-    standin: StandIn,
-    bot: EvalBot,
-    clock: FakeClock,
-    out: Print,
-    page_dir: Path | None,
-) -> tuple[int, int, int]:
-    stage = Stage(campaign, standin, bot, clock, out, page_dir)
+async def _script(stage: Stage) -> tuple[int, int, int]:
+    campaign, standin, out = stage.campaign, stage.standin, stage.out
     out(
         f"evalbot demo — campaign {campaign.id!r}, {len(campaign.units)} units; the bot polls a "
         f"Bot API stand-in at {standin.base_url}"
@@ -520,6 +515,103 @@ async def results_and_publication(stage: Stage) -> None:
     )
 
 
+def next_year(campaign: Campaign) -> str:
+    """The campaign file of the year after ``campaign``'s: its id, year, name and every
+    date one year on (what an organiser writes for the next round)."""
+    year = campaign.year
+    text = campaign.text
+    new_id = campaign.id.replace(str(year), str(year + 1))
+    if new_id == campaign.id:
+        new_id = f"{campaign.id[:19]}-{year + 1}"
+    text = re.sub(r'(?m)^id = "' + re.escape(campaign.id) + '"', f'id = "{new_id}"', text)
+    text = re.sub(r"(?m)^year = \d+", f"year = {year + 1}", text)
+
+    def later(found: re.Match[str]) -> str:
+        day = min(int(found.group(3)), 28) if found.group(2) == "02" else int(found.group(3))
+        return f"{int(found.group(1)) + 1:04d}-{found.group(2)}-{day:02d}"
+
+    text = re.sub(r"\b(\d{4})-(\d{2})-(\d{2})\b", later, text)
+    return text.replace(f"{year}年度", f"{year + 1}年度").replace(str(year) + " ", f"{year + 1} ")
+
+
+async def next_round(stage: Stage) -> None:
+    """A year later: the organiser opens next year's round in the same database; what
+    carried over, an earlier round as published, and this year's evaluation."""
+    out, services = stage.out, stage.services
+    organiser, wang, staff = (stage.people[k] for k in ("organiser", "wang", "staff"))
+    text = next_year(stage.campaign)
+    following = parse_campaign(text, Path(f"campaign-{stage.campaign.year + 1}.toml"))
+    out(f"  (the bot is stopped; the organiser writes {following.id}'s file and opens it)")
+    await stage.settle()
+    await stage.bot.stop()
+    db = await Database.open(services.db.path)
+    try:
+        stage.clock.advance(dt.timedelta(days=365))
+        opening = await rounds.start(db, following, stage.clock.now())
+    finally:
+        await db.close()
+    c = opening.carried
+    out(f"  $ evalbot round start campaign-{following.year}.toml")
+    out(f"    round {opening.seq} is {following.id} ({following.name}, {following.year})")
+    out(
+        f"    carried over: {c.staff} staff, {c.supervisors} supervisors, {c.subscribers} "
+        f"subscribers, {c.open_cases} open cases; evaluators are invited anew"
+    )
+    stage.bot = EvalBot(
+        following,
+        stage.standin.token,
+        str(services.db.path),
+        base_url=stage.standin.base_url,
+        clock=stage.clock,
+        poll_timeout=1,
+        run_jobs=False,
+        console=stage.bot.console,
+        console_listen=stage.bot.console_listen,
+    )
+    await stage.bot.start()
+    last_year, stage.campaign = stage.campaign, following
+    await wang.says("/status 1")
+    await staff.says("/cases")
+    await organiser.says(f"/rank {last_year.year}")
+    await organiser.says("/invite evaluator public_rep 2", answers=2)
+    links = [
+        line.split("start=")[-1]
+        for line in organiser.user.transcript()[-2].text.split()
+        if "start=" in line
+    ]
+    voters = []
+    for n, link in enumerate(links):
+        voter = stage.actor(f"voter-next{n}", 3040 + n, f"新代表{n + 1}", "evaluator")
+        await voter.user.send(f"/start {link}")
+        await voter.user.reply()
+        voters.append(voter)
+    await organiser.user.send("/ballots open")
+    await organiser.user.reply()
+    await stage.settle()
+    for n, voter in enumerate(voters):
+        for u, unit in enumerate(following.units):
+            for m, item in enumerate(following.items):
+                tap = await voter.user.press(
+                    _card(voter), f"b:{unit.id}:{item.id}:{(u + m + n) % 2}"
+                )
+                await tap.answer()
+    out("  (two evaluators answer this year's cards)")
+    for n, unit in enumerate(following.units):
+        await organiser.user.send(f"/daily {unit.id} {9 - n / 2:.1f}")
+        await organiser.user.reply()
+    await stage.settle()
+    await organiser.says("/rank")
+    found = await pages(stage.services)
+    folder = stage.page_dir or Path(stage.services.db.path).parent / "page"
+    written = write_pages(folder, found, await asyncio.to_thread(fonts.web_font))
+    out(
+        "  evalbot publish-page: "
+        + ", ".join(
+            f"{p.relative_to(folder)} ({page.year})" for p, page in zip(written, found, strict=True)
+        )
+    )
+
+
 async def summary(stage: Stage) -> None:
     await stage.bot.idle()
     filed = await case_store.count_cases(stage.services.db)
@@ -548,5 +640,6 @@ SCENES: tuple[tuple[str, Scene], ...] = (
     ("The democratic evaluation: four evaluators vote, the log recounts them", the_ballots),
     ("Daily-work scores, the ranking, the results and their publication",
      results_and_publication),
+    ("A year later: next year's round in the same database", next_round),
     ("Summary", summary),
 )  # fmt: skip

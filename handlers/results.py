@@ -104,7 +104,7 @@ async def rank_command(update: Update, context: Context) -> None:
             at=at,
             head=head,
             threshold=threshold,
-            earlier=[r.year for r in earlier],
+            earlier=", ".join(f"/rank {r.year}" for r in earlier),
         ),
     )
 
@@ -128,7 +128,7 @@ async def earlier_rank(update: Update, context: Context, round_: Round) -> None:
             at=published.published_at,
             head=published.head,
             threshold=fmt(scoring.threshold, 0),
-            earlier=[],
+            earlier="",
         ),
     )
 

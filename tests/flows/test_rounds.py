@@ -13,6 +13,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import aiohttp
 import pytest
 from openpyxl import load_workbook
 
@@ -26,6 +27,7 @@ from bot.settings import REPO_EXAMPLE
 from bot.standin import SimUser
 from tests.flows.conftest import ORGANISER, Harness
 from tests.flows.helpers import card_of, invite, invite_links, press, register
+from tests.flows.test_console import init_data
 
 XIJIE = """[[units]]
 id = "xijie"
@@ -71,6 +73,8 @@ async def run_bot(harness: Harness, campaign: Campaign) -> None:
         clock=harness.clock,
         poll_timeout=1,
         run_jobs=False,
+        console=harness.bot.console,
+        console_listen=harness.bot.console_listen,
     )
     await harness.bot.start()
 
@@ -159,7 +163,8 @@ async def case_reply(user: SimUser, case_id: int) -> str:
     return (await user.reply()).text
 
 
-async def test_three_rounds_one_database(harness: Harness, tmp_path: Path) -> None:
+async def test_three_rounds_one_database(console_harness: Harness, tmp_path: Path) -> None:
+    harness = console_harness
     files = {
         year: round_file(tmp_path, year, drop_xijie=year == 2026) for year in (2024, 2025, 2026)
     }
@@ -312,3 +317,74 @@ async def test_three_rounds_one_database(harness: Harness, tmp_path: Path) -> No
     dongjie = next(r for r in rows if r[0] == "东街街道社保所")
     assert list(dongjie[1:9]) == [80, -18, 80, -20, 15, -5, 9, 1]
     assert list(dongjie[9:]) == [-20] * 5
+    # one public page per round, each linking the other years
+    site = tmp_path / "site"
+    wrote = evalbot(harness, "publish-page", str(site), "--campaign", str(files[2026]))
+    assert wrote.returncode == 0, wrote.stderr
+    front = (site / "index.html").read_text(encoding="utf-8")
+    page_2025 = (site / "2025-shebao" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="2025-shebao/index.html">2025</a>' in front
+    assert '<a href="2024-shebao/index.html">2024</a>' in front
+    assert '<a href="../index.html">2026</a>' in page_2025 and "2025年度" in page_2025
+    assert ">98.00<" in page_2025 and published_2025.head in page_2025
+    assert (site / "2024-shebao" / "ranking.png").stat().st_size > 0
+    signed = init_data(harness, organiser)
+    async with aiohttp.ClientSession() as http:
+        headers = {"X-Telegram-Init-Data": signed}
+        async with http.get(f"{harness.console_url}/results", headers=headers) as r:
+            table = await r.text()
+        async with http.get(f"{harness.console_url}/results/dongjie", headers=headers) as r:
+            office = await r.text()
+    assert "较2025年" in table and "−18.00" in table
+    assert "北关街道社保所" in table and "西街街道社保所" not in table
+    assert "80.00 <span" in office and "较2025年 −18.00" in office  # the composite
+    assert "较2025年 −20.00" in office and "较2025年 −5.00" in office and "较2025年 +1.00" in office
+    assert office.count('<td class="num">−20.00</td>') == 5  # D per item
+    history_rows = re.findall(r"<tr><td>(\d{4})</td><td class=\"num\">([\d.]+)</td></tr>", office)
+    # each round as it stands now: 2024's case 1, substantiated in 2026, counts in 2024
+    # (0.7 × 100 + 15 + 8 = 93.00; its publication said 98.00 and stays as it was)
+    assert history_rows[-3:] == [("2024", "93.00"), ("2025", "98.00"), ("2026", "80.00")]
+    assert '<svg id="rounds-chart"' in office and office.count('class="dot"') == 3
+
+
+async def test_a_round_opens_only_when_the_one_before_is_over(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """Refused, changing nothing, while the window may take answers, while cards still
+    have buttons, for a year that comes before, and for an id used already."""
+    harness.db_path = tmp_path / "years.sqlite3"
+    await run_bot(harness, load(round_file(tmp_path, 2025)))
+    organiser = harness.organiser()
+    voter = await evaluator_of(harness, 4201)
+    await organiser.send("/ballots open")
+    await harness.settle()
+    assert "已记录" in await press(voter, "service", 0, harness)
+    await harness.bot.stop()
+    nothing = evalbot(harness, "round", "list").stdout
+
+    def refused(path: Path, why: str) -> None:
+        said = evalbot(harness, "round", "start", str(path))
+        assert said.returncode == 2 and why in said.stderr, said.stderr
+        assert "nothing was changed" in said.stderr
+        assert evalbot(harness, "round", "list").stdout == nothing
+
+    next_year = round_file(tmp_path, 2026)
+    refused(next_year, "is not over")  # opened by hand
+    with sqlite3.connect(harness.db_path) as conn:  # closed while the bot was down
+        conn.execute("UPDATE rounds SET window = 'closed'")
+    refused(next_year, "still have their buttons")
+    refused(round_file(tmp_path, 2024), "comes before")
+    refused(round_file(tmp_path, 2025), "opened already")
+    # the bot, started again, closes the cards; then the round opens
+    await run_bot(harness, load(round_file(tmp_path, 2025)))
+    await harness.settle()
+    await harness.bot.stop()
+    with sqlite3.connect(harness.db_path) as conn:
+        assert conn.execute("SELECT final FROM ballot_cards").fetchall() == [(1,)]
+    final = voter.current(voter.transcript()[-1].message_id)
+    assert final.data == () and "满意" in final.text
+    opened = evalbot(harness, "round", "start", str(next_year))
+    assert opened.returncode == 0, opened.stderr
+    listed = evalbot(harness, "round", "list").stdout
+    assert "1. 2025-shebao" in listed and "2. 2026-shebao" in listed and "current" in listed
+    await run_bot(harness, load(next_year))

@@ -249,3 +249,72 @@ async def test_ballots_of_an_older_database_move_under_the_key_kept_outside(
     key_file.unlink()
     with pytest.raises(SettingsError, match=r"ballot key .* is missing"):
         await EvalBot(load_campaign(REPO_EXAMPLE), "0:offline", str(path)).open_services()
+
+
+async def test_a_database_of_one_campaign_becomes_its_first_round(tmp_path: Path) -> None:
+    """Migration 0011 on a database made before rounds: everything it holds belongs to the
+    campaign that claimed it, staff stay staff of no round, the window moves to the round;
+    the next run of that campaign's file keeps the file with the round."""
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    for name in ("evalbot_words", "evalbot_pseudonym", "evalbot_origin"):
+        conn.create_function(name, 1, lambda value: value)  # no data to convert yet
+    for number, _, sql in migrations()[:10]:
+        conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+    with conn:
+        conn.execute("INSERT INTO meta VALUES ('campaign_id', '2026-shebao')")
+        conn.execute("UPDATE meta SET value = 'closed' WHERE key = 'ballot_window'")
+        conn.execute(
+            "INSERT INTO ballots VALUES ('v1', 'dongjie', 'service', 'public_rep', 'basic', 't')"
+        )
+        conn.execute("INSERT INTO tallies VALUES ('dongjie', 'service', 'public_rep', 'basic', 1)")
+        conn.execute(
+            "INSERT INTO ballot_log (voter, unit_id, item_id, category, answer, at, prev, hash, "
+            "origin) VALUES ('v1', 'dongjie', 'service', 'public_rep', 'basic', 't', ?, ?, 'o1')",
+            (
+                "0" * 64,
+                entry_hash("0" * 64, "v1", "dongjie", "service", "public_rep", "basic", "t"),
+            ),
+        )
+        conn.execute(
+            "INSERT INTO invites (code, role, created_by, created_at) "
+            "VALUES ('i1', 'staff', 1, 't')"
+        )
+        conn.execute("INSERT INTO roles VALUES (7, 'staff', 'dongjie', NULL, 'i1', 't')")
+        conn.execute("INSERT INTO roles VALUES (8, 'evaluator', '', 'public_rep', NULL, 't')")
+        conn.execute("INSERT INTO daily_scores VALUES ('dongjie', '9', 1, 't')")
+        conn.execute(
+            "INSERT INTO publications (published_at, published_by, head, ranking, origin) "
+            "VALUES ('t', 1, 'h', '[]', 'p1')"
+        )
+    conn.close()
+    campaign = load_campaign(REPO_EXAMPLE)
+    bot = EvalBot(campaign, "0:offline", str(path), run_jobs=False, new_ballot_key=True)
+    services = await bot.open_services()
+    try:
+        db = services.db
+        for table in (
+            "ballots",
+            "ballot_log",
+            "tallies",
+            "daily_scores",
+            "publications",
+            "invites",
+        ):
+            assert await db.fetchall(f"SELECT DISTINCT round FROM {table}") != []
+            assert {r[0] for r in await db.fetchall(f"SELECT round FROM {table}")} == {
+                "2026-shebao"
+            }
+        roles = {tuple(r) for r in await db.fetchall("SELECT user_id, role, round FROM roles")}
+        assert roles == {(7, "staff", ""), (8, "evaluator", "2026-shebao")}
+        [only] = services.rounds
+        assert (only.id, only.year, only.window) == ("2026-shebao", 2026, "closed")
+        assert only.campaign is not None and only.campaign.text.startswith("# The campaign file")
+        assert await db.fetchval("SELECT COUNT(*) FROM meta WHERE key LIKE 'ballot_window'") == 0
+        assert await db.fetchval("SELECT COUNT(*) FROM meta WHERE key = 'campaign_id'") == 0
+    finally:
+        await services.db.close()
+    from bot.ballots import verify
+
+    checked = verify(path)
+    assert checked.ok and checked.heads[0][0] == "2026-shebao" and checked.entries == 1

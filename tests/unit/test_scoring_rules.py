@@ -15,7 +15,9 @@ from scoring import (
     Severity,
     UnitInput,
     UnknownPolicy,
+    change,
     fmt,
+    fmt_change,
     fmt_percent,
     rank,
     round_half_up,
@@ -244,3 +246,32 @@ def test_a_ballot_for_an_item_outside_the_campaign_is_refused() -> None:
     with pytest.raises(ScoringError) as raised:
         score_unit(unit(item="parking", counts=Counts(1)), items=ITEMS)
     assert raised.value.field == "ballots[parking]"
+
+
+def test_the_change_from_one_round_to_the_next_is_that_of_the_figures_shown() -> None:
+    """design §12: 2025 — 2 满意 and 1 基本满意 (D 93.333…, shown 93.33), one general
+    problem (C 15), A 8: composite 0.7 × 93.333… + 15 + 8 = 88.333…, shown 88.33;
+    2026 — 1 满意 and 2 基本满意 (D 86.666…, shown 86.67), no problem (C 20), no A:
+    composite 60.666… + 20 = 80.666…, shown 80.67."""
+    before = score_unit(
+        unit(
+            counts=Counts(2, 1, 0, 0),
+            findings=(Finding("case-1", Severity.GENERAL),),
+            daily=Decimal(8),
+        ),
+        items=ITEMS,
+    )
+    now = score_unit(unit(counts=Counts(1, 2, 0, 0)), items=ITEMS)
+    assert (fmt(before.composite), fmt(now.composite)) == ("88.33", "80.67")
+    moved = change(now, before)
+    assert moved.composite == Decimal("-7.66")  # 80.67 − 88.33 (the exact −7.666… shows −7.67)
+    assert moved.democratic == Decimal("-6.66")  # 86.67 − 93.33
+    assert moved.complaint == Decimal("5.00") and moved.daily is None
+    assert moved.items["service"] == Decimal("-6.66")
+    assert moved.items["lawful"] is None  # no ballots in either round
+    assert [fmt_change(v) for v in (moved.composite, moved.complaint, Decimal(0), None)] == [
+        "−7.66",
+        "+5.00",
+        "0.00",
+        "—",
+    ]
