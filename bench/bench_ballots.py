@@ -76,12 +76,14 @@ def register(db_path: Path, evaluators: int) -> None:
     with conn:
         conn.executemany(
             "INSERT INTO invites (code, role, units, category, created_by, created_at, "
-            "used_by, used_at) VALUES (?, 'evaluator', '[]', 'public_rep', ?, ?, ?, ?)",
+            "used_by, used_at, round) "
+            "VALUES (?, 'evaluator', '[]', 'public_rep', ?, ?, ?, ?, "
+            "(SELECT id FROM current_round))",
             [(f"inv-b{n}", ORGANISER, now, 60_000 + n, now) for n in range(evaluators)],
         )
         conn.executemany(
-            "INSERT INTO roles (user_id, role, unit_id, category, invite_code, granted_at) "
-            "VALUES (?, 'evaluator', '', 'public_rep', ?, ?)",
+            "INSERT INTO roles (user_id, role, unit_id, category, invite_code, granted_at, round) "
+            "VALUES (?, 'evaluator', '', 'public_rep', ?, ?, (SELECT id FROM current_round))",
             [(60_000 + n, f"inv-b{n}", now) for n in range(evaluators)],
         )
     conn.close()

@@ -118,8 +118,9 @@ async def fill(bot: EvalBot, cases: int, units: int, now: dt.datetime, seed: int
             "INSERT INTO cases (id, unit_id, item_id, text, channel, source, author_id, "
             "anonymous, author_name, lang, state, filed_at, updated_at, origin_key, due_at, "
             "responded_at, responded_late, finished_at, finished_late, closed_at, reopened, "
-            "rating, outcome) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "rating, outcome, round) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "(SELECT id FROM current_round))",
             rows,
         )
         await tx.executemany(

@@ -70,18 +70,20 @@ async def fill(bot: EvalBot, units: int, ballots: int, seed: int = 11) -> None:
                 for item in items
             ]
             await tx.executemany(
-                "INSERT INTO ballots (voter, unit_id, item_id, category, answer, "
-                "answered_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO ballots (round, voter, unit_id, item_id, category, answer, "
+                "answered_at) VALUES ((SELECT id FROM current_round), ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             if u % 7 == 0:
                 await tx.execute(
-                    "INSERT INTO findings (unit_id, severity, ref, text, recorded_by, "
-                    "recorded_at, origin_key) VALUES (?, 'general', ?, '', 1, ?, ?)",
+                    "INSERT INTO findings (round, unit_id, severity, ref, text, recorded_by, "
+                    "recorded_at, origin_key) "
+                    "VALUES ((SELECT id FROM current_round), ?, 'general', ?, '', 1, ?, ?)",
                     (f"u{u:03d}", f"R{u}", now, f"bench:{u}"),
                 )
             await tx.execute(
-                "INSERT INTO daily_scores (unit_id, score, set_by, set_at) VALUES (?, ?, 1, ?)",
+                "INSERT INTO daily_scores (round, unit_id, score, set_by, set_at) "
+                "VALUES ((SELECT id FROM current_round), ?, ?, 1, ?)",
                 (f"u{u:03d}", str(rng.randint(50, 100) / 10), now),
             )
         # Loaded in bulk, not one by one through ``record``: count them as it would have.

@@ -69,7 +69,7 @@ async def rank_command(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     services = context.services
-    earlier = [r for r in services.rounds if r.id != services.campaign.id]
+    hint = ", ".join(f"/rank {r.year}" for r in services.rounds if r.id != services.campaign.id)
     if context.args:
         found = rounds.find(services.rounds, context.args[0])
         if found is None:
@@ -90,7 +90,7 @@ async def rank_command(update: Update, context: Context) -> None:
     else:
         published = await result_store.last_publication(services.db)
         if published is None:
-            await send(update, context, context.render("results/not_published"))
+            await send(update, context, context.render("results/not_published", earlier=hint))
             return
         rows, at, head = published.ranking, published.published_at, published.head
         title = context.label(labels.PUBLISHED_RANKING)
@@ -104,7 +104,7 @@ async def rank_command(update: Update, context: Context) -> None:
             at=at,
             head=head,
             threshold=threshold,
-            earlier=", ".join(f"/rank {r.year}" for r in earlier),
+            earlier=hint,
         ),
     )
 

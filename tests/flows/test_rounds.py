@@ -298,6 +298,10 @@ async def test_three_rounds_one_database(console_harness: Harness, tmp_path: Pat
     await organiser.send("/rank 2024")
     said_2024 = (await organiser.reply()).text
     assert "东街街道社保所 — 98.00" in said_2024  # as published: before case 1 was substantiated
+    resident.skip_unread()
+    await resident.send("/rank")  # nothing published this year yet: where to look instead
+    said_now = (await resident.reply()).text
+    assert "尚未公布" in said_now and "以前各轮：/rank 2024, /rank 2025" in said_now
     await organiser.send("/rank 1999")
     assert "没有" in (await organiser.reply()).text
     await organiser.send("/rank")
