@@ -100,6 +100,7 @@ async def main(units: int, ballots: int, repeat: int) -> dict[str, float]:
         stored = await services.db.fetchval("SELECT COUNT(*) FROM ballots")
 
         async def rank_command() -> str:
+            services.ranking_cache.clear()  # computed from the tallies, not the cached one
             ranking = await current_ranking(services)
             rows = snapshot(ranking, services.campaign)
             return services.texts.render(
@@ -111,12 +112,14 @@ async def main(units: int, ballots: int, repeat: int) -> dict[str, float]:
                 head="",
                 threshold="85",
                 campaign=services.campaign,
+                earlier="",
             )
 
         async def group_by() -> list[object]:
             return list(
                 await services.db.fetchall(
                     "SELECT unit_id, item_id, category, answer, COUNT(*) FROM ballots "
+                    "WHERE round = (SELECT id FROM current_round) "
                     "GROUP BY unit_id, item_id, category, answer"
                 )
             )

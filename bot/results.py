@@ -74,7 +74,9 @@ async def round_ranking(services: Services, round_: Round | None) -> Ranking | N
     if campaign is None:
         return None
     key = campaign.id
-    fingerprint = await store.scores_fingerprint(services.db)  # covers every round's changes
+    fingerprint = await store.scores_fingerprint(services.db)
+    if round_ is not None:  # an earlier round's ballots and daily scores no longer change
+        fingerprint = fingerprint[2:4]  # its cases' moves, and findings that name its cases
     cached = services.ranking_cache.get(key)
     if cached is not None and cached[0] == fingerprint:
         return cached[1]

@@ -90,14 +90,6 @@ def find(rounds: tuple[Round, ...], text: str) -> Round | None:
     return None
 
 
-def previous(rounds: tuple[Round, ...], round_id: str) -> Round | None:
-    ids = [r.id for r in rounds]
-    if round_id not in ids:
-        return None
-    at = ids.index(round_id)
-    return rounds[at - 1] if at > 0 else None
-
-
 @dataclass(frozen=True)
 class Opening:
     """What ``evalbot round start`` did."""
@@ -126,7 +118,7 @@ async def start(db: Database, campaign: Campaign, now: dt.datetime) -> Opening:
     id or year does not come after the current round's."""
     rounds = await load(db, campaign)
     if not rounds:
-        await _first(db, campaign)
+        await db.claim(round_file(campaign))  # a database no campaign has claimed: the first
         return Opening(1, campaign, None, (), campaign.units, (), 0, await store.carried(db))
     last = rounds[-1]
     if any(r.id == campaign.id for r in rounds):
@@ -142,7 +134,7 @@ async def start(db: Database, campaign: Campaign, now: dt.datetime) -> Opening:
     if not _window_over(last, now):
         raise RoundError(
             f"the ballot window of the current round {last.id!r} is not over: close it first "
-            "(/window close, or wait for the end of its evaluate phase), then run the bot "
+            "(/ballots close, or wait for the end of its evaluate phase), then run the bot "
             "until every ballot card is final"
         )
     live = await store.live_cards(db)
@@ -165,8 +157,3 @@ async def start(db: Database, campaign: Campaign, now: dt.datetime) -> Opening:
         else:
             ended = 0
     return Opening(seq, campaign, last, continuing, added, dropped, ended, await store.carried(db))
-
-
-async def _first(db: Database, campaign: Campaign) -> None:
-    """A database no campaign has claimed: this file becomes its first round."""
-    await db.claim(round_file(campaign))

@@ -34,9 +34,11 @@ SELECT (SELECT id FROM current_round) AS round,
 
 
 async def scores_fingerprint(db: Database) -> tuple[Any, ...]:
-    """What the ranking is computed from, in four cheap lookups: every ballot change is
-    logged, every case outcome changes by a move (an event), findings are only added, and
-    the daily scores are few. Equal fingerprints, equal rankings."""
+    """What the ranking is computed from, in a few cheap lookups: the current round, every
+    ballot change is logged, every case outcome changes by a move (an event), findings are
+    only added, and the daily scores are few. Equal fingerprints, equal rankings. (An
+    earlier round's ranking depends only on the moves and findings, its third and fourth
+    parts.)"""
     row = await db.fetchone(SCORES_FINGERPRINT)
     assert row is not None
     return tuple(row)
