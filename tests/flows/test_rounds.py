@@ -42,12 +42,16 @@ name = "北关街道社保所"
 ITEMS = ("disclosure", "lawful", "service", "integrity", "institutions")
 
 
-def round_file(tmp_path: Path, year: int, *, drop_xijie: bool = False) -> Path:
+def round_file(
+    tmp_path: Path, year: int, *, drop_xijie: bool = False, invite_again: str = ""
+) -> Path:
     """The example campaign as the file of ``year``'s round."""
     text = REPO_EXAMPLE.read_text(encoding="utf-8")
     assert XIJIE in text
     text = text.replace('id = "2026-shebao"', f'id = "{year}-shebao"')
     text = text.replace("2026年度", f"{year}年度").replace("year = 2026", f"year = {year}")
+    assert "invite_again = []" in text
+    text = text.replace("invite_again = []", f"invite_again = [{invite_again}]")
     if drop_xijie:
         text = text.replace(XIJIE, BEIGUAN)
         text = text.replace("threshold = 85", "threshold = 80")
@@ -355,10 +359,15 @@ async def test_a_round_opens_only_when_the_one_before_is_over(
     harness: Harness, tmp_path: Path
 ) -> None:
     """Refused, changing nothing, while the window may take answers, while cards still
-    have buttons, for a year that comes before, and for an id used already."""
+    have buttons, for a year that comes before, and for an id used already. Then opened
+    with a file that asks for one office's staff to be invited again."""
     harness.db_path = tmp_path / "years.sqlite3"
     await run_bot(harness, load(round_file(tmp_path, 2025)))
     organiser = harness.organiser()
+    east = harness.standin.user(4202, "东街工作人员")
+    await register(harness, east, await invite(harness, organiser, "/invite staff dongjie"))
+    west = harness.standin.user(4203, "西街工作人员")
+    await register(harness, west, await invite(harness, organiser, "/invite staff xijie"))
     voter = await evaluator_of(harness, 4201)
     await organiser.send("/ballots open")
     await harness.settle()
@@ -372,7 +381,7 @@ async def test_a_round_opens_only_when_the_one_before_is_over(
         assert "nothing was changed" in said.stderr
         assert evalbot(harness, "round", "list").stdout == nothing
 
-    next_year = round_file(tmp_path, 2026)
+    next_year = round_file(tmp_path, 2026, invite_again='"xijie"')
     refused(next_year, "is not over")  # opened by hand
     with sqlite3.connect(harness.db_path) as conn:  # closed while the bot was down
         conn.execute("UPDATE rounds SET window = 'closed'")
@@ -389,6 +398,13 @@ async def test_a_round_opens_only_when_the_one_before_is_over(
     assert final.data == () and "满意" in final.text
     opened = evalbot(harness, "round", "start", str(next_year))
     assert opened.returncode == 0, opened.stderr
+    assert "roles ended as the file says: 1" in opened.stdout
+    assert "carried over: 1 staff" in opened.stdout
     listed = evalbot(harness, "round", "list").stdout
     assert "1. 2025-shebao" in listed and "2. 2026-shebao" in listed and "current" in listed
     await run_bot(harness, load(next_year))
+    for person in (east, west):
+        person.skip_unread()
+        await person.send("/cases")
+    assert "未办结的案件" in (await east.reply()).text
+    assert "未办结的案件" not in (await west.reply()).text  # to be invited again
