@@ -106,7 +106,7 @@ class Campaign:
     intake: Intake = field(default_factory=Intake)
     ballots: BallotSettings = field(default_factory=BallotSettings)
     round: RoundSettings = field(default_factory=RoundSettings)
-    text: str = ""  # the file's text, kept with the round
+    text: str = field(default="", repr=False)  # the file's text, kept with the round
     # offices of earlier rounds that this one dropped: their cases are still shown by name
     former_units: tuple[Named, ...] = ()
 
