@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot.args import parse_number
 from bot.campaign import Campaign, Named, parse_campaign
 from bot.db import Database
 from bot.db import rounds as store
@@ -79,15 +80,15 @@ def with_history(campaign: Campaign, rounds: tuple[Round, ...]) -> Campaign:
 
 
 def find(rounds: tuple[Round, ...], text: str) -> Round | None:
-    """A round by its id, or by its year (the last round of that year)."""
+    """A round by its id, or by its year in any script's digits (the last round of that
+    year)."""
     text = text.strip()
     for r in rounds:
         if r.id == text:
             return r
-    if text.isdigit():
-        same_year = [r for r in rounds if r.year == int(text)]
-        return same_year[-1] if same_year else None
-    return None
+    year = parse_number(text)
+    same_year = [r for r in rounds if r.year == year]
+    return same_year[-1] if same_year else None
 
 
 @dataclass(frozen=True)

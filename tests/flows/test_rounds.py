@@ -306,8 +306,11 @@ async def test_three_rounds_one_database(console_harness: Harness, tmp_path: Pat
     await resident.send("/rank")  # nothing published this year yet: where to look instead
     said_now = (await resident.reply()).text
     assert "尚未公布" in said_now and "以前各轮：/rank 2024, /rank 2025" in said_now
-    await organiser.send("/rank 1999")
-    assert "没有" in (await organiser.reply()).text
+    await organiser.send("/rank ２０２５")  # typed with a Chinese keyboard's digits
+    assert (await organiser.reply()).text == said
+    for nowhere in ("1999", "²", "2025-nowhere"):
+        await organiser.send(f"/rank {nowhere}")
+        assert "没有" in (await organiser.reply()).text
     await organiser.send("/rank")
     assert "/rank 2024" in (await organiser.reply()).text
 
