@@ -223,22 +223,7 @@ def cmd_round_start(args: argparse.Namespace) -> int:
     except (DatabaseError, RoundError) as exc:
         print(f"evalbot round start: {exc}; nothing was changed", file=sys.stderr)
         return EXIT_USAGE
-    c = opening.carried
-
-    def names(units: Sequence[object]) -> str:
-        return ", ".join(getattr(u, "id", "") for u in units) or "none"
-
-    print(f"{path}: round {opening.seq} is {campaign.id} ({campaign.name}, {campaign.year})")
-    if opening.previous is not None:
-        print(f"  the round before, {opening.previous.id}, is kept as history")
-        print(f"  offices continuing: {names(opening.continuing)}")
-        print(f"  offices added: {names(opening.added)}")
-        print(f"  offices dropped (their cases are still followed): {names(opening.dropped)}")
-        print(f"  staff and supervisor roles ended as the file says: {opening.roles_ended}")
-    print(
-        f"  carried over: {c.staff} staff, {c.supervisors} supervisors, {c.subscribers} "
-        f"subscribers, {c.open_cases} open cases; evaluators are invited anew for this round"
-    )
+    print(f"{path}: " + "\n".join(opening.report()))
     print(f"  now run the bot with this file: EVALBOT_CAMPAIGN={args.campaign} evalbot run")
     return 0
 

@@ -412,12 +412,7 @@ async def findings_and_overview(stage: Stage) -> None:
 async def the_ballots(stage: Stage) -> None:
     campaign, out, services = stage.campaign, stage.out, stage.services
     organiser = stage.people["organiser"]
-    await organiser.says("/invite evaluator public_rep 4", answers=2)
-    links = [
-        line.split("start=")[-1]
-        for line in organiser.user.transcript()[-2].text.split()
-        if "start=" in line
-    ]
+    links = await evaluator_links(organiser, 4)
     voters = []
     for n, link in enumerate(links):
         voter = stage.actor(f"voter{n}", 3020 + n, f"群众代表{n + 1}", "evaluator")
@@ -467,6 +462,13 @@ async def the_ballots(stage: Stage) -> None:
         f"  evalbot verify: {'OK' if result.ok else 'FAILED'} — {result.entries} log entries "
         f"recount to the stored tallies; chain head {result.head[:16]}…"
     )
+
+
+async def evaluator_links(organiser: Actor, count: int) -> list[str]:
+    """The organiser invites ``count`` evaluators (every office); their links' codes."""
+    await organiser.says(f"/invite evaluator public_rep {count}", answers=2)
+    listing = organiser.user.transcript()[-2].text
+    return [word.split("start=")[-1] for word in listing.split() if "start=" in word]
 
 
 def _card(voter: Actor) -> int:
@@ -550,13 +552,9 @@ async def next_round(stage: Stage) -> None:
         opening = await rounds.start(db, following, stage.clock.now())
     finally:
         await db.close()
-    c = opening.carried
     out(f"  $ evalbot round start campaign-{following.year}.toml")
-    out(f"    round {opening.seq} is {following.id} ({following.name}, {following.year})")
-    out(
-        f"    carried over: {c.staff} staff, {c.supervisors} supervisors, {c.subscribers} "
-        f"subscribers, {c.open_cases} open cases; evaluators are invited anew"
-    )
+    for line in opening.report():
+        out(f"    {line.strip()}")
     stage.bot = EvalBot(
         following,
         stage.standin.token,
@@ -573,12 +571,7 @@ async def next_round(stage: Stage) -> None:
     await wang.says("/status 1")
     await staff.says("/cases")
     await organiser.says(f"/rank {last_year.year}")
-    await organiser.says("/invite evaluator public_rep 2", answers=2)
-    links = [
-        line.split("start=")[-1]
-        for line in organiser.user.transcript()[-2].text.split()
-        if "start=" in line
-    ]
+    links = await evaluator_links(organiser, 2)
     voters = []
     for n, link in enumerate(links):
         voter = stage.actor(f"voter-next{n}", 3040 + n, f"新代表{n + 1}", "evaluator")

@@ -108,13 +108,8 @@ class History:
 
 
 async def history(services: Services) -> History:
-    campaign = services.campaign
-    known = services.rounds
-    if not any(r.id == campaign.id for r in known):  # services built without their rounds
-        now = services.clock.now()
-        known = (*known, Round(len(known) + 1, campaign.id, campaign.year, campaign, "", now, None))
     rankings: list[tuple[Round, Ranking]] = []
-    for round_ in known:
+    for round_ in services.rounds:  # the current one last (bot.rounds.load)
         ranking = await round_ranking(services, round_)
         if ranking is not None:
             rankings.append((round_, ranking))

@@ -25,13 +25,10 @@ from bot.errors import CampaignError, RoundError
 
 @dataclass(frozen=True)
 class Round:
-    seq: int  # 1, 2, 3, … in the order opened
     id: str
     year: int
     campaign: Campaign | None  # None: its file was not kept (opened before rounds existed)
-    window: str
-    opened_at: dt.datetime
-    closed_at: dt.datetime | None
+    window: str  # auto | open | closed: its ballot window as stored
 
     def title(self, lang: str) -> str:
         return self.campaign.title(lang) if self.campaign else self.id
@@ -55,13 +52,10 @@ async def load(db: Database, current: Campaign) -> tuple[Round, ...]:
     rows = await store.rounds(db)
     return tuple(
         Round(
-            row.seq,
             row.id,
             current.year if row.id == current.id else row.year,
             current if row.id == current.id else _parse(row),
             row.window,
-            row.opened_at,
-            row.closed_at,
         )
         for row in rows
     )
@@ -103,6 +97,28 @@ class Opening:
     dropped: tuple[Named, ...]
     roles_ended: int
     carried: store.Carried
+
+    def report(self) -> list[str]:
+        """What an organiser is told (``evalbot round start``, the demo)."""
+        c, campaign = self.carried, self.campaign
+
+        def names(units: tuple[Named, ...]) -> str:
+            return ", ".join(u.id for u in units) or "none"
+
+        lines = [f"round {self.seq} is {campaign.id} ({campaign.name}, {campaign.year})"]
+        if self.previous is not None:
+            lines += [
+                f"  the round before, {self.previous.id}, is kept as history",
+                f"  offices continuing: {names(self.continuing)}",
+                f"  offices added: {names(self.added)}",
+                f"  offices dropped (their cases are still followed): {names(self.dropped)}",
+                f"  staff and supervisor roles ended as the file says: {self.roles_ended}",
+            ]
+        lines.append(
+            f"  carried over: {c.staff} staff, {c.supervisors} supervisors, {c.subscribers} "
+            f"subscribers, {c.open_cases} open cases; evaluators are invited anew for this round"
+        )
+        return lines
 
 
 def _window_over(last: Round, now: dt.datetime) -> bool:
