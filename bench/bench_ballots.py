@@ -240,7 +240,7 @@ async def run(
         }
         from bot.ballots import verify
 
-        verified = verify(db_path).ok
+        verified = (await verify(db_path)).ok
     limit = evaluators / 30
     figures = {
         "delivery_s": delivery,

@@ -33,8 +33,11 @@ from bot.campaign import Campaign
 from bot.cards import Desk
 from bot.clock import Clock
 from bot.db import Database
+from bot.db import ballots as ballot_store
 from bot.db import roles as role_store
 from bot.db import users as user_store
+from bot.db.database import is_url, peek
+from bot.errors import SettingsError
 from bot.runtime import jobs
 from bot.runtime.intake import Poller, replay_pending
 from bot.runtime.outbox import Outbox
@@ -82,6 +85,11 @@ class EvalBot:
         self.outbox_rate = outbox_rate
         self.run_jobs = run_jobs
         self.webhook = webhook
+        if ballot_key_path is None and is_url(db_path):
+            raise SettingsError(
+                "with PostgreSQL, set EVALBOT_BALLOT_KEY to the ballot key's file (every "
+                "instance reads the same key; keep it apart from the database's backups)"
+            )
         self.ballot_key_path = ballot_key_path or ballot_key.default_path(Path(db_path))
         self.new_ballot_key = new_ballot_key
         self.edits_overall = edits_overall
@@ -109,15 +117,30 @@ class EvalBot:
     async def open_services(self) -> Services:
         """The database (migrated) and everything built on it, without Telegram: also what
         offline commands (``evalbot publish-page``) use."""
-        key, said = ballot_key.open_key(
-            Path(self.db_path), self.ballot_key_path, new=self.new_ballot_key
-        )
+        claim = rounds.round_file(self.campaign)
+        if is_url(self.db_path):  # its schema starts after the key moved out (no 0008)
+            db = await Database.open(self.db_path, claim)
+            try:
+                key, said = ballot_key.open_key(
+                    (None, await ballot_store.any_cast(db)),
+                    self.ballot_key_path,
+                    new=self.new_ballot_key,
+                )
+            except BaseException:
+                await db.close()
+                raise
+        else:
+            key, said = ballot_key.open_key(
+                peek(Path(self.db_path), ballot_key.OLD_KEY),
+                self.ballot_key_path,
+                new=self.new_ballot_key,
+            )
+            db = await Database.open(
+                self.db_path,
+                claim,
+                {"evalbot_pseudonym": key.pseudonym, "evalbot_origin": key.origin},
+            )
         log.info("%s", said)
-        db = await Database.open(
-            self.db_path,
-            rounds.round_file(self.campaign),
-            {"evalbot_pseudonym": key.pseudonym, "evalbot_origin": key.origin},
-        )
         try:
             await ballot_key.bind(db, key, new=self.new_ballot_key)
             history = await rounds.load(db, self.campaign)

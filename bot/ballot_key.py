@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.db import ballots as ballot_store
-from bot.db.database import Database, peek
+from bot.db.database import Database
 from bot.errors import SettingsError
 
 PSEUDONYM_CHARS = 20
@@ -89,12 +89,16 @@ OLD_KEY = "ballot_secret"  # where the database kept the key before migration 00
 FINGERPRINT = "ballot_key_id"
 
 
-def open_key(db_path: Path, key_path: Path, *, new: bool = False) -> tuple[BallotKey, str]:
-    """The ballot key for the database at ``db_path``, and what happened, to log: read from
-    ``key_path``; or moved there from the database (before migration 0008 it was kept
-    inside); or made, when no ballot was ever cast (or ``new`` says to)."""
+def open_key(
+    peeked: tuple[str | None, bool], key_path: Path, *, new: bool = False
+) -> tuple[BallotKey, str]:
+    """The ballot key for a database, and what happened, to log: read from ``key_path``;
+    or moved there from the database (before migration 0008 it was kept inside); or made,
+    when no ballot was ever cast (or ``new`` says to). ``peeked`` is what the database
+    holds: the key kept inside it, if any, and whether any ballot was cast
+    (:func:`bot.db.database.peek`)."""
     found = read(key_path)
-    old, cast = peek(db_path, OLD_KEY)
+    old, cast = peeked
     if found is not None:
         if old is not None and old.encode("ascii") != found.secret:
             raise SettingsError(

@@ -14,7 +14,6 @@ confirmed on the poll, and a bot cannot show a voter which answer it recorded.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -285,59 +284,61 @@ class Verification:
     heads: tuple[tuple[str, str, int], ...] = ()  # every round's (id, head, entries), in order
 
 
-def verify(db_path: Path, published_head: str | None = None) -> Verification:
+async def verify(target: Path | str, published_head: str | None = None) -> Verification:
     """Recount every round's tallies from its log and check them against the stored ballots
     and the running tallies, each round's chain links, and (if given) the head that was
     published, which must be the head of one round's chain (design §6, §12)."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    found = await store.snapshot(str(target))
+    return check(found, published_head)
+
+
+def check(found: store.Snapshot, published_head: str | None = None) -> Verification:
+    """What :func:`verify` finds in a snapshot."""
     problems: list[str] = []
-    try:
-        rounds = store.round_ids(conn)
-        heads: dict[str, str] = {r: store.GENESIS for r in rounds}
-        counted: dict[str, int] = {r: 0 for r in rounds}
-        last: dict[tuple[str, str, str, str], tuple[str, str | None]] = {}
-        entries = 0
-        for e in store.read_log(conn):
-            entries += 1
-            prev = heads.get(e.round, store.GENESIS)
-            if e.round not in heads:
-                problems.append(f"entry {e.seq}: belongs to no round ({e.round!r})")
-            if e.prev != prev:
-                problems.append(f"entry {e.seq}: does not follow the entry before it")
-            expected = store.entry_hash(
-                e.prev, e.voter, e.unit_id, e.item_id, e.category, e.answer, e.at
-            )
-            if expected != e.hash:
-                problems.append(f"entry {e.seq}: its content does not match its hash")
-            heads[e.round] = e.hash
-            counted[e.round] = counted.get(e.round, 0) + 1
-            last[(e.round, e.voter, e.unit_id, e.item_id)] = (e.category, e.answer)
-        recount: dict[tally_store.Key, int] = {}
-        for (round_id, _, unit_id, item_id), (category, answer) in last.items():
-            if answer is not None:
-                key = (round_id, unit_id, item_id, category, answer)
-                recount[key] = recount.get(key, 0) + 1
-        stored = store.stored_counts(conn)
-        running = tally_store.running(conn)
-        for key in sorted(set(recount) | set(stored) | set(running)):
-            if recount.get(key, 0) != stored.get(key, 0):
-                problems.append(
-                    f"{'/'.join(key)}: the log counts {recount.get(key, 0)}, "
-                    f"the ballots {stored.get(key, 0)}"
-                )
-            if running.get(key, 0) != stored.get(key, 0):
-                problems.append(
-                    f"{'/'.join(key)}: the running tally says {running.get(key, 0)}, "
-                    f"the ballots {stored.get(key, 0)}"
-                )
-        current = heads[rounds[-1]] if rounds else store.GENESIS
-        if published_head is not None and published_head not in heads.values():
+    rounds = found.rounds
+    heads: dict[str, str] = {r: store.GENESIS for r in rounds}
+    counted: dict[str, int] = {r: 0 for r in rounds}
+    last: dict[tuple[str, str, str, str], tuple[str, str | None]] = {}
+    entries = 0
+    for e in found.log:
+        entries += 1
+        prev = heads.get(e.round, store.GENESIS)
+        if e.round not in heads:
+            problems.append(f"entry {e.seq}: belongs to no round ({e.round!r})")
+        if e.prev != prev:
+            problems.append(f"entry {e.seq}: does not follow the entry before it")
+        expected = store.entry_hash(
+            e.prev, e.voter, e.unit_id, e.item_id, e.category, e.answer, e.at
+        )
+        if expected != e.hash:
+            problems.append(f"entry {e.seq}: its content does not match its hash")
+        heads[e.round] = e.hash
+        counted[e.round] = counted.get(e.round, 0) + 1
+        last[(e.round, e.voter, e.unit_id, e.item_id)] = (e.category, e.answer)
+    recount: dict[tally_store.Key, int] = {}
+    for (round_id, _, unit_id, item_id), (category, answer) in last.items():
+        if answer is not None:
+            key = (round_id, unit_id, item_id, category, answer)
+            recount[key] = recount.get(key, 0) + 1
+    stored = found.stored
+    running = found.running
+    for key in sorted(set(recount) | set(stored) | set(running)):
+        if recount.get(key, 0) != stored.get(key, 0):
             problems.append(
-                f"the published head {published_head} is the head of no round's log "
-                f"(the current round's is {current})"
+                f"{'/'.join(key)}: the log counts {recount.get(key, 0)}, "
+                f"the ballots {stored.get(key, 0)}"
             )
-    finally:
-        conn.close()
+        if running.get(key, 0) != stored.get(key, 0):
+            problems.append(
+                f"{'/'.join(key)}: the running tally says {running.get(key, 0)}, "
+                f"the ballots {stored.get(key, 0)}"
+            )
+    current = heads[rounds[-1]] if rounds else store.GENESIS
+    if published_head is not None and published_head not in heads.values():
+        problems.append(
+            f"the published head {published_head} is the head of no round's log "
+            f"(the current round's is {current})"
+        )
     return Verification(
         not problems,
         entries,

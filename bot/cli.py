@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.campaign import Campaign, load_campaign
-from bot.db.database import backup_file, check_claim
+from bot.db.database import PG_BACKUP, backup_file, check_claim, is_url
 from bot.errors import CampaignError, DatabaseError, SettingsError
 from bot.settings import Settings
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("evalbot")
 
 EXIT_USAGE = 2
+DB_HELP = "the database: a file, or a postgresql:// URL (default: $EVALBOT_DB)"
 
 
 def _campaign(path: Path) -> Campaign | None:
@@ -85,14 +86,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         webhook = WebhookConfig(args.webhook, args.listen, args.port, secret)
     try:  # before reaching Telegram: is this file the database's current round?
-        check_claim(settings.db_path, campaign.id)
+        asyncio.run(check_claim(settings.db, campaign.id))
     except DatabaseError as exc:
         print(f"evalbot run: {exc}", file=sys.stderr)
         return EXIT_USAGE
     bot = EvalBot(
         campaign,
         token,
-        str(settings.db_path),
+        settings.db,
         base_url=settings.api_base_url,
         lanes=args.lanes,
         webhook=webhook,
@@ -112,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.info(
             "evalbot starts: campaign %s, database %s, API %s",
             campaign.id,
-            settings.db_path,
+            shown(settings.db),
             settings.api_base_url or "api.telegram.org",
         )
         if webhook is not None:
@@ -155,10 +156,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def shown(target: str) -> str:
+    """A database as it may be printed (a URL without its password)."""
+    if is_url(target):
+        from bot.db.postgres import hide_password
+
+        return hide_password(target)
+    return target
+
+
+def database_of(args: argparse.Namespace, command: str) -> str | None:
+    """The database a command works on (``--db``, else EVALBOT_DB); None, said why, when
+    it is a file that does not exist."""
+    target = str(args.db or Settings.from_env().db)
+    if not is_url(target) and not Path(target).exists():
+        print(f"evalbot {command}: {target} does not exist", file=sys.stderr)
+        return None
+    return target
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     """SQLite's online backup: a consistent copy even while the bot writes."""
     settings = Settings.from_env()
-    source_path = Path(args.db) if args.db else settings.db_path
+    source = str(args.db or settings.db)
+    if is_url(source):
+        print(f"evalbot backup: {PG_BACKUP}", file=sys.stderr)
+        return EXIT_USAGE
+    source_path = Path(source)
     if not source_path.exists():
         print(f"evalbot backup: {source_path} does not exist", file=sys.stderr)
         return EXIT_USAGE
@@ -175,12 +199,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Recount the ballots from their hash-chained log."""
     from bot.ballots import verify
 
-    settings = Settings.from_env()
-    path = Path(args.db) if args.db else settings.db_path
-    if not path.exists():
-        print(f"evalbot verify: {path} does not exist", file=sys.stderr)
+    target = database_of(args, "verify")
+    if target is None:
         return EXIT_USAGE
-    result = verify(path, args.head)
+    path = shown(target)
+    result = asyncio.run(verify(target, args.head))
     if result.ok:
         print(
             f"{path}: OK — {result.entries} log entries recount to the stored tallies; "
@@ -205,14 +228,14 @@ def cmd_round_start(args: argparse.Namespace) -> int:
     from bot.db import Database
     from bot.errors import RoundError
 
-    settings = Settings.from_env()
-    path = Path(args.db) if args.db else settings.db_path
+    target = str(args.db or Settings.from_env().db)
+    path = shown(target)
     campaign = _campaign(Path(args.campaign))
     if campaign is None:
         return EXIT_USAGE
 
     async def main() -> rounds.Opening:
-        db = await Database.open(path)
+        db = await Database.open(target)
         try:
             return await rounds.start(db, campaign, dt.datetime.now(dt.UTC))
         finally:
@@ -233,14 +256,13 @@ def cmd_round_list(args: argparse.Namespace) -> int:
     from bot.db import Database
     from bot.db import rounds as round_store
 
-    settings = Settings.from_env()
-    path = Path(args.db) if args.db else settings.db_path
-    if not path.exists():
-        print(f"evalbot round list: {path} does not exist", file=sys.stderr)
+    target = database_of(args, "round list")
+    if target is None:
         return EXIT_USAGE
+    path = shown(target)
 
     async def main() -> list[round_store.RoundRow]:
-        db = await Database.open(path)
+        db = await Database.open(target)
         try:
             return await round_store.rounds(db)
         finally:
@@ -267,15 +289,15 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
     campaign = _campaign(Path(args.campaign) if args.campaign else settings.campaign_path)
     if campaign is None:
         return EXIT_USAGE
-    if not settings.db_path.exists():
-        print(f"evalbot publish-page: {settings.db_path} does not exist", file=sys.stderr)
+    if not is_url(settings.db) and not settings.db_path.exists():
+        print(f"evalbot publish-page: {settings.db} does not exist", file=sys.stderr)
         return EXIT_USAGE
 
     async def main() -> list[Page]:
         bot = EvalBot(
             campaign,
             "0:offline",
-            str(settings.db_path),
+            settings.db,
             run_jobs=False,
             ballot_key_path=settings.ballot_key_path,
         )
@@ -290,6 +312,27 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
     written = write_pages(directory, found, fonts.web_font())
     print(f"wrote {', '.join(str(p) for p in written)} (each with its ranking.png) and the font")
     return 0
+
+
+def cmd_migrate_db(args: argparse.Namespace) -> int:
+    """Copy a SQLite database into an empty PostgreSQL database (design §13)."""
+    from bot.db.transfer import copy_database
+
+    source = Path(args.source)
+    if not source.exists():
+        print(f"evalbot migrate-db: {source} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    if not is_url(args.to):
+        print("evalbot migrate-db: --to takes a postgresql:// URL", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        report = asyncio.run(copy_database(source, args.to, lambda line: print(line, flush=True)))
+    except DatabaseError as exc:
+        print(f"evalbot migrate-db: {exc}; nothing was copied", file=sys.stderr)
+        return EXIT_USAGE
+    for line in report.summary():
+        print(line)
+    return 0 if report.ok else 1
 
 
 def parser() -> argparse.ArgumentParser:
@@ -343,11 +386,11 @@ def parser() -> argparse.ArgumentParser:
 
     backup = sub.add_parser("backup", help="a consistent copy of the database, while it runs")
     backup.add_argument("path")
-    backup.add_argument("--db", help="database file (default: $EVALBOT_DB)")
+    backup.add_argument("--db", help=DB_HELP)
     backup.set_defaults(func=cmd_backup)
 
     verify = sub.add_parser("verify", help="recount the ballots from their hash-chained log")
-    verify.add_argument("--db", help="database file (default: $EVALBOT_DB)")
+    verify.add_argument("--db", help=DB_HELP)
     verify.add_argument("--head", help="the chain head that was published, to check as well")
     verify.set_defaults(func=cmd_verify)
 
@@ -357,11 +400,18 @@ def parser() -> argparse.ArgumentParser:
         "start", help="check a new campaign file and open it as the next round (bot stopped)"
     )
     start.add_argument("campaign")
-    start.add_argument("--db", help="database file (default: $EVALBOT_DB)")
+    start.add_argument("--db", help=DB_HELP)
     start.set_defaults(func=cmd_round_start)
     listing = round_sub.add_parser("list", help="the database's rounds, the current one last")
-    listing.add_argument("--db", help="database file (default: $EVALBOT_DB)")
+    listing.add_argument("--db", help=DB_HELP)
     listing.set_defaults(func=cmd_round_list)
+
+    move = sub.add_parser(
+        "migrate-db", help="copy a SQLite database into an empty PostgreSQL database"
+    )
+    move.add_argument("--from", dest="source", required=True, help="the SQLite file")
+    move.add_argument("--to", required=True, help="the PostgreSQL database's URL")
+    move.set_defaults(func=cmd_migrate_db)
 
     page = sub.add_parser("publish-page", help="write the static results page into DIR")
     page.add_argument("directory")
@@ -385,7 +435,16 @@ def configure_logging(verbose: bool) -> None:
     """Quiet the libraries. Even with -v their debug output stays off: PTB's and the HTTP
     clients' request logs and aiosqlite's statement logs carry the texts people wrote, and
     logs never hold those."""
-    libraries = ("telegram", "httpx", "httpcore", "aiohttp", "aiosqlite", "apscheduler", "hpack")
+    libraries = (
+        "telegram",
+        "httpx",
+        "httpcore",
+        "aiohttp",
+        "aiosqlite",
+        "asyncpg",
+        "apscheduler",
+        "hpack",
+    )
     for library in libraries:
         logging.getLogger(library).setLevel(logging.INFO if verbose else logging.WARNING)
 

@@ -221,10 +221,10 @@ async def find(services: Services, who: Viewer, q: CaseQuery) -> CasePage:
         overdue=q.overdue,
         since=start(q.since),
         until=until,
-        match=search.match_expression(q.text) if q.text.strip() else None,
+        words=tuple(search.query_words(q.text)) or None,
         sort=q.sort if q.sort in store.SORTS else "new",
     )
-    if q.text.strip() and f.match is None:
+    if q.text.strip() and f.words is None:
         return CasePage([], 0, 1, 1)
     page = max(1, q.page)
     cases, total = await store.find_cases(services.db, f, now, PAGE_SIZE, (page - 1) * PAGE_SIZE)

@@ -457,7 +457,7 @@ async def the_ballots(stage: Stage) -> None:
     await stage.settle()
     out(f"  ({first.name}'s card after the close: the final answers, no buttons)")
     first._show(first.user.current(_card(first)))
-    result = verify(Path(services.db.path), await ballot_store.head(services.db))
+    result = await verify(services.db.target, await ballot_store.head(services.db))
     out(
         f"  evalbot verify: {'OK' if result.ok else 'FAILED'} — {result.entries} log entries "
         f"recount to the stored tallies; chain head {result.head[:16]}…"
@@ -504,7 +504,7 @@ async def results_and_publication(stage: Stage) -> None:
     await organiser.says("/publish")
     found = await pages(services)
     html, chart = found[0].html, found[0].chart
-    folder = stage.page_dir or Path(services.db.path).parent / "page"
+    folder = stage.page_dir or Path(services.db.target).parent / "page"
     write_pages(folder, found, await asyncio.to_thread(fonts.web_font))
     shown = "" if stage.page_dir else " (a scratch folder: `evalbot demo --page DIR` keeps it)"
     out(
@@ -546,7 +546,7 @@ async def next_round(stage: Stage) -> None:
     out(f"  (the bot is stopped; the organiser writes {following.id}'s file and opens it)")
     await stage.settle()
     await stage.bot.stop()
-    db = await Database.open(services.db.path)
+    db = await Database.open(services.db.target)
     try:
         stage.clock.advance(dt.timedelta(days=365))
         opening = await rounds.start(db, following, stage.clock.now())
@@ -558,7 +558,7 @@ async def next_round(stage: Stage) -> None:
     stage.bot = EvalBot(
         following,
         stage.standin.token,
-        str(services.db.path),
+        str(services.db.target),
         base_url=stage.standin.base_url,
         clock=stage.clock,
         poll_timeout=1,
@@ -595,7 +595,7 @@ async def next_round(stage: Stage) -> None:
     await stage.settle()
     await organiser.says("/rank")
     found = await pages(stage.services)
-    folder = stage.page_dir or Path(stage.services.db.path).parent / "page"
+    folder = stage.page_dir or Path(stage.services.db.target).parent / "page"
     written = write_pages(folder, found, await asyncio.to_thread(fonts.web_font))
     out(
         "  evalbot publish-page: "

@@ -3,15 +3,16 @@ by jieba (the segmenter /hot already uses) in its search mode, which also gives 
 words inside a long one (社会保险 → 社会, 保险, 社会保险), plus every single Han character,
 so that a word inside a sentence is found whatever the segmenter made of its neighbours.
 
-A query is segmented the same way; every one of its words must be found. The index is an
-SQLite FTS5 table (``case_words``, migration 0009) that holds only these words, filled by
-the SQL function ``evalbot_words`` when a case is filed.
+A query is segmented the same way; every one of its words must be found. The index
+(``case_words``) holds only these words, written when a case is filed: on SQLite an FTS5
+table (migration 0009), on PostgreSQL the words as an array in a GIN index.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 import jieba
 
@@ -51,10 +52,7 @@ def query_words(query: str) -> list[str]:
     return asked
 
 
-def match_expression(query: str) -> str | None:
-    """The FTS5 MATCH expression for a query, every word quoted (so nothing typed is read
-    as FTS5 syntax); None when the query holds no word."""
-    asked = query_words(query)
-    if not asked:
-        return None
+def match_expression(asked: Sequence[str]) -> str:
+    """The FTS5 MATCH expression asking for every word, each quoted (so nothing typed is
+    read as FTS5 syntax)."""
     return " AND ".join('"' + word.replace('"', '""') + '"' for word in asked)

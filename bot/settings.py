@@ -39,7 +39,7 @@ class Settings:
     ``EVALBOT_CONSOLE_LISTEN``, ``EVALBOT_INITDATA_MAX_AGE``."""
 
     token: Secret
-    db_path: Path
+    db: str  # a SQLite file's path, or a postgresql:// URL
     campaign_path: Path
     api_base_url: str | None  # handed to PTB's base_url as it is; PTB appends the token
     ballot_key_path: Path | None = None  # None: beside the database (bot.ballot_key)
@@ -82,12 +82,17 @@ class Settings:
             console_listen=(host, int(port)),
             init_data_max_age=int(max_age),
             token=Secret(env.get("TELEGRAM_BOT_TOKEN", "").strip()),
-            db_path=Path(env.get("EVALBOT_DB", "evalbot.sqlite3")),
+            db=env.get("EVALBOT_DB", "").strip() or "evalbot.sqlite3",
             campaign_path=Path(env.get("EVALBOT_CAMPAIGN", str(REPO_EXAMPLE))),
             api_base_url=base_url,
             ballot_key_path=Path(key_path) if key_path else None,
             edits_overall=env.get("EVALBOT_EDITS_COUNT_OVERALL", "1").strip() != "0",
         )
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file (meaningless for a PostgreSQL URL: see :func:`is_url`)."""
+        return Path(self.db)
 
     def require_token(self) -> str:
         if not self.token:

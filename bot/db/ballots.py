@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from bot.clock import iso
 from bot.db import tallies
-from bot.db.database import CURRENT, Database, Tx
+from bot.db.database import CURRENT, Database, Tx, is_url
 
 GENESIS = "0" * 64
 
@@ -109,6 +111,11 @@ async def record(
     return digest
 
 
+async def any_cast(db: Database) -> bool:
+    """Whether any ballot was ever cast (in any round)."""
+    return await db.fetchval("SELECT 1 FROM ballot_log LIMIT 1") is not None
+
+
 async def head(db: Database, round_id: str | None = None) -> str:
     """The head of a round's chain (None: the current round's)."""
     value = await db.fetchval(
@@ -137,29 +144,49 @@ async def answers_of(db: Database, voter: str) -> dict[tuple[str, str], str]:
     return {(r["unit_id"], r["item_id"]): str(r["answer"]) for r in rows}
 
 
-def read_log(conn: sqlite3.Connection) -> Iterator[LogEntry]:
-    """Every log entry, round by round (in the order the rounds were opened), each round's
-    in order, from a plain sqlite3 connection (for `evalbot verify`)."""
-    for r in conn.execute(
-        "SELECT l.round, l.seq, l.voter, l.unit_id, l.item_id, l.category, l.answer, l.at, "
-        "l.prev, l.hash FROM ballot_log l LEFT JOIN rounds r ON r.id = l.round "
-        "ORDER BY r.seq, l.seq"
-    ):
-        yield LogEntry(*r)
+@dataclass(frozen=True)
+class Snapshot:
+    """What ``evalbot verify`` reads, in one consistent snapshot of the database."""
+
+    rounds: list[str]  # every round's id, in the order opened
+    log: list[LogEntry]  # round by round, each round's in order
+    stored: dict[tallies.Key, int]  # the stored ballots, counted
+    running: dict[tallies.Key, int]  # the running tallies
 
 
-def stored_counts(conn: sqlite3.Connection) -> dict[tallies.Key, int]:
-    """The stored ballots counted per round, unit, item, category and answer (``evalbot
-    verify``)."""
-    return {
-        (r[0], r[1], r[2], r[3], r[4]): int(r[5])
-        for r in conn.execute(
-            "SELECT round, unit_id, item_id, category, answer, COUNT(*) FROM ballots "
-            "GROUP BY round, unit_id, item_id, category, answer"
-        )
-    }
+SNAPSHOT_SQL = (
+    "SELECT id FROM rounds ORDER BY seq",
+    "SELECT l.round, l.seq, l.voter, l.unit_id, l.item_id, l.category, l.answer, l.at, "
+    "l.prev, l.hash FROM ballot_log l LEFT JOIN rounds r ON r.id = l.round "
+    "ORDER BY r.seq, l.seq",
+    "SELECT round, unit_id, item_id, category, answer, COUNT(*) FROM ballots "
+    "GROUP BY round, unit_id, item_id, category, answer",
+    "SELECT round, unit_id, item_id, category, answer, count FROM tallies WHERE count > 0",
+)
 
 
-def round_ids(conn: sqlite3.Connection) -> list[str]:
-    """Every round's id, in the order opened (for `evalbot verify`)."""
-    return [str(r[0]) for r in conn.execute("SELECT id FROM rounds ORDER BY seq")]
+def _read_file(path: Path, queries: tuple[str, ...]) -> list[list[Any]]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        conn.execute("BEGIN")  # one read transaction: one snapshot, the bot writing or not
+        return [conn.execute(q).fetchall() for q in queries]
+    finally:
+        conn.close()
+
+
+async def snapshot(target: str) -> Snapshot:
+    """Read the rounds, the log, the ballots counted and the running tallies as of one
+    moment, without migrating or writing anything (a SQLite file is opened read-only)."""
+    if is_url(target):
+        from bot.db.postgres import read_snapshot
+
+        found = await read_snapshot(target, SNAPSHOT_SQL)
+    else:
+        found = await asyncio.to_thread(_read_file, Path(target), SNAPSHOT_SQL)
+    rounds, log, stored, running = found
+    return Snapshot(
+        [str(r[0]) for r in rounds],
+        [LogEntry(*r) for r in log],
+        {(r[0], r[1], r[2], r[3], r[4]): int(r[5]) for r in stored},
+        {(r[0], r[1], r[2], r[3], r[4]): int(r[5]) for r in running},
+    )

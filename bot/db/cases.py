@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot import search
 from bot.clock import iso, parse_iso
 from bot.db.database import CURRENT, Database, Row, Tx
 
@@ -153,7 +154,7 @@ async def file_case(
         ],
     )
     await tx.execute(
-        "INSERT INTO case_words (rowid, words) VALUES (?, evalbot_words(?))", (case_id, new.text)
+        "INSERT INTO case_words (rowid, words) VALUES (?, ?)", (case_id, search.words(new.text))
     )
     if state != "filed":  # recorded by an organiser at a later stage: responded already
         await tx.execute("UPDATE cases SET responded_at = ? WHERE id = ?", (stamp, case_id))
@@ -201,16 +202,18 @@ UPDATE cases SET
     responded_at = CASE WHEN state = 'filed' AND :state != 'filed' AND responded_at IS NULL
                         THEN :now ELSE responded_at END,
     responded_late = CASE WHEN state = 'filed' AND :state != 'filed' AND responded_at IS NULL
-                          THEN (due_at IS NOT NULL AND :now > due_at) ELSE responded_late END,
+                          THEN CASE WHEN due_at IS NOT NULL AND :now > due_at THEN 1 ELSE 0 END
+                          ELSE responded_late END,
     finished_at = CASE WHEN :state = 'reopened' THEN NULL
                        WHEN :state IN ('rectified', 'closed') AND finished_at IS NULL THEN :now
                        ELSE finished_at END,
     finished_late = CASE WHEN :state = 'reopened' THEN 0
                          WHEN :state IN ('rectified', 'closed') AND finished_at IS NULL
-                         THEN (due_at IS NOT NULL AND :now > due_at) ELSE finished_late END,
+                         THEN CASE WHEN due_at IS NOT NULL AND :now > due_at THEN 1 ELSE 0 END
+                         ELSE finished_late END,
     closed_at = CASE WHEN :state != 'closed' THEN NULL
                      WHEN state = 'closed' THEN closed_at ELSE :now END,
-    reopened = reopened + (:state = 'reopened' AND state != 'reopened')
+    reopened = reopened + CASE WHEN :state = 'reopened' AND state != 'reopened' THEN 1 ELSE 0 END
 WHERE id = :id
 """
 
@@ -237,7 +240,8 @@ async def add_event(
     it); return the event's id."""
     cursor = await tx.execute(
         "INSERT INTO case_events (case_id, at, actor_id, actor_role, move, from_state, "
-        "to_state, reason, plan, due_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "to_state, reason, plan, due_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
         (
             case_id,
             iso(at),
@@ -252,7 +256,9 @@ async def add_event(
             origin,
         ),
     )
-    return int(cursor.lastrowid or 0)
+    row = await cursor.fetchone()
+    await cursor.close()
+    return int(row[0])
 
 
 async def made_by(tx: Tx, origin: str) -> bool:
@@ -418,9 +424,10 @@ class UnitCounts:
 
 async def counts_by_unit(db: Database, now: dt.datetime) -> dict[str, UnitCounts]:
     rows = await db.fetchall(
-        "SELECT unit_id, SUM(state != 'closed') AS open, "
-        "SUM(state != 'closed' AND due_at IS NOT NULL AND due_at < ?) AS overdue, "
-        "SUM(state = 'reopened') AS reopened, COUNT(*) AS total FROM cases GROUP BY unit_id",
+        "SELECT unit_id, COUNT(*) FILTER (WHERE state != 'closed') AS open, "
+        "COUNT(*) FILTER (WHERE state != 'closed' AND due_at IS NOT NULL AND due_at < ?) "
+        "AS overdue, COUNT(*) FILTER (WHERE state = 'reopened') AS reopened, "
+        "COUNT(*) AS total FROM cases GROUP BY unit_id",
         (iso(now),),
     )
     return {
@@ -442,7 +449,7 @@ class CaseText:
 async def texts_since(db: Database, since: dt.datetime, unit_id: str | None) -> list[CaseText]:
     rows = await db.fetchall(
         "SELECT unit_id, item_id, channel, text FROM cases WHERE filed_at >= ? "
-        "AND (? IS NULL OR unit_id = ?) ORDER BY id",
+        "AND (CAST(? AS TEXT) IS NULL OR unit_id = ?) ORDER BY id",
         (iso(since), unit_id, unit_id),
     )
     return [CaseText(r["unit_id"], r["item_id"], r["channel"], r["text"]) for r in rows]

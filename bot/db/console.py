@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot import search
 from bot.clock import iso, parse_iso
 from bot.db.cases import CASE_COLUMNS, Case, _case
 from bot.db.database import Database, Tx
@@ -34,18 +35,22 @@ class OfficeCounts:
 OFFICE_SQL = """
 SELECT unit_id,
        COUNT(*) AS received,
-       SUM(responded_at IS NOT NULL OR (state = 'filed' AND due_at <= :now)) AS respond_judged,
-       SUM(responded_at IS NOT NULL AND responded_late = 0) AS responded_on_time,
-       SUM(finished_at IS NOT NULL OR (state != 'closed' AND due_at <= :now)) AS finish_judged,
-       SUM(finished_at IS NOT NULL AND finished_late = 0) AS finished_on_time,
-       SUM(state != 'closed' AND due_at <= :now) AS overdue,
-       SUM(rating IS NOT NULL) AS rated,
-       SUM(rating IN ('satisfied', 'basic')) AS satisfied,
-       SUM(reopened > 0) AS reopened,
-       SUM(closed_at IS NOT NULL) AS closed,
-       TOTAL(julianday(closed_at) - julianday(filed_at)) AS days_to_close
+       COUNT(*) FILTER (WHERE responded_at IS NOT NULL OR (state = 'filed' AND due_at <= :now))
+           AS respond_judged,
+       COUNT(*) FILTER (WHERE responded_at IS NOT NULL AND responded_late = 0)
+           AS responded_on_time,
+       COUNT(*) FILTER (WHERE finished_at IS NOT NULL OR (state != 'closed' AND due_at <= :now))
+           AS finish_judged,
+       COUNT(*) FILTER (WHERE finished_at IS NOT NULL AND finished_late = 0) AS finished_on_time,
+       COUNT(*) FILTER (WHERE state != 'closed' AND due_at <= :now) AS overdue,
+       COUNT(*) FILTER (WHERE rating IS NOT NULL) AS rated,
+       COUNT(*) FILTER (WHERE rating IN ('satisfied', 'basic')) AS satisfied,
+       COUNT(*) FILTER (WHERE reopened > 0) AS reopened,
+       COUNT(*) FILTER (WHERE closed_at IS NOT NULL) AS closed,
+       COALESCE(SUM(julianday(closed_at) - julianday(filed_at)), 0.0) AS days_to_close
 FROM cases GROUP BY unit_id
 """
+# (julianday is SQLite's; the PostgreSQL schema defines one that agrees with it)
 
 
 async def office_counts(db: Database, now: dt.datetime) -> dict[str, OfficeCounts]:
@@ -83,7 +88,7 @@ class CaseFilter:
     overdue: bool = False
     since: dt.datetime | None = None
     until: dt.datetime | None = None
-    match: str | None = None  # an FTS5 expression (bot/search.py)
+    words: tuple[str, ...] | None = None  # every one must be in the text (bot/search.py)
     sort: str = "new"  # new | old | due | updated
 
 
@@ -95,8 +100,9 @@ SORTS = {
 }
 
 
-def _where(f: CaseFilter, now: dt.datetime) -> tuple[str, list[Any]]:
-    where, params = ["1"], []
+def _where(f: CaseFilter, now: dt.datetime, dialect: str) -> tuple[str, list[Any]]:
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
     if f.units is not None:
         where.append(f"c.unit_id IN ({','.join('?' * len(f.units))})")
         params += list(f.units)
@@ -120,9 +126,15 @@ def _where(f: CaseFilter, now: dt.datetime) -> tuple[str, list[Any]]:
     if f.until is not None:
         where.append("c.filed_at < ?")
         params.append(iso(f.until))
-    if f.match is not None:
-        where.append("c.id IN (SELECT rowid FROM case_words WHERE case_words MATCH ?)")
-        params.append(f.match)
+    if f.words:
+        if dialect == "postgresql":  # the words as an array, in a GIN index
+            where.append(
+                "c.id IN (SELECT rowid FROM case_words WHERE string_to_array(words, ' ') @> ?)"
+            )
+            params.append(list(f.words))
+        else:  # an FTS5 table
+            where.append("c.id IN (SELECT rowid FROM case_words WHERE case_words MATCH ?)")
+            params.append(search.match_expression(f.words))
     return " AND ".join(where), params
 
 
@@ -133,7 +145,7 @@ async def find_cases(
     not ``count``)."""
     if f.units is not None and not f.units:
         return [], 0
-    clause, params = _where(f, now)
+    clause, params = _where(f, now, db.dialect)
     # overdue cases all have a deadline: ordered by it, they read the deadline's index
     order = "c.due_at, c.id" if f.overdue and f.sort == "due" else SORTS[f.sort]
     total = (

@@ -3,26 +3,61 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
 from bot import search
+from bot.clock import iso
 from bot.db.roundfile import ROUND_TABLES, RoundFile
 from bot.errors import DatabaseError
 
 log = logging.getLogger(__name__)
 
-Row = sqlite3.Row
-Tx = aiosqlite.Connection  # the writer, inside a transaction
 Params = Sequence[Any] | dict[str, Any]
+
+
+class Row(Protocol):
+    """A row: by position or by column name (sqlite3.Row, asyncpg.Record)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+    def keys(self) -> Any: ...
+
+
+class Cursor(Protocol):
+    """What a write returns: how many rows it changed, and a row it returned."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    async def fetchone(self) -> Any: ...
+
+    async def close(self) -> None: ...
+
+
+class Tx(Protocol):
+    """The writer inside a transaction (an aiosqlite connection, or bot.db.postgres.PgTx):
+    SQL with ``?`` (or ``:name``) parameters, as written for SQLite; the PostgreSQL writer
+    translates the parameters."""
+
+    async def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
+
+    async def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+    async def execute_fetchall(self, sql: str, parameters: Any = ..., /) -> Iterable[Any]: ...
 
 
 class Batch:
@@ -39,6 +74,14 @@ class Batch:
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         self.statements.append((sql, rows, True))
 
+
+PG_BACKUP = (
+    "a PostgreSQL database is backed up with PostgreSQL's own tools, not by the bot: "
+    "`pg_dump --format=custom --file=evalbot.dump URL` for a copy now (restore it with "
+    "`pg_restore --dbname=URL evalbot.dump`), or your provider's continuous archiving and "
+    "point-in-time recovery (`pg_basebackup` with WAL archiving on your own server). Keep the "
+    "ballot key (EVALBOT_BALLOT_KEY) apart from these backups."
+)
 
 # the current round's id, in SQL (design §12): the last round opened is the current one
 CURRENT = "(SELECT id FROM current_round)"
@@ -93,21 +136,23 @@ async def _connect(path: Path | str) -> aiosqlite.Connection:
     return conn
 
 
-class Database:
-    """A SQLite file opened for the bot: a serialised writer and a reader."""
+def is_url(target: Path | str) -> bool:
+    """Whether ``EVALBOT_DB`` names a PostgreSQL database (else it is a SQLite file)."""
+    return str(target).startswith(("postgresql://", "postgres://"))
 
-    def __init__(
-        self, path: Path | str, writer: aiosqlite.Connection, reader: aiosqlite.Connection
-    ) -> None:
-        self.path = Path(path)
-        self._writer = writer
-        self._reader = reader
-        self._lock = asyncio.Lock()
+
+class Database:
+    """The bot's database: a SQLite file (the default) or a PostgreSQL database (a
+    ``postgresql://`` URL), behind the same calls. Writes go through :meth:`transaction`,
+    :meth:`batch` or :meth:`single`, one writer at a time; reads never wait for it."""
+
+    dialect = "sqlite"  # or "postgresql"
+    target = ""  # the file's path or the URL (without its password: see ``shown``)
 
     @classmethod
     async def open(
         cls,
-        path: Path | str,
+        target: Path | str,
         claim: RoundFile | str | None = None,
         functions: Mapping[str, Callable[[Any], Any]] | None = None,
     ) -> Database:
@@ -116,10 +161,80 @@ class Database:
         has claimed becomes this one's; the current round's file is kept as last run; an
         earlier round's file, or a new round's that was not opened, is refused.
 
-        ``functions`` are SQL functions of one argument some migrations call to convert
-        stored data (0008: ``evalbot_pseudonym``, ``evalbot_origin``, which need the ballot
-        key); without them, a migration that has such data to convert stops with an error.
+        ``functions`` are SQL functions of one argument some SQLite migrations call to
+        convert stored data (0008: ``evalbot_pseudonym``, ``evalbot_origin``, which need the
+        ballot key); without them, a migration that has such data to convert stops with an
+        error. (A PostgreSQL database starts at a later schema and needs none.)
         """
+        if is_url(target):
+            from bot.db.postgres import PgDatabase
+
+            return await PgDatabase.connect(str(target), claim)
+        return await SqliteDatabase.connect(target, claim, functions)
+
+    @property
+    def shown(self) -> str:
+        """How to name the database in messages and logs (no password)."""
+        return self.target
+
+    async def claim(self, claim: RoundFile | str) -> None:
+        """What :meth:`open` checks, on an open database."""
+        await claim_round(self, RoundFile.of(claim))
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        """One transaction on the writer; commits on success, rolls back on any error."""
+        raise NotImplementedError
+
+    def batch(self) -> AbstractAsyncContextManager[Batch]:
+        """Gather writes, then make them in one transaction (nothing is written if the
+        block raises): for writes whose results nobody reads, on the paths every update
+        takes."""
+        raise NotImplementedError
+
+    def single(self) -> AbstractAsyncContextManager[Tx]:
+        """The writer for exactly one statement, committed on its own. Use
+        :meth:`transaction` for more."""
+        raise NotImplementedError
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        raise NotImplementedError
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy of the whole database into the file ``target``, taken while
+        the bot runs (SQLite only: see :data:`PG_BACKUP`)."""
+        raise DatabaseError(PG_BACKUP)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+class SqliteDatabase(Database):
+    """A SQLite file opened for the bot: a serialised writer and a reader."""
+
+    def __init__(
+        self, path: Path | str, writer: aiosqlite.Connection, reader: aiosqlite.Connection
+    ) -> None:
+        self.path = Path(path)
+        self.target = str(path)
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def connect(
+        cls,
+        path: Path | str,
+        claim: RoundFile | str | None = None,
+        functions: Mapping[str, Callable[[Any], Any]] | None = None,
+    ) -> SqliteDatabase:
         writer = await _connect(path)
         try:
             for name in MIGRATION_FUNCTIONS:
@@ -127,7 +242,7 @@ class Database:
                 await writer.create_function(
                     name, 1, given or _needs(name), deterministic=given is not None
                 )
-            # the words of a case's text for the search index (0009 and filing a case)
+            # the words of a case's text for the search index (migration 0009)
             await writer.create_function("evalbot_words", 1, search.words, deterministic=True)
             mode = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
             if mode is None or str(mode[0]).lower() != "wal":
@@ -136,18 +251,18 @@ class Database:
             # power cut can lose the last commits before a checkpoint.
             await writer.execute("PRAGMA synchronous = NORMAL")
             await migrate(writer)
-            if claim is not None:
-                await _claim(writer, RoundFile.of(claim), path)
             reader = await _connect(path)
         except BaseException:
             await writer.close()
             raise
-        return cls(path, writer, reader)
-
-    async def claim(self, claim: RoundFile | str) -> None:
-        """What :meth:`open` checks, on an open database."""
-        async with self._lock:
-            await _claim(self._writer, RoundFile.of(claim), self.path)
+        db = cls(path, writer, reader)
+        if claim is not None:
+            try:
+                await db.claim(claim)
+            except BaseException:
+                await db.close()
+                raise
+        return db
 
     async def close(self) -> None:
         async with self._lock:
@@ -156,7 +271,6 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """One transaction on the writer; commits on success, rolls back on any error."""
         async with self._lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
@@ -168,35 +282,24 @@ class Database:
 
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[Batch]:
-        """Gather writes, then make them in one transaction, in one trip to the writer's
-        thread (a transaction of ``n`` statements is otherwise ``n + 2`` trips, and each
-        trip wakes the event loop). Nothing is written if the block raises."""
         batch = Batch()
         yield batch
         if not batch.statements:
             return
         async with self._lock:
             # aiosqlite runs each call on its connection's thread; _execute hands it a
-            # function, so the whole transaction is one call (aiosqlite is pinned < 0.23)
+            # function, so the whole transaction is one call (a transaction of n
+            # statements is otherwise n + 2 trips, each waking the event loop; aiosqlite
+            # is pinned < 0.23)
             await self._writer._execute(_run_batch, self._writer._conn, batch.statements)
 
     @asynccontextmanager
     async def single(self) -> AsyncIterator[Tx]:
-        """The writer for exactly one statement, which SQLite commits on its own (one round
-        trip to the database thread instead of three). Use :meth:`transaction` for more."""
         async with self._lock:
             yield self._writer
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self._reader.execute_fetchall(sql, params))
-
-    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        rows = await self._reader.execute_fetchall(sql, params)
-        return next(iter(rows), None)
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     async def backup(self, target: Path) -> None:
         """A consistent copy of the whole database, taken while the bot runs."""
@@ -231,34 +334,35 @@ async def migrate(conn: aiosqlite.Connection) -> int:
     return current
 
 
-async def _claim(conn: aiosqlite.Connection, claim: RoundFile, path: Path | str) -> None:
-    rows = list(await conn.execute_fetchall("SELECT id, closed_at FROM rounds ORDER BY seq"))
+async def claim_round(db: Database, claim: RoundFile) -> None:
+    """See :meth:`Database.open`: the same on both backends."""
+    rows = await db.fetchall("SELECT id, closed_at FROM rounds ORDER BY seq")
     if not rows:
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            for table in ROUND_TABLES:  # rows written before any campaign claimed the file
-                await conn.execute(f"UPDATE {table} SET round = ? WHERE round = ''", (claim.id,))
-            await conn.execute(
-                "UPDATE roles SET round = ? WHERE role = 'evaluator' AND round = ''", (claim.id,)
-            )
-            await conn.execute(
-                "INSERT INTO rounds (seq, id, year, name, campaign, opened_at) "
-                "VALUES (1, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%S.000000+00:00', 'now'))",
-                (claim.id, claim.year, claim.name, claim.text),
-            )
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
-        await conn.execute("COMMIT")
-        return
-    refusal = _refusal(path, [str(r[0]) for r in rows], claim.id)
+        async with db.transaction() as tx:
+            again = list(await tx.execute_fetchall("SELECT id FROM rounds ORDER BY seq"))
+            if not again:  # (another instance may have claimed it meanwhile)
+                for table in ROUND_TABLES:  # rows written before any campaign claimed it
+                    await tx.execute(f"UPDATE {table} SET round = ? WHERE round = ''", (claim.id,))
+                await tx.execute(
+                    "UPDATE roles SET round = ? WHERE role = 'evaluator' AND round = ''",
+                    (claim.id,),
+                )
+                await tx.execute(
+                    "INSERT INTO rounds (seq, id, year, name, campaign, opened_at) "
+                    "VALUES (1, ?, ?, ?, ?, ?)",
+                    (claim.id, claim.year, claim.name, claim.text, iso(dt.datetime.now(dt.UTC))),
+                )
+                return
+            rows = again
+    refusal = _refusal(db.shown, [str(r[0]) for r in rows], claim.id)
     if refusal is not None:
         raise refusal
     if claim.text:  # the current round's file as last run (earlier rounds keep theirs)
-        await conn.execute(
-            "UPDATE rounds SET year = ?, name = ?, campaign = ? WHERE id = ?",
-            (claim.year, claim.name, claim.text, claim.id),
-        )
+        async with db.transaction() as tx:
+            await tx.execute(
+                "UPDATE rounds SET year = ?, name = ?, campaign = ? WHERE id = ?",
+                (claim.year, claim.name, claim.text, claim.id),
+            )
 
 
 def _refusal(path: Path | str, rounds: list[str], claim_id: str) -> DatabaseError | None:
@@ -278,11 +382,10 @@ def _refusal(path: Path | str, rounds: list[str], claim_id: str) -> DatabaseErro
     )
 
 
-def check_claim(path: Path, claim_id: str) -> None:
-    """What :meth:`Database.open` would say of ``claim_id``, read without opening the
-    database for writing or migrating it (``evalbot run`` asks before reaching Telegram)."""
+def _file_rounds(path: Path) -> list[str]:
+    """The rounds of a SQLite file, read-only (without migrating it)."""
     if not path.exists():
-        return
+        return []
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -296,7 +399,21 @@ def check_claim(path: Path, claim_id: str) -> None:
             rounds = []
     finally:
         conn.close()
-    refusal = _refusal(path, rounds, claim_id)
+    return rounds
+
+
+async def check_claim(target: str, claim_id: str) -> None:
+    """What :meth:`Database.open` would say of ``claim_id``, read without opening the
+    database for writing or migrating it (``evalbot run`` asks before reaching Telegram)."""
+    if is_url(target):
+        from bot.db.postgres import current_rounds, hide_password
+
+        refusal = _refusal(hide_password(target), await current_rounds(target), claim_id)
+        if refusal is not None:
+            raise refusal
+        return
+    rounds = _file_rounds(Path(target))
+    refusal = _refusal(target, rounds, claim_id)
     if refusal is not None:
         raise refusal
 

@@ -50,6 +50,13 @@ async def enqueue(
     return cursor.rowcount == 1
 
 
+def chat(value: int | str) -> int | str:
+    """A chat as stored: a number, or a channel's "@name" (PostgreSQL keeps both as text)."""
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
 async def due(
     db: Database,
     now: dt.datetime,
@@ -75,7 +82,7 @@ async def due(
         (*params, limit),
     )
     return [
-        Outgoing(r["id"], r["chat_id"], r["method"], json.loads(r["payload"]), r["attempts"])
+        Outgoing(r["id"], chat(r["chat_id"]), r["method"], json.loads(r["payload"]), r["attempts"])
         for r in rows
     ]
 
@@ -161,8 +168,9 @@ class OutboxCounts:
 
 async def counts(db: Database) -> OutboxCounts:
     row = await db.fetchone(
-        "SELECT SUM(sent_at IS NULL AND failed_at IS NULL), SUM(sent_at IS NOT NULL), "
-        "SUM(failed_at IS NOT NULL) FROM outbox"
+        "SELECT COUNT(*) FILTER (WHERE sent_at IS NULL AND failed_at IS NULL), "
+        "COUNT(*) FILTER (WHERE sent_at IS NOT NULL), "
+        "COUNT(*) FILTER (WHERE failed_at IS NOT NULL) FROM outbox"
     )
     assert row is not None
     return OutboxCounts(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))

@@ -27,10 +27,11 @@ SELECT (SELECT id FROM current_round) AS round,
        (SELECT MAX(seq) FROM ballot_log) AS ballots,
        (SELECT MAX(id) FROM case_events) AS moves,
        (SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) FROM findings) AS findings,
-       (SELECT group_concat(unit_id || '=' || score, ',')
+       (SELECT {concat}(unit_id || '=' || score, ',')
           FROM (SELECT unit_id, score FROM daily_scores
-                 WHERE round = (SELECT id FROM current_round) ORDER BY unit_id)) AS daily
+                 WHERE round = (SELECT id FROM current_round) ORDER BY unit_id) AS d) AS daily
 """
+CONCAT = {"sqlite": "group_concat", "postgresql": "string_agg"}
 
 
 async def scores_fingerprint(db: Database) -> tuple[Any, ...]:
@@ -39,7 +40,7 @@ async def scores_fingerprint(db: Database) -> tuple[Any, ...]:
     only added, and the daily scores are few. Equal fingerprints, equal rankings. (An
     earlier round's ranking depends only on the moves and findings, its third and fourth
     parts.)"""
-    row = await db.fetchone(SCORES_FINGERPRINT)
+    row = await db.fetchone(SCORES_FINGERPRINT.format(concat=CONCAT[db.dialect]))
     assert row is not None
     return tuple(row)
 
@@ -99,10 +100,12 @@ async def add_publication(
 ) -> int | None:
     cursor = await tx.execute(
         "INSERT INTO publications (round, published_at, published_by, head, ranking, origin) "
-        f"VALUES ({CURRENT}, ?, ?, ?, ?, ?) ON CONFLICT (origin) DO NOTHING",
+        f"VALUES ({CURRENT}, ?, ?, ?, ?, ?) ON CONFLICT (origin) DO NOTHING RETURNING id",
         (iso(now), by, head, json.dumps(ranking, ensure_ascii=False), origin),
     )
-    return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid else None
+    row = await cursor.fetchone()
+    await cursor.close()
+    return int(row[0]) if row else None
 
 
 async def last_publication(db: Database, round_id: str | None = None) -> Publication | None:
@@ -139,9 +142,11 @@ async def subscribers(tx: Tx) -> list[int]:
 
 async def add_blob(tx: Tx, data: bytes, now: dt.datetime) -> int:
     cursor = await tx.execute(
-        "INSERT INTO blobs (data, created_at) VALUES (?, ?)", (data, iso(now))
+        "INSERT INTO blobs (data, created_at) VALUES (?, ?) RETURNING id", (data, iso(now))
     )
-    return int(cursor.lastrowid or 0)
+    row = await cursor.fetchone()
+    await cursor.close()
+    return int(row[0])
 
 
 async def get_blob(db: Database, blob_id: int) -> bytes | None:

@@ -25,7 +25,7 @@ class RoundRow:
 async def rounds(db: Database) -> list[RoundRow]:
     """Every round, in the order opened (the last is the current one)."""
     rows = await db.fetchall(
-        "SELECT seq, id, year, name, campaign, window, opened_at, closed_at FROM rounds "
+        'SELECT seq, id, year, name, campaign, "window", opened_at, closed_at FROM rounds '
         "ORDER BY seq"
     )
     return [
@@ -45,12 +45,12 @@ async def rounds(db: Database) -> list[RoundRow]:
 
 async def window(db: Database) -> str:
     """The current round's ballot window: auto (its evaluate phase), open or closed."""
-    value = await db.fetchval(f"SELECT window FROM rounds WHERE id = {CURRENT}")
+    value = await db.fetchval(f'SELECT "window" FROM rounds WHERE id = {CURRENT}')
     return str(value) if value else "auto"
 
 
 async def set_window(tx: Tx, state: str) -> None:
-    await tx.execute(f"UPDATE rounds SET window = ? WHERE id = {CURRENT}", (state,))
+    await tx.execute(f'UPDATE rounds SET "window" = ? WHERE id = {CURRENT}', (state,))
 
 
 async def open_round(tx: Tx, file: RoundFile, now: dt.datetime) -> int:

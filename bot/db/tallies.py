@@ -1,11 +1,10 @@
 """The running tallies: counts per unit, item, evaluator category and answer, changed in
 the same transaction as every ballot (:func:`change`), so the ranking reads a few thousand
 counts instead of grouping every ballot. This module is the table's only owner;
-``evalbot verify`` checks it against the ballots and the log."""
+``evalbot verify`` checks it against the ballots and the log (bot.db.ballots.snapshot)."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from bot.db.database import CURRENT, Database, Tx
@@ -49,7 +48,9 @@ async def change(
     if after is not None:
         await tx.execute(
             "INSERT INTO tallies (round, unit_id, item_id, category, answer, count) "
-            f"VALUES ({CURRENT}, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1",
+            f"VALUES ({CURRENT}, ?, ?, ?, ?, 1) "
+            "ON CONFLICT (round, unit_id, item_id, category, answer) "
+            "DO UPDATE SET count = tallies.count + 1",
             (unit_id, item_id, category, after),
         )
 
@@ -91,13 +92,3 @@ async def by_category(db: Database, round_id: str | None = None) -> list[Categor
     return [
         CategoryCounts(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5]), int(r[6])) for r in rows
     ]
-
-
-def running(conn: sqlite3.Connection) -> dict[Key, int]:
-    """The running tallies read from a plain connection (``evalbot verify``)."""
-    return {
-        (r[0], r[1], r[2], r[3], r[4]): int(r[5])
-        for r in conn.execute(
-            "SELECT round, unit_id, item_id, category, answer, count FROM tallies WHERE count > 0"
-        )
-    }

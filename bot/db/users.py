@@ -86,7 +86,7 @@ async def seen(db: Database, user_id: int) -> Seen:
     """The person and their flow in progress, in one read."""
     draft_columns = ", ".join(f"d.{c}" for c in DRAFT_COLUMNS.split(", "))
     row = await db.fetchone(
-        f"SELECT {USER_COLUMNS}, {draft_columns} FROM (SELECT ? AS user_id) k "
+        f"SELECT {USER_COLUMNS}, {draft_columns} FROM (SELECT CAST(? AS BIGINT) AS user_id) k "
         "LEFT JOIN users u ON u.user_id = k.user_id "
         "LEFT JOIN drafts d ON d.user_id = k.user_id",
         (user_id,),
@@ -132,8 +132,8 @@ async def mark_applied(tx: Writer, user_id: int, update_id: int) -> None:
     """Record that ``update_id`` was applied for the person (in the transaction of what it
     changed): a replay of it, or of anything before it, is not applied again."""
     await tx.execute(
-        "UPDATE users SET last_update_id = MAX(last_update_id, ?) WHERE user_id = ?",
-        (update_id, user_id),
+        "UPDATE users SET last_update_id = ? WHERE user_id = ? AND last_update_id < ?",
+        (update_id, user_id, update_id),
     )
 
 

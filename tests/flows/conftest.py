@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
+from bot import ballot_key
 from bot.app import EvalBot
 from bot.campaign import Campaign, load_campaign
 from bot.clock import FakeClock
+from bot.db.database import is_url
 from bot.demo import free_port
 from bot.services import Services
 from bot.settings import REPO_EXAMPLE
 from bot.standin import SimUser, StandIn
 from bot.web.server import ConsoleConfig
+from tests.conftest import new_database
 
 START = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai, phase 2
 ORGANISER = 100000001  # from examples/campaign.toml
@@ -29,7 +33,41 @@ class Harness:
     bot: EvalBot
     clock: FakeClock
     campaign: Campaign
-    db_path: Path
+    db: str  # the database: a SQLite file's path or a PostgreSQL URL (tests/conftest.py)
+    key_path: Path  # the ballot key's file
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if is_url(self.db) else "sqlite"
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file, for a test that reads it itself (skipped on PostgreSQL)."""
+        if is_url(self.db):
+            pytest.skip("reads the SQLite file itself")
+        return Path(self.db)
+
+    @db_path.setter
+    def db_path(self, path: Path) -> None:
+        self.db = str(path)
+        self.key_path = ballot_key.default_path(path)
+
+    def new_bot(self, campaign: Campaign | None = None, **options: Any) -> EvalBot:
+        """A bot on the harness's database, stand-in and clock (as after a restart)."""
+        values: dict[str, Any] = {"poll_timeout": 1, "run_jobs": False, **options}
+        return EvalBot(
+            campaign or self.campaign,
+            self.standin.token,
+            self.db,
+            base_url=self.standin.base_url,
+            clock=self.clock,
+            ballot_key_path=self.key_path,
+            **values,
+        )
+
+    async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """What a query reads from the running bot's database, on either backend."""
+        return [tuple(r) for r in await self.services.db.fetchall(sql, params)]
 
     @property
     def console_url(self) -> str:
@@ -67,22 +105,23 @@ def campaign() -> Campaign:
     return load_campaign(REPO_EXAMPLE)
 
 
+async def database(backend: str, tmp_path: Path) -> tuple[str, Path]:
+    """A new database on ``backend`` and where its ballot key goes."""
+    if backend == "postgresql":
+        return await new_database(), tmp_path / "ballot-key"
+    path = tmp_path / "bot.sqlite3"
+    return str(path), ballot_key.default_path(path)
+
+
 @pytest.fixture
-async def harness(tmp_path: Path, campaign: Campaign) -> AsyncIterator[Harness]:
+async def harness(tmp_path: Path, campaign: Campaign, backend: str) -> AsyncIterator[Harness]:
+    """The bot on a new database, on each backend (tests/conftest.py)."""
     async with StandIn() as standin:
         clock = FakeClock(START)
-        db_path = tmp_path / "bot.sqlite3"
-        bot = EvalBot(
-            campaign,
-            standin.token,
-            str(db_path),
-            base_url=standin.base_url,
-            clock=clock,
-            poll_timeout=1,
-            run_jobs=False,
-        )
-        await bot.start()
-        harness = Harness(standin, bot, clock, campaign, db_path)
+        db, key_path = await database(backend, tmp_path)
+        harness = Harness(standin, cast(EvalBot, None), clock, campaign, db, key_path)
+        harness.bot = harness.new_bot()
+        await harness.bot.start()
         try:
             yield harness
         finally:
@@ -90,26 +129,20 @@ async def harness(tmp_path: Path, campaign: Campaign) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-async def console_harness(tmp_path: Path, campaign: Campaign) -> AsyncIterator[Harness]:
+async def console_harness(
+    tmp_path: Path, campaign: Campaign, backend: str
+) -> AsyncIterator[Harness]:
     """The bot with its web console on a loopback port (``harness.console_url``)."""
     async with StandIn() as standin:
         clock = FakeClock(START)
-        db_path = tmp_path / "bot.sqlite3"
+        db, key_path = await database(backend, tmp_path)
         port = free_port()
         url = f"http://127.0.0.1:{port}/console/"
-        bot = EvalBot(
-            campaign,
-            standin.token,
-            str(db_path),
-            base_url=standin.base_url,
-            clock=clock,
-            poll_timeout=1,
-            run_jobs=False,
-            console=ConsoleConfig(url),
-            console_listen=("127.0.0.1", port),
+        harness = Harness(standin, cast(EvalBot, None), clock, campaign, db, key_path)
+        harness.bot = harness.new_bot(
+            console=ConsoleConfig(url), console_listen=("127.0.0.1", port)
         )
-        await bot.start()
-        harness = Harness(standin, bot, clock, campaign, db_path)
+        await harness.bot.start()
         try:
             yield harness
         finally:

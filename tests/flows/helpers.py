@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 import handlers
-from bot.app import EvalBot, build_application
+from bot.app import build_application
 from bot.callbacks import Kind
 from bot.standin import BotMessage, SimUser
 from tests.flows.conftest import Harness, file_one
@@ -91,15 +91,7 @@ async def press(
 async def restart(harness: Harness) -> None:
     """Stop the bot and start a new one on the same database (as after a deploy)."""
     await harness.bot.stop()
-    harness.bot = EvalBot(
-        harness.campaign,
-        harness.standin.token,
-        str(harness.db_path),
-        base_url=harness.standin.base_url,
-        clock=harness.clock,
-        poll_timeout=1,
-        run_jobs=False,
-    )
+    harness.bot = harness.new_bot()
     await harness.bot.start()
 
 

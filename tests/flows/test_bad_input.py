@@ -296,7 +296,10 @@ async def test_control_characters_are_stored_as_sent_and_exported_safely(
     await organiser.send("/proposal dongjie 约谈\x08所长")
     await organiser.reply()
     stored = await harness.services.db.fetchval("SELECT text FROM cases")
-    assert stored == odd  # kept exactly as it was sent
+    if harness.backend == "postgresql":  # its text cannot hold U+0000: kept as ␀ (design §13)
+        assert stored == odd.replace("\x00", "\u2400")
+    else:
+        assert stored == odd  # kept exactly as it was sent
     await harness.settle()  # the notice of the new case has reached the organiser
     for which in ("cases", "results"):
         organiser.skip_unread()

@@ -199,7 +199,7 @@ async def test_verify_passes_on_an_honest_database_and_fails_on_a_changed_ballot
     tampered = verify()
     assert tampered.returncode == 1
     assert "service/public_rep/satisfied: the log counts 0, the ballots 1" in tampered.stderr
-    assert ballots.verify(harness.db_path).ok is False
+    assert (await ballots.verify(harness.db)).ok is False
     conn = sqlite3.connect(harness.db_path)
     with conn:
         conn.execute("UPDATE ballots SET answer = 'unsatisfied' WHERE voter = ?", (first,))

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -20,7 +21,7 @@ from bot.db.cases import NewCase
 from bot.settings import REPO_EXAMPLE
 from bot.standin import BotMessage, SimUser, StandIn
 from bot.vocabulary import CaseState, Role
-from tests.flows.conftest import START, Harness
+from tests.flows.conftest import START, Harness, database
 from tests.flows.helpers import done, invite_links, register
 
 OFFICES = 300
@@ -38,20 +39,12 @@ def campaign() -> Campaign:
 
 
 @pytest.fixture
-async def harness(tmp_path: Path, campaign: Campaign) -> AsyncIterator[Harness]:
+async def harness(tmp_path: Path, campaign: Campaign, backend: str) -> AsyncIterator[Harness]:
     async with StandIn() as standin:
-        clock = FakeClock(START)
-        bot = EvalBot(
-            campaign,
-            standin.token,
-            str(tmp_path / "city.sqlite3"),
-            base_url=standin.base_url,
-            clock=clock,
-            poll_timeout=1,
-            run_jobs=False,
-        )
-        await bot.start()
-        harness = Harness(standin, bot, clock, campaign, tmp_path / "city.sqlite3")
+        db, key_path = await database(backend, tmp_path)
+        harness = Harness(standin, cast(EvalBot, None), FakeClock(START), campaign, db, key_path)
+        harness.bot = harness.new_bot()
+        await harness.bot.start()
         try:
             yield harness
         finally:

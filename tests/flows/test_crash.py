@@ -178,7 +178,7 @@ async def test_kill_9_at_random_moments_during_a_mixed_storm(tmp_path: Path) -> 
             ).fetchall()
         finally:
             conn.close()
-        assert verify(bot.db_path).ok, why
+        assert (await verify(bot.db_path)).ok, why
         assert len(rows) >= 2 * RESIDENTS  # staff and organisers are told of every case
         received = Counter(
             (chat_id, e.snapshot.text)

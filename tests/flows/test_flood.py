@@ -46,7 +46,7 @@ async def test_a_minute_of_429s_loses_nothing_and_retry_after_is_honoured(
     queued = sent = -1
     for _ in range(300):  # notifications refused wait for their retry_after, then go
         counts = await harness.services.db.fetchone(
-            "SELECT COUNT(*), SUM(sent_at IS NOT NULL) FROM outbox"
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE sent_at IS NOT NULL) FROM outbox"
         )
         assert counts is not None
         queued, sent = counts[0], counts[1]

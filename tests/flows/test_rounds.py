@@ -17,7 +17,6 @@ import aiohttp
 import pytest
 from openpyxl import load_workbook
 
-from bot.app import EvalBot
 from bot.ballots import verify
 from bot.campaign import Campaign, parse_campaign
 from bot.db import results as result_store
@@ -69,16 +68,8 @@ async def run_bot(harness: Harness, campaign: Campaign) -> None:
     """Stop the bot and run one with ``campaign`` on the same database."""
     await harness.bot.stop()
     harness.campaign = campaign
-    harness.bot = EvalBot(
-        campaign,
-        harness.standin.token,
-        str(harness.db_path),
-        base_url=harness.standin.base_url,
-        clock=harness.clock,
-        poll_timeout=1,
-        run_jobs=False,
-        console=harness.bot.console,
-        console_listen=harness.bot.console_listen,
+    harness.bot = harness.new_bot(
+        campaign, console=harness.bot.console, console_listen=harness.bot.console_listen
     )
     await harness.bot.start()
 
@@ -87,7 +78,8 @@ def evalbot(harness: Harness, *args: str) -> subprocess.CompletedProcess[str]:
     """The command line, as an organiser types it, on the test's database."""
     env = {
         **os.environ,
-        "EVALBOT_DB": str(harness.db_path),
+        "EVALBOT_DB": harness.db,
+        "EVALBOT_BALLOT_KEY": str(harness.key_path),
         "TELEGRAM_BOT_TOKEN": harness.standin.token,
         "TELEGRAM_API_BASE_URL": harness.standin.base_url,
     }
@@ -315,11 +307,11 @@ async def test_three_rounds_one_database(console_harness: Harness, tmp_path: Pat
     assert "/rank 2024" in (await organiser.reply()).text
 
     # evalbot verify checks every round's chain
-    checked = verify(harness.db_path)
+    checked = await verify(harness.db)
     assert checked.ok, checked.problems
     assert [r for r, _, _ in checked.heads] == ["2024-shebao", "2025-shebao", "2026-shebao"]
     assert [n for _, _, n in checked.heads] == [5, 5, 5]
-    assert verify(harness.db_path, published_2025.head).ok
+    assert (await verify(harness.db, published_2025.head)).ok
 
     # the spreadsheet and the web console show the change from 2025
     book = load_workbook(io.BytesIO(await results_workbook(services, "zh", ORGANISER)))

@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import random
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from telegram import Chat, Message, Update, User
@@ -25,8 +24,9 @@ def update(update_id: int, user_id: int, chat_id: int | None = None) -> Update:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "p.sqlite3")
+async def db(db_target: str) -> AsyncIterator[Database]:
+    """A new database on each backend (tests/conftest.py)."""
+    database = await Database.open(db_target)
     yield database
     await database.close()
 

@@ -27,13 +27,15 @@ from bot.db.users import Profile
 from bot.errors import DatabaseError, SettingsError
 from bot.settings import REPO_EXAMPLE
 from bot.vocabulary import Role
+from tests.conftest import INTEGRITY_ERRORS
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "t.sqlite3", "2026-shebao")
+async def db(db_target: str) -> AsyncIterator[Database]:
+    """A new database on each backend (tests/conftest.py)."""
+    database = await Database.open(db_target, "2026-shebao")
     yield database
     await database.close()
 
@@ -132,7 +134,7 @@ async def test_a_case_is_filed_once_per_origin(db: Database) -> None:
 
 
 async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         async with db.transaction() as tx:
             await case_store.file_case(tx, new_case(), "update:1", "filed", RESIDENT, NOW)
             await tx.execute(
@@ -244,7 +246,7 @@ async def test_ballots_of_an_older_database_move_under_the_key_kept_outside(
         await services.db.close()
     from bot.ballots import verify
 
-    assert verify(path).ok  # the log still recounts to the ballots and the tallies
+    assert (await verify(path)).ok  # the log still recounts to the ballots and the tallies
     # without the key file, a database that holds ballots is refused, saying why
     key_file.unlink()
     with pytest.raises(SettingsError, match=r"ballot key .* is missing"):
@@ -316,5 +318,5 @@ async def test_a_database_of_one_campaign_becomes_its_first_round(tmp_path: Path
         await services.db.close()
     from bot.ballots import verify
 
-    checked = verify(path)
+    checked = await verify(path)
     assert checked.ok and checked.heads[0][0] == "2026-shebao" and checked.entries == 1

@@ -1,0 +1,93 @@
+"""Both backends: the storage and flow suites run against SQLite and PostgreSQL.
+
+The PostgreSQL half starts its own throwaway cluster (bot/db/pgcluster.py) once per test
+session, whenever the server programs are on the machine, and gives each test a new empty
+database in it. Where they are not, that half is skipped and the session's header says
+why; with ``EVALBOT_REQUIRE_POSTGRES=1`` (``.ci/run`` sets it) it fails instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from bot.db import pgcluster
+
+BACKENDS = ("sqlite", "postgresql")
+
+# what a refused write raises on either backend (a unique key, a foreign key, a trigger)
+INTEGRITY_ERRORS = (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
+
+_cluster: pgcluster.Cluster | None = None
+_why_not = ""
+_started = False
+_names = itertools.count(1)
+
+
+def _require() -> bool:
+    return os.environ.get("EVALBOT_REQUIRE_POSTGRES", "") == "1"
+
+
+def cluster() -> pgcluster.Cluster:
+    """The session's cluster, started on first use; skips (or fails) without one."""
+    global _cluster, _why_not, _started
+    if not _started:
+        _started = True
+        _cluster, _why_not = pgcluster.start()
+    if _cluster is None:
+        message = f"the PostgreSQL half is skipped: {_why_not}"
+        if _require():
+            pytest.fail(message + " (EVALBOT_REQUIRE_POSTGRES=1)")
+        pytest.skip(message)
+    return _cluster
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    where, why = pgcluster.find_binaries()
+    if where is None:
+        return f"PostgreSQL half: SKIPPED, {why}"
+    return f"PostgreSQL half: runs on a throwaway cluster ({where})"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _started and _cluster is None:
+        terminalreporter.write_line(f"PostgreSQL half SKIPPED: {_why_not}", yellow=True, bold=True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _cluster is not None:
+        _cluster.stop()
+
+
+async def new_database() -> str:
+    """The URL of a new empty database in the session's cluster."""
+    found = cluster()
+    name = f"t{os.getpid()}_{next(_names)}"
+    conn = await asyncpg.connect(found.url())
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return found.url(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the test on each backend."""
+    if request.param == "postgresql":
+        cluster()
+    yield str(request.param)
+
+
+@pytest.fixture
+async def db_target(backend: str, tmp_path: Path) -> str:
+    """Where the test's database is: a new SQLite file, or a new PostgreSQL database."""
+    if backend == "postgresql":
+        return await new_database()
+    return str(tmp_path / "t.sqlite3")
