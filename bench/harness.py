@@ -34,28 +34,33 @@ class BotProcess:
         db_path: Path | None = None,
         campaign: Path = REPO_EXAMPLE,
         env: dict[str, str] | None = None,
+        db: str | None = None,
+        log: Path | None = None,
     ) -> None:
         self.standin = standin
         self.argv = argv
         self.campaign = campaign
         self.extra_env = env or {}
         self.db_path = db_path or Path(tempfile.mkdtemp(prefix="evalbot-bench-")) / "b.sqlite3"
+        self.db = db or str(self.db_path)  # a PostgreSQL URL, or the file
         self.process: asyncio.subprocess.Process | None = None
-        self.log = self.db_path.with_suffix(".log")
+        self.log = log or self.db_path.with_suffix(".log")
 
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
             "TELEGRAM_BOT_TOKEN": self.standin.token,
             "TELEGRAM_API_BASE_URL": self.standin.base_url,
-            "EVALBOT_DB": str(self.db_path),
+            "EVALBOT_DB": self.db,
             "EVALBOT_CAMPAIGN": str(self.campaign),
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }
 
-    async def start(self) -> None:
+    async def start(self, standby: bool = False) -> None:
+        """Start, and wait until it polls (a ``standby`` until it says it stands by)."""
         calls_before = self.standin.world.calls.get("getUpdates", 0)
+        said_before = self.log.read_bytes().count(b"standby:") if self.log.exists() else 0
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -66,7 +71,11 @@ class BotProcess:
                 stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 30
-        while self.standin.world.calls.get("getUpdates", 0) <= calls_before:
+        while (
+            self.log.read_bytes().count(b"standby:") <= said_before
+            if standby
+            else self.standin.world.calls.get("getUpdates", 0) <= calls_before
+        ):
             if self.process.returncode is not None:
                 raise RuntimeError(f"the bot exited at start; see {self.log}")
             if time.monotonic() > deadline:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from telegram import (
@@ -37,9 +38,11 @@ from bot.db import ballots as ballot_store
 from bot.db import roles as role_store
 from bot.db import users as user_store
 from bot.db.database import is_url, peek
+from bot.db.postgres import PgDatabase, SessionLocks
 from bot.errors import SettingsError
 from bot.runtime import jobs
 from bot.runtime.intake import Poller, replay_pending
+from bot.runtime.leases import JOBS, POLLER, Lease, instance_id, while_held
 from bot.runtime.outbox import Outbox
 from bot.runtime.processor import Processor
 from bot.runtime.transport import AiohttpRequest
@@ -101,6 +104,8 @@ class EvalBot:
         self.token = token
         self.application = build_application(token, base_url, lanes)
         self._tasks: list[asyncio.Task[None]] = []
+        self.instance = instance_id()
+        self.lane_locks: SessionLocks | None = None
         self.services: Services | None = None
         self.outbox: Outbox | None = None
         self.processor: Processor | None = None
@@ -184,9 +189,21 @@ class EvalBot:
         await self.post_init(app)
         await app.start()
         services = self.require_services()
-        self.processor = Processor(
-            app.process_update, services.db, self.clock, max_lanes=self.lanes
-        )
+        if self.shared:  # a lane runs on one instance at a time (design §13)
+            self.lane_locks = SessionLocks(cast(PgDatabase, services.db).url)
+            self.processor = Processor(
+                app.process_update,
+                services.db,
+                self.clock,
+                max_lanes=self.lanes,
+                locks=self.lane_locks,
+                decode=lambda body: Update.de_json(json.loads(body), app.bot),
+            )
+            self._tasks.append(asyncio.create_task(self.processor.sweep(), name="sweeper"))
+        else:
+            self.processor = Processor(
+                app.process_update, services.db, self.clock, max_lanes=self.lanes
+            )
         await replay_pending(services.db, self.processor, app.bot)
         assert self.outbox is not None
         await self.outbox.prepare()
@@ -204,20 +221,46 @@ class EvalBot:
                 secret_token=self.webhook.secret_token,
                 allowed_updates=list(Update.ALL_TYPES),
             )
+        elif self.shared:
+            # several instances may share the database: one polls, the others stand by
+            lease = Lease(services.db, POLLER, self.instance)
+            if not await lease.try_once():
+                log.info("standby: another instance polls; this one takes over if it stops")
+            self._tasks.append(asyncio.create_task(lease.run(), name="poller-lease"))
+            self._tasks.append(asyncio.create_task(while_held(lease, self.poll), name="poller"))
         else:
-            # a webhook left set by an earlier run would refuse getUpdates (its updates
-            # stay at Telegram and come by polling)
-            await app.bot.delete_webhook(drop_pending_updates=False)
-            self.poller = Poller(
-                app.bot, services.db, self.processor, self.clock, self.poll_timeout
-            )
-            self._tasks.append(asyncio.create_task(self.poller.run(), name="poller"))
+            self._tasks.append(asyncio.create_task(self.poll(), name="poller"))
         if web_console is not None and self.webhook is None:
             await self.serve_console(web_console)
         if web_console is not None:
             await give_console_buttons(services)
         if self.run_jobs:
+            if self.shared:  # the scheduled work runs on the instance holding this lease
+                lease = Lease(services.db, JOBS, self.instance)
+                await lease.try_once()
+                self._tasks.append(asyncio.create_task(lease.run(), name="jobs-lease"))
+                app.bot_data[jobs.LEASE] = lease
             jobs.schedule(app)
+
+    @property
+    def shared(self) -> bool:
+        """Whether other instances may share the database (PostgreSQL): then leases decide
+        which one polls and which one runs the scheduled work (design §13)."""
+        return self.services is not None and self.services.db.dialect == "postgresql"
+
+    async def poll(self) -> None:
+        """Long polling into the inbox, until cancelled."""
+        services = self.require_services()
+        assert self.processor is not None
+        bot = self.application.bot
+        # a webhook left set by an earlier run would refuse getUpdates (its updates stay at
+        # Telegram and come by polling)
+        await bot.delete_webhook(drop_pending_updates=False)
+        if self.shared:  # taking over: what the last poller stored and did not process
+            await replay_pending(services.db, self.processor, bot)
+        self.poller = Poller(bot, services.db, self.processor, self.clock, self.poll_timeout)
+        log.info("polling (instance %s)", self.instance)
+        await self.poller.run()
 
     def build_console(self, services: Services) -> Console | None:
         if self.console is None:
@@ -258,6 +301,9 @@ class EvalBot:
             self.webhook_server = None
         if self.processor is not None:
             await self.processor.stop()
+        if self.lane_locks is not None:
+            await self.lane_locks.close()
+            self.lane_locks = None
         if self.outbox is not None:
             await self.outbox.stop()
         for task in self._tasks:

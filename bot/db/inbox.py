@@ -73,6 +73,25 @@ async def pending(db: Database) -> list[Pending]:
     return [Pending(r["update_id"], r["lane"], r["body"], r["attempts"]) for r in rows]
 
 
+async def pending_in(db: Database, lane: int) -> list[Pending]:
+    """One lane's updates stored but not processed, in update order."""
+    rows = await db.fetchall(
+        "SELECT update_id, lane, body, attempts FROM inbox WHERE done_at IS NULL AND lane = ? "
+        "ORDER BY update_id",
+        (lane,),
+    )
+    return [Pending(r["update_id"], r["lane"], r["body"], r["attempts"]) for r in rows]
+
+
+async def waiting_lanes(db: Database, stored_before: dt.datetime) -> list[int]:
+    """The lanes with updates stored before ``stored_before`` and not processed yet."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT lane FROM inbox WHERE done_at IS NULL AND received_at < ?",
+        (iso(stored_before),),
+    )
+    return [int(r[0]) for r in rows]
+
+
 async def mark_done(db: Database, update_ids: Sequence[int], now: dt.datetime) -> None:
     if not update_ids:
         return

@@ -344,6 +344,38 @@ class PgDatabase(Database):
             return list(await conn.fetch(text, *args))
 
 
+class SessionLocks:
+    """Advisory locks held by this process until given back or until it dies (its
+    connection closes, and the server releases them): one user's lane of updates is run by
+    one instance at a time (bot/runtime/processor.py)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: asyncpg.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def _connection(self) -> asyncpg.Connection:
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await asyncpg.connect(self.url)
+        return self._conn
+
+    async def take(self, key: int) -> bool:
+        async with self._lock:
+            conn = await self._connection()
+            return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+
+    async def give(self, key: int) -> None:
+        async with self._lock:
+            if self._conn is not None and not self._conn.is_closed():
+                await self._conn.fetchval("SELECT pg_advisory_unlock($1)", key)
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._conn is not None:
+                await self._conn.close()
+                self._conn = None
+
+
 async def current_rounds(url: str) -> list[str]:
     """The rounds' ids in the order opened, read without migrating ([] when there is no
     schema yet)."""

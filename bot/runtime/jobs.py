@@ -25,8 +25,14 @@ async def prune_inbox(services: Services) -> int:
     return await inbox.prune(services.db, services.clock.now() - INBOX_KEEP)
 
 
+LEASE = "jobs_lease"  # in bot_data when instances share the database (bot/runtime/leases.py)
+
+
 def _shell(core: Any) -> Any:
     async def job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+        lease = context.bot_data.get(LEASE)
+        if lease is not None and not lease.held:
+            return  # another instance runs the scheduled work
         services = context.bot_data["services"]
         await core(services)
 

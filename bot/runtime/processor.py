@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import datetime as dt
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from telegram import Update
 
@@ -54,8 +56,23 @@ def lane_of(update: Update) -> int:
     return chat.id if chat is not None else 0
 
 
+class LaneLocks(Protocol):
+    """Locks on lanes shared by the instances of one database (bot.db.postgres)."""
+
+    async def take(self, key: int) -> bool: ...
+
+    async def give(self, key: int) -> None: ...
+
+
 class Processor:
-    """Runs ``handle`` on every submitted update, in lanes."""
+    """Runs ``handle`` on every submitted update, in lanes.
+
+    With ``locks`` (several instances share the database, design §13) a lane runs on one
+    instance at a time, holding its lock, and takes its updates from the inbox in update
+    order, whichever instance stored them; a submitted update only says that its lane has
+    work. An instance that finds a lane's lock taken leaves the lane to its holder, which
+    looks in the inbox again before and after giving the lock back; :meth:`sweep` picks up
+    lanes left behind (an instance that died)."""
 
     def __init__(
         self,
@@ -65,15 +82,21 @@ class Processor:
         *,
         max_lanes: int = 32,
         max_attempts: int = 5,
+        locks: LaneLocks | None = None,
+        decode: Callable[[str], Update] | None = None,
     ) -> None:
         self.handle = handle
         self.db = db
         self.clock = clock
+        self.locks = locks
+        self.decode = decode
         self.max_attempts = max_attempts
         self._slots = asyncio.Semaphore(max_lanes)
         self._queues: dict[int, deque[Work]] = {}
         self._lanes: dict[int, asyncio.Task[None]] = {}
         self._done: list[int] = []
+        self._submitted: set[int] = set()  # queued or running
+        self._again: set[int] = set()  # shared lanes with work submitted since their last look
         self._flushing: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -81,8 +104,10 @@ class Processor:
         self.processed = 0
 
     def submit(self, work: Work) -> None:
-        if self._stopping:
-            return
+        if self._stopping or work.update_id in self._submitted:
+            return  # (an update handed over twice, by its intake and a replay, runs once)
+        self._submitted.add(work.update_id)
+        self._again.add(work.lane)  # (shared lanes: look in the inbox again)
         queue = self._queues.setdefault(work.lane, deque())
         queue.append(work)
         self._idle.clear()
@@ -93,12 +118,25 @@ class Processor:
 
     async def _run_lane(self, lane: int) -> None:
         queue = self._queues[lane]
+        if self.locks is not None:
+            try:
+                await self._run_shared_lane(lane)
+            finally:
+                for work in queue:
+                    self._submitted.discard(work.update_id)
+                queue.clear()
+                self._again.discard(lane)
+                del self._lanes[lane]
+                self._queues.pop(lane, None)
+                self._check_idle()
+            return
         try:
             while queue and not self._stopping:
                 work = queue[0]
                 async with self._slots:
                     await self._process(work)
                 queue.popleft()
+                self._submitted.discard(work.update_id)
                 self._done.append(work.update_id)
                 self.processed += 1
                 self._flush_soon()
@@ -107,6 +145,55 @@ class Processor:
             if not queue:
                 self._queues.pop(lane, None)
             self._check_idle()
+
+    async def _run_shared_lane(self, lane: int) -> None:
+        assert self.locks is not None and self.decode is not None
+        while not self._stopping:
+            if not await self.locks.take(lane):
+                return  # another instance runs it, and looks in the inbox before it stops
+            finished: list[int] = []
+            try:
+                while not self._stopping:
+                    self._again.discard(lane)
+                    waiting = await inbox.pending_in(self.db, lane)
+                    if not waiting:
+                        break
+                    for item in waiting:
+                        if self._stopping:
+                            break
+                        work = Work(item.update_id, lane, self.decode(item.body))
+                        async with self._slots:
+                            await self._process(work)
+                        finished.append(work.update_id)
+                        self.processed += 1
+                    # marked done before the next look (and before the lock is given back)
+                    await inbox.mark_done(self.db, finished, self.clock.now())
+                    finished = []
+            finally:
+                if finished:
+                    await inbox.mark_done(self.db, finished, self.clock.now())
+                await self.locks.give(lane)
+            # submitted here, or stored by another instance, after the last look
+            # (looked at after the last await: nothing submitted can slip between)
+            left = lane in self._again or bool(await inbox.pending_in(self.db, lane))
+            if not left and lane not in self._again:
+                return
+
+    def sweep_lanes(self, lanes: list[int]) -> None:
+        """Run these lanes (their updates wait in the inbox) unless they run here already."""
+        for lane in lanes:
+            if lane not in self._lanes and not self._stopping:
+                self._queues.setdefault(lane, deque())
+                self._idle.clear()
+                self._lanes[lane] = asyncio.create_task(self._run_lane(lane), name=f"lane-{lane}")
+
+    async def sweep(self, every: float = 2.0, older: float = 2.0) -> None:
+        """Keep picking up lanes whose updates have waited ``older`` seconds (those of an
+        instance that died, or stored while the lane's holder was giving it back)."""
+        while not self._stopping:
+            await asyncio.sleep(every)
+            moment = self.clock.now() - dt.timedelta(seconds=older)
+            self.sweep_lanes(await inbox.waiting_lanes(self.db, moment))
 
     async def _process(self, work: Work) -> None:
         for attempt in range(1, self.max_attempts + 1):
