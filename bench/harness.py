@@ -57,10 +57,12 @@ class BotProcess:
             **self.extra_env,
         }
 
-    async def start(self, standby: bool = False) -> None:
-        """Start, and wait until it polls (a ``standby`` until it says it stands by)."""
+    async def start(self, standby: bool = False, said: bytes | None = None) -> None:
+        """Start, and wait until it polls (a ``standby`` until it says it stands by; with
+        ``said``, until its log says that)."""
         calls_before = self.standin.world.calls.get("getUpdates", 0)
-        said_before = self.log.read_bytes().count(b"standby:") if self.log.exists() else 0
+        said = said or (b"standby:" if standby else None)
+        said_before = self.log.read_bytes().count(said) if said and self.log.exists() else 0
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -72,8 +74,8 @@ class BotProcess:
             )
         deadline = time.monotonic() + 30
         while (
-            self.log.read_bytes().count(b"standby:") <= said_before
-            if standby
+            self.log.read_bytes().count(said) <= said_before
+            if said
             else self.standin.world.calls.get("getUpdates", 0) <= calls_before
         ):
             if self.process.returncode is not None:

@@ -42,7 +42,7 @@ from bot.db.postgres import PgDatabase, SessionLocks
 from bot.errors import SettingsError
 from bot.runtime import jobs
 from bot.runtime.intake import Poller, replay_pending
-from bot.runtime.leases import JOBS, POLLER, Lease, instance_id, while_held
+from bot.runtime.leases import INSTANCE, JOBS, POLLER, Lease, instance_id, while_held
 from bot.runtime.outbox import Outbox
 from bot.runtime.processor import Processor
 from bot.runtime.transport import AiohttpRequest
@@ -159,6 +159,7 @@ class EvalBot:
             per_second=self.outbox_rate,
             on_blocked=self._blocked,
             edits_overall=self.edits_overall,
+            instance=self.instance if db.dialect == "postgresql" else None,
         )
         services = Services(
             rounds.with_history(self.campaign, history),
@@ -206,6 +207,10 @@ class EvalBot:
             )
         await replay_pending(services.db, self.processor, app.bot)
         assert self.outbox is not None
+        if self.shared:  # this instance's heartbeat: its calls in flight are its own
+            beat = Lease(services.db, INSTANCE + self.instance, self.instance)
+            await beat.try_once()
+            self._tasks.append(asyncio.create_task(beat.run(), name="heartbeat"))
         await self.outbox.prepare()
         self._tasks = [asyncio.create_task(self.outbox.run(), name="outbox")]
         web_console = self.build_console(services)

@@ -75,9 +75,9 @@ async def due(
     if busy:
         where += f" AND chat_id NOT IN ({','.join('?' * len(busy))})"
         params += busy
-    rows = await db.fetchall(
+    rows = await db.fetchall(  # (a chat's oldest being sent, by another instance: not yet)
         "SELECT id, chat_id, method, payload, attempts FROM outbox WHERE id IN "
-        f"(SELECT MIN(id) FROM outbox WHERE {where} GROUP BY chat_id) "
+        f"(SELECT MIN(id) FROM outbox WHERE {where} GROUP BY chat_id) AND sending_at IS NULL "
         "ORDER BY not_before, id LIMIT ?",
         (*params, limit),
     )
@@ -100,6 +100,84 @@ async def mark_sending(db: Database, outbox_id: int, now: dt.datetime) -> None:
     """The call is about to be made: from here a crash leaves it "may have been sent"."""
     async with db.transaction() as tx:
         await tx.execute("UPDATE outbox SET sending_at = ? WHERE id = ?", (iso(now), outbox_id))
+
+
+async def claim(
+    db: Database, outbox_id: int, chat_id: int | str, sender: str, now: dt.datetime,
+    wall: float, gap: float,
+) -> bool:  # fmt: skip
+    """Instances sharing the database: take this call for ``sender`` (mark it in flight)
+    unless another instance took it, or its chat may not take a message before its gap
+    since the last one (kept in ``chat_pace``, wall-clock seconds) is over."""
+    async with db.transaction() as tx:
+        rows = list(
+            await tx.execute_fetchall(
+                "SELECT ready_at FROM chat_pace WHERE chat_id = ?", (chat_id,)
+            )
+        )
+        if rows and float(rows[0][0]) > wall:
+            return False
+        cursor = await tx.execute(
+            "UPDATE outbox SET sending_at = ?, sender = ? WHERE id = ? AND sending_at IS NULL "
+            "AND sent_at IS NULL AND failed_at IS NULL",
+            (iso(now), sender, outbox_id),
+        )
+        if cursor.rowcount != 1:
+            return False
+        await tx.execute(
+            "INSERT INTO chat_pace (chat_id, ready_at) VALUES (?, ?) "
+            "ON CONFLICT (chat_id) DO UPDATE SET ready_at = excluded.ready_at",
+            (chat_id, wall + gap),
+        )
+    return True
+
+
+async def chat_ready_at(db: Database, chat_id: int | str) -> float:
+    """When a chat may take its next message (wall-clock seconds; 0: now)."""
+    value = await db.fetchval("SELECT ready_at FROM chat_pace WHERE chat_id = ?", (chat_id,))
+    return float(value or 0.0)
+
+
+async def give_up_gone(db: Database, alive: set[str], now: dt.datetime) -> int:
+    """Calls in flight at instances no longer alive (their heartbeat expired): they may
+    have reached Telegram and are given up, as after a crash (:func:`give_up_interrupted`);
+    a ballot card is sent again. Returns how many were given up."""
+    marks = ",".join("?" * len(alive)) or "''"
+    async with db.transaction() as tx:
+        cursor = await tx.execute(
+            "UPDATE outbox SET failed_at = ?, error = 'interrupted by a stop: may have been sent' "
+            "WHERE sending_at IS NOT NULL AND sent_at IS NULL AND failed_at IS NULL "
+            f"AND method != ? AND COALESCE(sender, '') NOT IN ({marks})",
+            (iso(now), SEND_CARD, *sorted(alive)),
+        )
+        await tx.execute(
+            "UPDATE outbox SET sending_at = NULL WHERE method = ? AND sending_at IS NOT NULL "
+            f"AND sent_at IS NULL AND failed_at IS NULL AND COALESCE(sender, '') NOT IN ({marks})",
+            (SEND_CARD, *sorted(alive)),
+        )
+        return int(cursor.rowcount or 0)
+
+
+async def take_slot(db: Database, wall: float, interval: float) -> tuple[float, float]:
+    """Instances sharing the database: the next start free under the overall rate (every
+    instance's sends spaced ``interval`` apart, wall-clock seconds), taken; and until when
+    a 429 holds every send."""
+    async with db.transaction() as tx:
+        rows = list(await tx.execute_fetchall("SELECT next_at, held_until FROM send_pace"))
+        next_at, held = (float(rows[0][0]), float(rows[0][1])) if rows else (0.0, 0.0)
+        start = max(next_at, held, wall)
+        await tx.execute("UPDATE send_pace SET next_at = ?", (start + interval,))
+    return start, held
+
+
+async def held_until(db: Database) -> float:
+    return float(await db.fetchval("SELECT held_until FROM send_pace") or 0.0)
+
+
+async def hold(db: Database, until: float) -> None:
+    """A 429: every instance holds its sends until ``until`` (wall-clock seconds)."""
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE send_pace SET held_until = ? WHERE held_until < ?", (until, until))
 
 
 async def give_up_interrupted(db: Database, now: dt.datetime) -> int:

@@ -34,9 +34,11 @@ from telegram.warnings import PTBUserWarning
 from bot.cards import Desk
 from bot.clock import Clock
 from bot.db import Database
+from bot.db import leases as lease_store
 from bot.db import outbox as store
 from bot.db import results as blobs
 from bot.db.outbox import Outgoing
+from bot.runtime.leases import INSTANCE
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +131,43 @@ class Pacer:
             await asyncio.sleep(start - now)
 
 
+class SharedPacer(Pacer):
+    """The pace every instance sharing the database keeps together (design §13): each send
+    takes the next free slot of the overall rate from the database, and a 429 seen by one
+    instance holds them all until its ``retry_after`` (``send_pace``, wall-clock seconds);
+    besides, each instance keeps its own pace as :class:`Pacer` does."""
+
+    def __init__(self, db: Database, rate: float) -> None:
+        super().__init__(rate)
+        self.db = db
+        self._holds: set[asyncio.Task[None]] = set()
+
+    def pause(self, seconds: float) -> None:
+        super().pause(seconds)
+        task = asyncio.create_task(store.hold(self.db, time.time() + seconds))
+        self._holds.add(task)
+        task.add_done_callback(self._holds.discard)
+
+    async def acquire(self) -> None:
+        while True:
+            await super().acquire()
+            start, _ = await store.take_slot(self.db, time.time(), self.interval)
+            if start > time.time():
+                await asyncio.sleep(start - time.time())
+            held = await store.held_until(self.db)  # a 429 elsewhere, while this one waited
+            if held <= time.time():
+                return
+            await asyncio.sleep(held - time.time())
+
+
 class Outbox:
-    """Sends what the outbox table holds; wake it after queueing something."""
+    """Sends what the outbox table holds; wake it after queueing something.
+
+    With ``instance`` (several instances share the database, design §13) a call is taken
+    by one instance before it is made (``outbox.sender``), a chat's gap between messages is
+    kept in the database for all of them, and the overall rate and 429s are shared
+    (:class:`SharedPacer`); the calls in flight at an instance that died are given up as
+    after a crash."""
 
     def __init__(
         self,
@@ -143,11 +180,14 @@ class Outbox:
         per_group_seconds: float = 3.0,
         on_blocked: Callable[[int], Awaitable[None]] | None = None,
         edits_overall: bool = True,
+        instance: str | None = None,
     ) -> None:
         self.db = db
         self.bot = bot
         self.clock = clock
-        self.pacer = Pacer(per_second)
+        self.instance = instance
+        self.pacer = SharedPacer(db, per_second) if instance else Pacer(per_second)
+        self._swept = 0.0
         self.per_chat_seconds = per_chat_seconds
         self.per_group_seconds = per_group_seconds
         self.on_blocked = on_blocked
@@ -181,7 +221,10 @@ class Outbox:
     async def prepare(self) -> None:
         """Before the first round: calls a crash cut short, and cards a crash may have left
         behind what is stored."""
-        interrupted = await store.give_up_interrupted(self.db, self.clock.now())
+        if self.instance is not None:
+            interrupted = await self._give_up_gone()
+        else:
+            interrupted = await store.give_up_interrupted(self.db, self.clock.now())
         if interrupted:
             log.warning(
                 "%s notifications were being sent when the bot stopped; they may have "
@@ -192,8 +235,20 @@ class Outbox:
             for user_id in await self.cards.live():
                 self.card_changed(user_id)
 
+    async def _give_up_gone(self) -> int:
+        """The calls in flight at instances whose heartbeat expired (design §13)."""
+        alive = await lease_store.holders(self.db, INSTANCE, time.time())
+        return await store.give_up_gone(self.db, alive | {self.instance or ""}, self.clock.now())
+
     async def run(self) -> None:
         while not self._stopping:
+            if self.instance is not None and time.monotonic() - self._swept > 5.0:
+                self._swept = time.monotonic()
+                gone = await self._give_up_gone()
+                if gone:
+                    log.warning("%s notifications were in flight at an instance that "
+                                "stopped; they may have reached Telegram and are not sent "
+                                "again", gone)  # fmt: skip
             try:
                 progressed = await self._round()
             except InvalidToken:
@@ -307,7 +362,25 @@ class Outbox:
             now = time.monotonic()
             self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
 
+    async def _claim(self, item: Outgoing) -> bool:
+        """Shared: take the call before making it (False: not now, or not this one's)."""
+        assert self.instance is not None
+        gap = self.per_chat_seconds if is_private(item.chat_id) else self.per_group_seconds
+        wall = time.time()
+        taken = await store.claim(
+            self.db, item.id, item.chat_id, self.instance, self.clock.now(), wall,
+            gap * (1.0 + 2 * MARGIN),
+        )  # fmt: skip
+        if not taken:  # another instance sends to this chat: look again when it may take one
+            ready = await store.chat_ready_at(self.db, item.chat_id)
+            self._chat_ready[item.chat_id] = time.monotonic() + max(0.05, ready - wall)
+        return taken
+
     async def _send(self, item: Outgoing) -> None:
+        if self.instance is not None and not await self._claim(item):
+            self._in_flight.pop(item.id, None)
+            self.wake()
+            return
         try:
             payload = dict(item.payload)
             method = item.method
@@ -323,7 +396,8 @@ class Outbox:
                     payload["reply_markup"] = shown
             if "photo_blob" in payload:  # a chart: the bytes are kept beside the outbox
                 payload["photo"] = await blobs.get_blob(self.db, int(payload.pop("photo_blob")))
-            await store.mark_sending(self.db, item.id, self.clock.now())
+            if self.instance is None:  # (shared: marked when taken)
+                await store.mark_sending(self.db, item.id, self.clock.now())
             result = await call_api(self.bot, method, payload)
             if card is not None and self.cards is not None:
                 await self.cards.sent(int(item.chat_id), int(result["message_id"]))

@@ -3,14 +3,33 @@ processes against the stand-in, one of them killed with SIGKILL."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import random
 import time
+from collections import Counter
 from pathlib import Path
+from typing import cast
 
+import aiohttp
 import asyncpg
+import pytest
+from aiohttp import web
 
-from bench.harness import BotProcess, resident_files, wait_for
+from bench.harness import BotProcess, opinion_text, resident_files, wait_for
+from bot import ballot_key
+from bot.ballots import verify
+from bot.demo import free_port
 from bot.standin import StandIn
 from tests.conftest import new_database
+from tests.flows.test_crash import (
+    EVALUATORS,
+    ITEMS,
+    RESIDENTS,
+    command,
+    evaluator_votes,
+    staff_verifies,
+)
 
 RUN = ["-m", "bot.cli", "run"]
 
@@ -51,5 +70,178 @@ async def test_the_standby_takes_over_polling_within_15_seconds(tmp_path: Path) 
     try:  # one case each, every update processed, none twice
         assert await conn.fetchval("SELECT COUNT(*) FROM cases") == 2
         assert await conn.fetchval("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL") == 0
+    finally:
+        await conn.close()
+
+
+class RoundRobin:
+    """A small load balancer: each request to the next instance in turn; one that does not
+    answer is skipped for the next (as nginx's proxy_next_upstream does)."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = ports
+        self.turn = 0
+        self.forwarded: Counter[int] = Counter()
+        self.port = free_port()
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        assert self._session is not None
+        body = await request.read()
+        headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-")}
+        headers["Content-Type"] = request.headers.get("Content-Type", "application/json")
+        for _ in range(len(self.ports)):
+            port = self.ports[self.turn % len(self.ports)]
+            self.turn += 1
+            try:
+                url = f"http://127.0.0.1:{port}{request.path_qs}"
+                async with self._session.post(url, data=body, headers=headers) as answer:
+                    self.forwarded[port] += 1
+                    return web.Response(status=answer.status, body=await answer.read())
+            except (aiohttp.ClientError, TimeoutError):
+                continue
+        return web.Response(status=502)
+
+    async def __aenter__(self) -> RoundRobin:
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", self.handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None and self._session is not None
+        await self._runner.cleanup()
+        await self._session.close()
+
+
+SECRET = "two-instances_secret"
+
+
+@pytest.mark.timeout(600)
+async def test_two_webhook_instances_one_killed_during_a_mixed_storm(tmp_path: Path) -> None:
+    seed = random.randrange(1_000_000)
+    rng = random.Random(seed)
+    url = await new_database()
+    env = {"EVALBOT_BALLOT_KEY": str(tmp_path / "ballot-key")}
+    ports = [free_port(), free_port()]
+    async with StandIn() as standin, RoundRobin(ports) as proxy:
+        hook = f"http://127.0.0.1:{proxy.port}/hook"
+        instances = [
+            BotProcess(
+                standin,
+                [*RUN, "--webhook", hook, "--port", str(port), "--secret-token", SECRET],
+                db=url,
+                env=env,
+                log=tmp_path / f"instance{n}.log",
+            )
+            for n, port in enumerate(ports)
+        ]
+        for instance in instances:  # the first makes the ballot key, the second reads it
+            await instance.start(said=b"webhook listening on")
+        try:
+            organiser = standin.user(100000001, "纠风办李主任")
+            link = await command(organiser, "/invite staff dongjie", "start=")
+            staff = standin.user(7001, "东街社保所小张")
+            await command(staff, "/start " + link.split("start=")[1].split()[0], "工作人员")
+            listing = await command(
+                organiser, f"/invite evaluator public_rep {EVALUATORS} dongjie", "每个链接"
+            )
+            codes = [w.split("start=")[1] for w in listing.split() if "start=" in w]
+            evaluators = [standin.user(7100 + n, f"代表{n}") for n in range(EVALUATORS)]
+            for person, code in zip(evaluators, codes, strict=True):
+                await command(person, f"/start {code}", "测评代表")
+            await command(organiser, "/ballots open", "测评已开放")
+            for person in evaluators:
+                await wait_for(person, lambda m: "制度建设" in m.text, 60)
+            residents = [standin.user(7200 + n, f"居民{n}") for n in range(RESIDENTS)]
+
+            start = time.monotonic()
+            work = asyncio.gather(
+                *(resident_files(u, n, timeout=180) for n, u in enumerate(residents)),
+                *(evaluator_votes(u, n) for n, u in enumerate(evaluators)),
+                staff_verifies(staff, RESIDENTS, start + 240),
+            )
+            moment = rng.uniform(0.5, 8.0)
+            await asyncio.sleep(max(0.0, start + moment - time.monotonic()))
+            await instances[0].kill()
+            results = await asyncio.wait_for(work, 300)
+            for _ in range(600):
+                if not standin.pending_updates() and await settled(url):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            for instance in instances:
+                await instance.stop()
+    why = f"(seed {seed}, kill at {moment:.2f} s, forwarded {dict(proxy.forwarded)})"
+    assert all(proxy.forwarded[p] > 10 for p in ports), why  # both instances took a share
+    chosen = cast(list[dict[str, str]], results[RESIDENTS : RESIDENTS + EVALUATORS])
+    verified = cast(set[int], results[-1])
+    conn = await asyncpg.connect(url)
+    try:
+        # the server's own checks: every B-tree index agrees with its table
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS amcheck")
+        await conn.execute(
+            "SELECT bt_index_check(c.oid, true) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+            "JOIN pg_namespace s ON s.oid = c.relnamespace "
+            "WHERE a.amname = 'btree' AND s.nspname = 'public'"
+        )
+        texts = Counter(r[0] for r in await conn.fetch("SELECT text FROM cases"))
+        assert texts == Counter(opinion_text(n) for n in range(RESIDENTS)), why
+        assert verified == set(range(1, RESIDENTS + 1)), why
+        moves = Counter(
+            r[0] for r in await conn.fetch(
+                "SELECT case_id FROM case_events WHERE to_state = 'verifying'"
+            )
+        )  # fmt: skip
+        assert moves == Counter(range(1, RESIDENTS + 1)), why
+        log = await conn.fetchval("SELECT COUNT(*) FROM ballot_log")
+        assert log == EVALUATORS * len(ITEMS), why
+        stored = {
+            (r[0], r[1]): r[2]
+            for r in await conn.fetch("SELECT voter, item_id, answer FROM ballots")
+        }
+        rows = await conn.fetch(
+            "SELECT chat_id, payload, sent_at, error FROM outbox WHERE method = 'sendMessage' "
+            "AND (sent_at IS NOT NULL OR error LIKE 'interrupted%')"
+        )
+    finally:
+        await conn.close()
+    key = ballot_key.read(tmp_path / "ballot-key")
+    assert key is not None
+    expected = {
+        (key.pseudonym(7100 + n), item): answer
+        for n, c in enumerate(chosen)
+        for item, answer in c.items()
+    }
+    assert stored == expected, why
+    assert (await verify(url)).ok, why
+    assert standin.limits.refused == 0, why  # the overall rate and each chat's held
+    assert len(rows) >= 2 * RESIDENTS
+    received = Counter(
+        (chat_id, e.snapshot.text)
+        for chat_id, events in standin.world.events.items()
+        for e in events
+        if e.kind == "message"
+    )
+    for chat_id, payload, sent_at, _ in rows:
+        times = received[(int(chat_id), json.loads(payload)["text"])]
+        assert times <= 1, f"a notification reached chat {chat_id} {times} times {why}"
+        if sent_at is not None:
+            assert times == 1, f"a notification marked sent never arrived {why}"
+
+
+async def settled(url: str) -> bool:
+    conn = await asyncpg.connect(url)
+    try:
+        pending = await conn.fetchval("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL")
+        unsent = await conn.fetchval(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+        )
+        return bool(pending == 0 and unsent == 0)
     finally:
         await conn.close()
