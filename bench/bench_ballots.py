@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import datetime as dt
 import random
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -39,10 +38,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
+
 from bench.harness import BotProcess
 from bot import ballot_key
 from bot.campaign import load_campaign, parse_campaign
 from bot.clock import iso
+from bot.db import Database, pgcluster
 from bot.settings import REPO_EXAMPLE
 from bot.standin import FloodLimits, SimUser, StandIn
 
@@ -69,24 +71,24 @@ def campaign_file(folder: Path) -> Path:
     return path
 
 
-def register(db_path: Path, evaluators: int) -> None:
+async def register(target: str, evaluators: int) -> None:
     """Store the evaluators' roles as their invitation links would (set-up, not measured)."""
-    conn = sqlite3.connect(db_path)
+    db = await Database.open(target)
     now = iso(dt.datetime.now(dt.UTC))
-    with conn:
-        conn.executemany(
+    async with db.transaction() as conn:
+        await conn.executemany(
             "INSERT INTO invites (code, role, units, category, created_by, created_at, "
             "used_by, used_at, round) "
             "VALUES (?, 'evaluator', '[]', 'public_rep', ?, ?, ?, ?, "
             "(SELECT id FROM current_round))",
             [(f"inv-b{n}", ORGANISER, now, 60_000 + n, now) for n in range(evaluators)],
         )
-        conn.executemany(
+        await conn.executemany(
             "INSERT INTO roles (user_id, role, unit_id, category, invite_code, granted_at, round) "
             "VALUES (?, 'evaluator', '', 'public_rep', ?, ?, (SELECT id FROM current_round))",
             [(60_000 + n, f"inv-b{n}", now) for n in range(evaluators)],
         )
-    conn.close()
+    await db.close()
 
 
 async def until(person: SimUser, check: Callable[[SimUser], bool]) -> None:
@@ -181,8 +183,14 @@ async def vote(
 
 
 async def run(
-    evaluators: int, latency: float, edits: str, pace: tuple[float, float], seed: int = 5
+    evaluators: int,
+    latency: float,
+    edits: str,
+    pace: tuple[float, float],
+    seed: int = 5,
+    url: str | None = None,
 ) -> dict[str, float]:
+    """One meeting, on a new SQLite file or in the empty PostgreSQL database ``url``."""
     rng = random.Random(seed)
     overall = edits == "overall"
     with tempfile.TemporaryDirectory(prefix="evalbot-ballots-") as scratch:
@@ -190,12 +198,17 @@ async def run(
         campaign = campaign_file(folder)
         items = [i.id for i in load_campaign(campaign).items]
         db_path = folder / "ballots.sqlite3"
+        target = url or str(db_path)
+        key_path = folder / "ballot-key"
         limits = FloodLimits.telegram(edits_overall=overall)
         async with StandIn(latency=latency, limits=limits) as standin:
-            env = {"EVALBOT_EDITS_COUNT_OVERALL": "1" if overall else "0"}
-            bot = BotProcess(standin, ["-m", "bot.cli", "run"], db_path, campaign, env)
+            env = {
+                "EVALBOT_EDITS_COUNT_OVERALL": "1" if overall else "0",
+                "EVALBOT_BALLOT_KEY": str(key_path),
+            }
+            bot = BotProcess(standin, ["-m", "bot.cli", "run"], db_path, campaign, env, db=target)
             await bot.start()  # creates and migrates the database
-            register(db_path, evaluators)
+            await register(target, evaluators)
             people = [standin.user(60_000 + n, f"代表{n}") for n in range(evaluators)]
             organiser = standin.user(ORGANISER, "纠风办")
             try:
@@ -221,18 +234,18 @@ async def run(
                 await bot.stop()
             ignored = standin.limits.ignored
             refused = standin.limits.refused
-        key = ballot_key.read(ballot_key.default_path(db_path))
+        key = ballot_key.read(key_path)
         assert key is not None
-        conn = sqlite3.connect(db_path)
+        db = await Database.open(target)
         try:
             stored = {
                 (r[0], r[1], r[2]): r[3]
-                for r in conn.execute("SELECT voter, unit_id, item_id, answer FROM ballots")
+                for r in await db.fetchall("SELECT voter, unit_id, item_id, answer FROM ballots")
             }
-            tallied = conn.execute("SELECT SUM(count) FROM tallies").fetchone()[0]
-            logged = conn.execute("SELECT COUNT(*) FROM ballot_log").fetchone()[0]
+            tallied = int(await db.fetchval("SELECT SUM(count) FROM tallies") or 0)
+            logged = int(await db.fetchval("SELECT COUNT(*) FROM ballot_log") or 0)
         finally:
-            conn.close()
+            await db.close()
         expected = {
             (key.pseudonym(60_000 + n), f"o{o:02d}", items[i]): VALUES[a]
             for n, chosen in enumerate(answers)
@@ -240,7 +253,7 @@ async def run(
         }
         from bot.ballots import verify
 
-        verified = (await verify(db_path)).ok
+        verified = (await verify(target)).ok
     limit = evaluators / 30
     figures = {
         "delivery_s": delivery,
@@ -263,7 +276,8 @@ async def run(
         "ignored": ignored,
     }
     print(
-        f"[edits counted {'overall too' if overall else 'per chat only'}] {evaluators} "
+        f"[{'PostgreSQL' if url else 'SQLite'}, edits counted "
+        f"{'overall too' if overall else 'per chat only'}] {evaluators} "
         f"evaluators × {OFFICES} offices × {len(items)} items, {latency * 1000:.0f} ms latency\n"
         f"  delivery: every card in {delivery:.1f}s = {figures['delivery_ratio']:.2f} × the "
         f"physical limit ({limit:.1f}s; target ≤ 1.15); {messages:.1f} message(s) an "
@@ -301,6 +315,28 @@ async def knee(evaluators: int, latency: float, edits: str, start: float = 5.0) 
     print("  p95 stayed under 1 s at every pace tried")
 
 
+async def on_both(evaluators: int, latency: float, edits: str, db: str) -> None:
+    """The meeting (at a person's pace) on SQLite and on PostgreSQL, in the same run."""
+    cluster, why = pgcluster.start()
+    if cluster is None:
+        raise SystemExit(f"--db {db} needs PostgreSQL: {why}")
+    try:
+        for n, mode in enumerate(("chat", "overall") if edits == "both" else (edits,)):
+            lite = await run(evaluators, latency, mode, (2.0, 5.0)) if db == "both" else None
+            conn = await asyncpg.connect(cluster.url())
+            await conn.execute(f"CREATE DATABASE ballots{n}")
+            await conn.close()
+            pg = await run(evaluators, latency, mode, (2.0, 5.0), url=cluster.url(f"ballots{n}"))
+            if lite is not None:
+                print(
+                    f"  PostgreSQL / SQLite: delivery {pg['delivery_s'] / lite['delivery_s']:.2f}"
+                    f", press → pop-up p95 {pg['p95_toast_s'] / lite['p95_toast_s']:.2f}, "
+                    f"the close {pg['close_s'] / lite['close_s']:.2f}"
+                )
+    finally:
+        cluster.stop()
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--evaluators", type=int, default=1000)
@@ -313,7 +349,16 @@ if __name__ == "__main__":
         metavar="SECONDS",
         help="only the knee, from the paces of at most one press every SECONDS",
     )
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "postgresql", "both"),
+        default="sqlite",
+        help="both: each meeting on SQLite, then on PostgreSQL (a throwaway cluster)",
+    )
     args = parser.parse_args()
+    if args.db != "sqlite":
+        asyncio.run(on_both(args.evaluators, args.latency, args.edits, args.db))
+        raise SystemExit(0)
     for edits in ("chat", "overall") if args.edits == "both" else (args.edits,):
         if args.knee_only is not None:
             asyncio.run(knee(args.evaluators, args.latency, edits, args.knee_only))

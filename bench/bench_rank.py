@@ -9,7 +9,8 @@ Telegram refuses: reported, how many messages the ranking took, that every offic
 them once and that no call was refused, and the time from the command to the last
 message.
 
-Run: ``python -m bench.bench_rank [--units 300] [--ballots 1000000]``.
+Run: ``python -m bench.bench_rank [--units 300] [--ballots 1000000]
+[--db sqlite|postgresql|both]``.
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
+
 from bot.app import EvalBot
 from bot.campaign import Campaign, parse_campaign
 from bot.clock import iso
+from bot.db import pgcluster
 from bot.db.tallies import rebuild as rebuild_tallies
 from bot.results import current_ranking, snapshot
 from bot.settings import REPO_EXAMPLE
@@ -90,11 +94,16 @@ async def fill(bot: EvalBot, units: int, ballots: int, seed: int = 11) -> None:
         await rebuild_tallies(tx)
 
 
-async def main(units: int, ballots: int, repeat: int) -> dict[str, float]:
+async def main(
+    units: int, ballots: int, repeat: int, target: str | None = None
+) -> dict[str, float]:
+    """On a new SQLite file, or in the empty PostgreSQL database ``target``."""
     with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "rank.sqlite3"
+        path = target or str(Path(scratch) / "rank.sqlite3")
+        key = Path(scratch) / "ballot-key"
+        print(f"[{'PostgreSQL' if target else 'SQLite'}]", flush=True)
         campaign = parse_campaign(campaign_text(units), REPO_EXAMPLE)
-        bot = EvalBot(campaign, "0:bench", str(path), run_jobs=False)
+        bot = EvalBot(campaign, "0:bench", path, run_jobs=False, ballot_key_path=key)
         await fill(bot, units, ballots)
         services = bot.require_services()
         stored = await services.db.fetchval("SELECT COUNT(*) FROM ballots")
@@ -135,7 +144,7 @@ async def main(units: int, ballots: int, repeat: int) -> dict[str, float]:
             await group_by()
             bare.append(time.perf_counter() - start)
         await services.db.close()
-        chat = await through_the_standin(campaign, path, units, repeat)
+        chat = await through_the_standin(campaign, path, key, units, repeat)
     ratios = [o / b for o, b in zip(ours, bare, strict=True)]
     figures = {
         "units": units,
@@ -159,11 +168,18 @@ async def main(units: int, ballots: int, repeat: int) -> dict[str, float]:
 
 
 async def through_the_standin(
-    campaign: Campaign, path: Path, units: int, repeat: int
+    campaign: Campaign, path: str, key: Path, units: int, repeat: int
 ) -> dict[str, float]:
     """An organiser's /rank, end to end: the real bot polling the stand-in."""
     async with StandIn() as standin:
-        bot = EvalBot(campaign, standin.token, str(path), base_url=standin.base_url, run_jobs=False)
+        bot = EvalBot(
+            campaign,
+            standin.token,
+            path,
+            base_url=standin.base_url,
+            run_jobs=False,
+            ballot_key_path=key,
+        )
         await bot.start()
         try:
             organiser = standin.user(min(campaign.organisers), "纠风办")
@@ -189,10 +205,40 @@ async def through_the_standin(
     }
 
 
+async def run(units: int, ballots: int, repeat: int, db: str) -> None:
+    found: dict[str, dict[str, float]] = {}
+    if db in ("sqlite", "both"):
+        found["sqlite"] = await main(units, ballots, repeat)
+    if db in ("postgresql", "both"):
+        cluster, why = pgcluster.start()
+        if cluster is None:
+            raise SystemExit(f"--db {db} needs PostgreSQL: {why}")
+        try:
+            conn = await asyncpg.connect(cluster.url())
+            await conn.execute("CREATE DATABASE rank")
+            await conn.close()
+            found["postgresql"] = await main(units, ballots, repeat, cluster.url("rank"))
+        finally:
+            cluster.stop()
+    if len(found) == 2:
+        pg, lite = found["postgresql"], found["sqlite"]
+        print(
+            f"PostgreSQL / SQLite: /rank {pg['rank_ms'] / lite['rank_ms']:.2f}, the bare "
+            f"GROUP BY {pg['group_by_ms'] / lite['group_by_ms']:.2f}, /rank in chat "
+            f"{pg['chat_ms'] / lite['chat_ms']:.2f}"
+        )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--units", type=int, default=300)
     parser.add_argument("--ballots", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "postgresql", "both"),
+        default="sqlite",
+        help="both: SQLite, then PostgreSQL (a throwaway cluster), in the same run",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.units, args.ballots, args.repeat))
+    asyncio.run(run(args.units, args.ballots, args.repeat, args.db))

@@ -15,9 +15,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import aiohttp
+from aiohttp import web
+
+from bot.demo import free_port
 from bot.settings import REPO_EXAMPLE
 from bot.standin import BotMessage, SimUser, StandIn
 
@@ -83,6 +88,12 @@ class BotProcess:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the bot did not start polling; see {self.log}")
             await asyncio.sleep(0.05)
+
+    def cpu_seconds(self) -> float:
+        """The CPU time the bot's process has used so far (Linux: /proc)."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     async def kill(self) -> None:
         """kill -9: no chance to clean up."""
@@ -150,3 +161,47 @@ async def echo_user(user: SimUser, messages: int, timeout: float = 120.0) -> int
         await user.send(text)
         await wait_for(user, lambda m, t=text: m.text == t, timeout)  # type: ignore[misc]
     return messages
+
+
+class RoundRobin:
+    """A small load balancer: each request to the next instance in turn; one that does not
+    answer is skipped for the next (as nginx's proxy_next_upstream does)."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = ports
+        self.turn = 0
+        self.forwarded: Counter[int] = Counter()
+        self.port = free_port()
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        assert self._session is not None
+        body = await request.read()
+        headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-")}
+        headers["Content-Type"] = request.headers.get("Content-Type", "application/json")
+        for _ in range(len(self.ports)):
+            port = self.ports[self.turn % len(self.ports)]
+            self.turn += 1
+            try:
+                url = f"http://127.0.0.1:{port}{request.path_qs}"
+                async with self._session.post(url, data=body, headers=headers) as answer:
+                    self.forwarded[port] += 1
+                    return web.Response(status=answer.status, body=await answer.read())
+            except (aiohttp.ClientError, TimeoutError):
+                continue
+        return web.Response(status=502)
+
+    async def __aenter__(self) -> RoundRobin:
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", self.handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None and self._session is not None
+        await self._runner.cleanup()
+        await self._session.close()

@@ -4,24 +4,29 @@ processes against the stand-in, one of them killed with SIGKILL."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import random
 import time
 from collections import Counter
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
-import aiohttp
 import asyncpg
 import pytest
-from aiohttp import web
 
-from bench.harness import BotProcess, opinion_text, resident_files, wait_for
+from bench.harness import BotProcess, RoundRobin, opinion_text, resident_files, wait_for
 from bot import ballot_key
 from bot.ballots import verify
+from bot.cases import check_deadlines
+from bot.db import leases as lease_store
 from bot.demo import free_port
+from bot.runtime import jobs
+from bot.runtime.leases import JOBS, Lease
 from bot.standin import StandIn
-from tests.conftest import new_database
+from tests.conftest import cluster, new_database
+from tests.flows.conftest import Harness, file_one
+from tests.flows.helpers import staffed
 from tests.flows.test_crash import (
     EVALUATORS,
     ITEMS,
@@ -72,50 +77,6 @@ async def test_the_standby_takes_over_polling_within_15_seconds(tmp_path: Path) 
         assert await conn.fetchval("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL") == 0
     finally:
         await conn.close()
-
-
-class RoundRobin:
-    """A small load balancer: each request to the next instance in turn; one that does not
-    answer is skipped for the next (as nginx's proxy_next_upstream does)."""
-
-    def __init__(self, ports: list[int]) -> None:
-        self.ports = ports
-        self.turn = 0
-        self.forwarded: Counter[int] = Counter()
-        self.port = free_port()
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
-
-    async def handle(self, request: web.Request) -> web.Response:
-        assert self._session is not None
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-")}
-        headers["Content-Type"] = request.headers.get("Content-Type", "application/json")
-        for _ in range(len(self.ports)):
-            port = self.ports[self.turn % len(self.ports)]
-            self.turn += 1
-            try:
-                url = f"http://127.0.0.1:{port}{request.path_qs}"
-                async with self._session.post(url, data=body, headers=headers) as answer:
-                    self.forwarded[port] += 1
-                    return web.Response(status=answer.status, body=await answer.read())
-            except (aiohttp.ClientError, TimeoutError):
-                continue
-        return web.Response(status=502)
-
-    async def __aenter__(self) -> RoundRobin:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        app = web.Application()
-        app.router.add_post("/{tail:.*}", self.handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._runner is not None and self._session is not None
-        await self._runner.cleanup()
-        await self._session.close()
 
 
 SECRET = "two-instances_secret"
@@ -245,3 +206,64 @@ async def settled(url: str) -> bool:
         return bool(pending == 0 and unsent == 0)
     finally:
         await conn.close()
+
+
+@pytest.fixture
+def backend() -> str:
+    """The in-process instances here share a PostgreSQL database."""
+    cluster()
+    return "postgresql"
+
+
+class Context:
+    """What a scheduled job reads of PTB's context: the application's bot_data."""
+
+    def __init__(self, bot_data: dict[str, object]) -> None:
+        self.bot_data = bot_data
+
+
+async def test_scheduled_work_runs_on_one_instance_and_a_takeover_sends_nothing_twice(
+    harness: Harness,
+) -> None:
+    staff = await staffed(harness)
+    await file_one(harness.resident(5301))
+    await harness.settle()
+    staff.skip_unread()
+    first = harness.bot
+    second = harness.new_bot()  # another instance on the same database
+    await second.start()
+    try:
+        leases = [Lease(b.require_services().db, JOBS, b.instance) for b in (first, second)]
+        assert await leases[0].try_once() and not await leases[1].try_once()
+        job = jobs._shell(check_deadlines)  # the shell the job queue runs every minute
+
+        async def run_on(n: int) -> None:
+            bot = (first, second)[n]
+            data = {"services": bot.require_services(), jobs.LEASE: leases[n]}
+            await job(cast(Any, Context(data)))
+
+        harness.clock.advance(
+            dt.timedelta(days=harness.campaign.deadlines.verify_days) - dt.timedelta(hours=23)
+        )
+        await run_on(1)  # not its turn: nothing
+        assert await reminders(harness) == 0
+        await run_on(0)
+        assert await reminders(harness) == 1  # the unit's staff, a day ahead
+        assert not await leases[1].try_once()  # held, and renewed by its holder
+        await first.stop()  # the holder stops and gives its lease back (Lease.run does)
+        harness.bot = second
+        await lease_store.give_back(second.require_services().db, JOBS, first.instance)
+        assert await leases[1].try_once()  # the other takes over
+        await run_on(1)  # and scans again: the reminder was sent, not again
+        assert await reminders(harness) == 1
+        await harness.settle()
+        said = [m.text for m in staff.unread() if "提醒：案件期限是" in m.text]
+        assert len(said) == 1
+    finally:
+        harness.bot = second
+
+
+async def reminders(harness: Harness) -> int:
+    rows = await harness.rows("SELECT COUNT(*) FROM outbox WHERE dedupe_key IS NOT NULL "
+                              "AND payload LIKE '%提醒%'")  # fmt: skip
+    return int(rows[0][0])
