@@ -212,7 +212,7 @@ class EvalBot:
             await beat.try_once()
             self._tasks.append(asyncio.create_task(beat.run(), name="heartbeat"))
         await self.outbox.prepare()
-        self._tasks = [asyncio.create_task(self.outbox.run(), name="outbox")]
+        self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         web_console = self.build_console(services)
         if self.webhook is not None:
             # listen first, then tell Telegram where: nothing it sends finds the door shut

@@ -193,7 +193,12 @@ class Processor:
         while not self._stopping:
             await asyncio.sleep(every)
             moment = self.clock.now() - dt.timedelta(seconds=older)
-            self.sweep_lanes(await inbox.waiting_lanes(self.db, moment))
+            try:
+                waiting = await inbox.waiting_lanes(self.db, moment)
+            except Exception as exc:  # noqa: BLE001 - the database away: look again later
+                log.warning("the sweep cannot read the inbox (%s)", type(exc).__name__)
+                continue
+            self.sweep_lanes(waiting)
 
     async def _process(self, work: Work) -> None:
         for attempt in range(1, self.max_attempts + 1):
