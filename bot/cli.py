@@ -87,22 +87,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         webhook = WebhookConfig(args.webhook, args.listen, args.port, secret)
     try:  # before reaching Telegram: is this file the database's current round?
         asyncio.run(check_claim(settings.db, campaign.id))
-    except DatabaseError as exc:
+        bot = EvalBot(
+            campaign,
+            token,
+            settings.db,
+            base_url=settings.api_base_url,
+            lanes=args.lanes,
+            webhook=webhook,
+            ballot_key_path=settings.ballot_key_path,
+            new_ballot_key=args.new_ballot_key,
+            edits_overall=settings.edits_overall,
+            console=console_config(settings),
+            console_listen=settings.console_listen,
+        )
+    except (DatabaseError, SettingsError) as exc:
         print(f"evalbot run: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    bot = EvalBot(
-        campaign,
-        token,
-        settings.db,
-        base_url=settings.api_base_url,
-        lanes=args.lanes,
-        webhook=webhook,
-        ballot_key_path=settings.ballot_key_path,
-        new_ballot_key=args.new_ballot_key,
-        edits_overall=settings.edits_overall,
-        console=console_config(settings),
-        console_listen=settings.console_listen,
-    )
 
     async def main() -> None:
         task = asyncio.current_task()
@@ -307,7 +307,11 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
         finally:
             await services.db.close()
 
-    found = asyncio.run(main())
+    try:
+        found = asyncio.run(main())
+    except (DatabaseError, SettingsError) as exc:
+        print(f"evalbot publish-page: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     directory = Path(args.directory)
     written = write_pages(directory, found, fonts.web_font())
     print(f"wrote {', '.join(str(p) for p in written)} (each with its ranking.png) and the font")

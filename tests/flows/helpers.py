@@ -65,8 +65,13 @@ async def substantiate(harness: Harness, case_id: int, move: str = "属实：一
 async def invite_links(organiser: SimUser, command: str) -> list[str]:
     organiser.skip_unread()
     await organiser.send(command)
-    listing, sheet = await organiser.replies(2)
-    assert sheet.kind == "photo"
+    # the listing, then the sheet of QR codes; a notice queued earlier (a burst of
+    # registrations) may come between them
+    seen = await organiser.replies(2)
+    while not any(m.kind == "photo" for m in seen) and len(seen) < 4:
+        seen += await organiser.replies(1)
+    assert seen[-1].kind == "photo", [(m.kind, m.text[:60]) for m in seen]
+    listing = next(m for m in seen if "start=inv-" in m.text)
     return re.findall(r"start=(inv-[A-Za-z0-9_-]+)", listing.text)
 
 

@@ -23,8 +23,9 @@ from tests.flows.test_cards import evaluators
 EVALBOT = [sys.executable, "-m", "bot.cli"]
 
 
-def evalbot(*args: str, db: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ}
+def evalbot(*args: str, db: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "EVALBOT_BALLOT_KEY"}
+    env.update(extra)
     if db is not None:
         env["EVALBOT_DB"] = db
     return subprocess.run(
@@ -114,3 +115,10 @@ async def test_a_sqlite_database_copied_into_postgresql_runs_on(
     assert await harness.rows("SELECT COUNT(*) FROM ballots") == [(2,)]
     second = harness.resident(2402, "李大爷")
     assert "案件编号是 2" in await file_one(second)  # the ids go on after the copied ones
+
+
+async def test_run_on_postgresql_asks_for_the_ballot_key_file() -> None:
+    url = await new_database()
+    done = evalbot("run", db=url, TELEGRAM_BOT_TOKEN="1:x")
+    assert done.returncode == 2, done.stderr
+    assert "set EVALBOT_BALLOT_KEY" in done.stderr and "Traceback" not in done.stderr
