@@ -234,6 +234,7 @@ async def run(
                 await bot.stop()
             ignored = standin.limits.ignored
             refused = standin.limits.refused
+            overall_refused = standin.limits.refused_overall
         key = ballot_key.read(key_path)
         assert key is not None
         db = await Database.open(target)
@@ -273,6 +274,7 @@ async def run(
         "close_s": closing,
         "close_ratio": closing / limit,
         "refused": refused,
+        "refused_overall": overall_refused,
         "ignored": ignored,
     }
     print(
@@ -289,8 +291,9 @@ async def run(
         f"{'ok' if verified else 'FAILED'}); press → pop-up p95 "
         f"{figures['p95_toast_s']:.2f}s, median {figures['median_toast_s']:.2f}s (target < 1s);"
         f" last press → card shows the store p95 {figures['p95_settled_s']:.1f}s, max "
-        f"{figures['max_settled_s']:.1f}s (target ≤ 5s); 429s answered {refused}, ignored "
-        f"{ignored} (target 0)\n"
+        f"{figures['max_settled_s']:.1f}s (target ≤ 5s); 429s answered {refused} "
+        f"({overall_refused} of the overall limit, the rest a chat's), ignored {ignored} "
+        f"(target 0)\n"
         f"  the close: every card final in {closing:.1f}s = {figures['close_ratio']:.2f} × "
         f"the physical limit"
     )

@@ -196,6 +196,12 @@ async def on_move_button(update: Update, context: Context) -> None:
     try:
         spec = check_move(access.case, move, actor(context, access, user.id, user.full_name))
     except UserError as refusal:
+        if await case_store.made_by_update(context.services.db, origin_key(context.update_id)):
+            # this very press made the move before a crash cut its card short (a replay):
+            # the card, not a refusal of the move it made
+            await answer(query)
+            await show_card(update, context, case_id)
+            return
         await answer(query, context.render(refusal.template, **refusal.context), alert=True)
         return
     await answer(query)

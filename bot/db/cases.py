@@ -110,12 +110,16 @@ async def file_case(
     """File a case once per ``origin_key``; return its id and whether it is new.
     ``actor`` is who filed it (id and role): the resident, or an organiser recording."""
     stamp = iso(now)
+    # The number is the next after the highest, taken inside the serialised write: no gaps
+    # (PostgreSQL's identity sequence would skip one at every replay and every rollback;
+    # SQLite's INTEGER PRIMARY KEY does the same as this).
     cursor = await tx.execute(
         """
-        INSERT INTO cases (unit_id, item_id, text, channel, source, author_id, anonymous,
+        INSERT INTO cases (id, unit_id, item_id, text, channel, source, author_id, anonymous,
                            author_name, lang, state, filed_at, updated_at, origin_key, due_at,
                            round)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM current_round))
+        VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM cases),
+                ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM current_round))
         ON CONFLICT (origin_key) DO NOTHING
         RETURNING id
         """,
@@ -261,10 +265,17 @@ async def add_event(
     return int(row[0])
 
 
+MADE_BY = "SELECT 1 FROM case_events WHERE origin = ?"
+
+
 async def made_by(tx: Tx, origin: str) -> bool:
     """Whether a move was made by ``origin`` already (a replay)."""
-    rows = await tx.execute_fetchall("SELECT 1 FROM case_events WHERE origin = ?", (origin,))
-    return bool(list(rows))
+    return bool(list(await tx.execute_fetchall(MADE_BY, (origin,))))
+
+
+async def made_by_update(db: Database, origin: str) -> bool:
+    """:func:`made_by`, read outside a transaction (a press being answered)."""
+    return await db.fetchone(MADE_BY, (origin,)) is not None
 
 
 async def list_cases(

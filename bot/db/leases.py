@@ -36,3 +36,15 @@ async def holders(db: Database, prefix: str, now: float) -> set[str]:
         "SELECT holder FROM leases WHERE name LIKE ? AND expires_at >= ?", (prefix + "%", now)
     )
     return {str(r[0]) for r in rows}
+
+
+async def reap(db: Database, prefix: str, now: float) -> set[str]:
+    """Remove the expired leases whose names start with ``prefix`` (an instance's heartbeat:
+    the instance died); the holders removed. One caller gets each, so what a dead
+    instance left undone is taken up once."""
+    async with db.transaction() as tx:
+        rows = await tx.execute_fetchall(
+            "DELETE FROM leases WHERE name LIKE ? AND expires_at < ? RETURNING holder",
+            (prefix + "%", now),
+        )
+        return {str(r[0]) for r in rows}

@@ -240,15 +240,30 @@ class Outbox:
         alive = await lease_store.holders(self.db, INSTANCE, time.time())
         return await store.give_up_gone(self.db, alive | {self.instance or ""}, self.clock.now())
 
+    async def _take_up_gone(self) -> None:
+        """Shared: what instances that died left undone. Their calls in flight are given up
+        (as after a crash); the one instance that reaps a dead one's heartbeat edits every
+        live card, since the edits it owed lived in its memory."""
+        reaped = await lease_store.reap(self.db, INSTANCE, time.time())
+        gone = await self._give_up_gone()
+        if gone:
+            log.warning("%s notifications were in flight at an instance that stopped; they "
+                        "may have reached Telegram and are not sent again", gone)  # fmt: skip
+        if reaped:
+            log.warning("instance(s) %s stopped without a goodbye; their work is taken up",
+                        ", ".join(sorted(reaped)))  # fmt: skip
+            if self.cards is not None:
+                for user_id in await self.cards.live():
+                    self.card_changed(user_id)
+
     async def run(self) -> None:
         while not self._stopping:
             if self.instance is not None and time.monotonic() - self._swept > 5.0:
                 self._swept = time.monotonic()
-                gone = await self._give_up_gone()
-                if gone:
-                    log.warning("%s notifications were in flight at an instance that "
-                                "stopped; they may have reached Telegram and are not sent "
-                                "again", gone)  # fmt: skip
+                try:
+                    await self._take_up_gone()
+                except Exception as exc:  # noqa: BLE001 - the database away: next time
+                    log.warning("cannot look for stopped instances (%s)", type(exc).__name__)
             try:
                 progressed = await self._round()
             except InvalidToken:

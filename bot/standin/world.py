@@ -99,6 +99,7 @@ class FloodLimits:
         self.flood_until = 0.0  # a forced flood: every send refused until then
         self.flood_chats: dict[int, float] = {}  # the same, for some chats only
         self.refused = 0
+        self.refused_overall = 0  # of those, refused by the bot's overall limit
         # A 429 says "retry after N seconds"; a send inside that time ignored the answer,
         # unless it was already on its way when the answer left (GRACE: a loopback round
         # trip on a busy machine) — concurrent calls cannot have heard it.
@@ -122,6 +123,8 @@ class FloodLimits:
         if over is None:
             return None
         wait, everyone = over
+        if everyone:
+            self.refused_overall += 1
         told = now + max(1, int(wait + 0.999)) - 0.05  # retry_after is whole seconds
         if everyone:
             if now >= self._told_all[1]:

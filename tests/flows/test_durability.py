@@ -6,8 +6,8 @@ import datetime as dt
 
 from bot import flows
 from bot.db import drafts as draft_store
-from tests.flows.conftest import Harness, reach
-from tests.flows.helpers import restart
+from tests.flows.conftest import Harness, file_one, reach
+from tests.flows.helpers import restart, staffed
 
 
 async def test_an_opinion_in_progress_survives_a_restart(harness: Harness) -> None:
@@ -89,3 +89,32 @@ async def test_a_resident_who_blocked_the_bot_is_not_retried(harness: Harness) -
         await db.fetchval("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
         == 0
     )
+
+
+async def test_a_move_replayed_after_a_crash_shows_its_card_again(harness: Harness) -> None:
+    """The move was committed, then the process died before the card was sent (or before
+    the update was marked done): the replay finds the move made by this very update and
+    shows the card, instead of refusing the move as already made and saying nothing."""
+    staff = await staffed(harness, "dongjie", 2301)
+    resident = harness.resident(2302, "王阿姨")
+    await file_one(resident)
+    await harness.settle()
+    staff.skip_unread()  # the notice of the new case
+    await staff.tap("打开第 1 号")
+    await staff.reply()
+    tap = await staff.tap("开始核实")
+    assert "核实中" in (await staff.reply()).text
+    await harness.settle()
+    db = harness.services.db
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE inbox SET done_at = NULL WHERE update_id = ?", (tap.update_id,))
+    told = len(resident.transcript())
+    await restart(harness)
+    await harness.settle()
+    again = await staff.reply()
+    assert "第 1 号" in again.text and "核实中" in again.text
+    moves = await harness.services.db.fetchval(
+        "SELECT COUNT(*) FROM case_events WHERE move = 'verify'"
+    )
+    assert moves == 1
+    assert len(resident.transcript()) == told  # the resident was told once

@@ -31,6 +31,7 @@ from tests.flows.test_crash import (
     EVALUATORS,
     ITEMS,
     RESIDENTS,
+    cards_show,
     command,
     evaluator_votes,
     staff_verifies,
@@ -134,12 +135,15 @@ async def test_two_webhook_instances_one_killed_during_a_mixed_storm(tmp_path: P
                 if not standin.pending_updates() and await settled(url):
                     break
                 await asyncio.sleep(0.1)
+            why = f"(seed {seed}, kill at {moment:.2f} s, forwarded {dict(proxy.forwarded)})"
+            chosen = cast(list[dict[str, str]], results[RESIDENTS : RESIDENTS + EVALUATORS])
+            # every card shows its evaluator's answers, those the killed instance had not
+            # shown yet included (the survivor edits the cards it may have owed)
+            assert await cards_show(evaluators, chosen) == [], why
         finally:
             for instance in instances:
                 await instance.stop()
-    why = f"(seed {seed}, kill at {moment:.2f} s, forwarded {dict(proxy.forwarded)})"
     assert all(proxy.forwarded[p] > 10 for p in ports), why  # both instances took a share
-    chosen = cast(list[dict[str, str]], results[RESIDENTS : RESIDENTS + EVALUATORS])
     verified = cast(set[int], results[-1])
     conn = await asyncpg.connect(url)
     try:

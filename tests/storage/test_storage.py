@@ -144,6 +144,24 @@ async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
     assert await case_store.get_case(db, 1) is None
 
 
+async def test_case_numbers_have_no_gaps_after_replays_and_rollbacks(db: Database) -> None:
+    """Residents read their case's number and the district counts them: a number skipped
+    (a replayed filing, a transaction cut short) would look like a case made to vanish.
+    PostgreSQL's identity sequence skips in both; the number is the next after the
+    highest, taken inside the serialised write."""
+    async with db.transaction() as tx:
+        await case_store.file_case(tx, new_case(), "update:1", "filed", RESIDENT, NOW)
+    async with db.transaction() as tx:  # a replay of the same filing
+        await case_store.file_case(tx, new_case(), "update:1", "filed", RESIDENT, NOW)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:  # a filing whose transaction fails
+            await case_store.file_case(tx, new_case(), "update:2", "filed", RESIDENT, NOW)
+            raise RuntimeError("cut short")
+    async with db.transaction() as tx:
+        third = await case_store.file_case(tx, new_case(), "update:3", "filed", RESIDENT, NOW)
+    assert third == (2, True)
+
+
 async def test_marking_an_update_applied_never_touches_a_flow(db: Database) -> None:
     profile = Profile(7, "王", "", "", "zh")
     await user_store.record_user(db, profile, NOW)
