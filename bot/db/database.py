@@ -202,6 +202,14 @@ class Database:
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         raise NotImplementedError
 
+    async def at_once(self, sql: str, params: Params = ()) -> list[Row]:
+        """One statement that commits by itself, not queued behind the bot's serialised
+        write transactions: bookkeeping that no other write reads (a pacing slot, updates
+        marked processed), which must not wait for a burst of ballots. What it returns
+        (``RETURNING``). On SQLite, one transaction like any other."""
+        async with self.transaction() as tx:
+            return list(await tx.execute_fetchall(sql, params))
+
     async def backup(self, target: Path) -> None:
         """A consistent copy of the whole database into the file ``target``, taken while
         the bot runs (SQLite only: see :data:`PG_BACKUP`)."""

@@ -158,16 +158,17 @@ async def give_up_gone(db: Database, alive: set[str], now: dt.datetime) -> int:
         return int(cursor.rowcount or 0)
 
 
-async def take_slot(db: Database, wall: float, interval: float) -> tuple[float, float]:
+async def take_slot(db: Database, wall: float, interval: float) -> float:
     """Instances sharing the database: the next start free under the overall rate (every
-    instance's sends spaced ``interval`` apart, wall-clock seconds), taken; and until when
-    a 429 holds every send."""
-    async with db.transaction() as tx:
-        rows = list(await tx.execute_fetchall("SELECT next_at, held_until FROM send_pace"))
-        next_at, held = (float(rows[0][0]), float(rows[0][1])) if rows else (0.0, 0.0)
-        start = max(next_at, held, wall)
-        await tx.execute("UPDATE send_pace SET next_at = ?", (start + interval,))
-    return start, held
+    instance's sends spaced ``interval`` apart, after any 429's hold; wall-clock seconds),
+    taken in one statement that does not wait behind the bot's writes."""
+    # the greatest of three: GREATEST on PostgreSQL, MAX with several arguments on SQLite
+    greatest = "GREATEST" if db.dialect == "postgresql" else "MAX"
+    rows = await db.at_once(
+        f"UPDATE send_pace SET next_at = {greatest}(next_at, held_until, ?) + ? RETURNING next_at",
+        (wall, interval),
+    )
+    return float(rows[0][0]) - interval if rows else wall
 
 
 async def held_until(db: Database) -> float:

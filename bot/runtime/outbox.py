@@ -134,8 +134,11 @@ class Pacer:
 class SharedPacer(Pacer):
     """The pace every instance sharing the database keeps together (design §13): each send
     takes the next free slot of the overall rate from the database, and a 429 seen by one
-    instance holds them all until its ``retry_after`` (``send_pace``, wall-clock seconds);
-    besides, each instance keeps its own pace as :class:`Pacer` does."""
+    instance holds them all until its ``retry_after`` (``send_pace``, wall-clock seconds).
+
+    The slot is taken first, and this instance's own pace (:class:`Pacer`: the spacing and
+    the window of the last second) is kept last, at the moment of the call: a send that
+    woke late for its slot (a busy machine) then cannot start bunched with the next."""
 
     def __init__(self, db: Database, rate: float) -> None:
         super().__init__(rate)
@@ -150,14 +153,14 @@ class SharedPacer(Pacer):
 
     async def acquire(self) -> None:
         while True:
-            await super().acquire()
-            start, _ = await store.take_slot(self.db, time.time(), self.interval)
+            start = await store.take_slot(self.db, time.time(), self.interval)
             if start > time.time():
                 await asyncio.sleep(start - time.time())
             held = await store.held_until(self.db)  # a 429 elsewhere, while this one waited
             if held <= time.time():
-                return
+                break
             await asyncio.sleep(held - time.time())
+        await super().acquire()
 
 
 class Outbox:

@@ -210,6 +210,21 @@ async def test_outbox_queues_a_keyed_notification_once(db: Database) -> None:
     ] == ["d", "c"]
 
 
+async def test_the_shared_pace_hands_out_slots_after_each_other_and_after_a_hold(
+    db: Database,
+) -> None:
+    """Instances sharing a database take the overall rate's slots from one row: each the
+    interval after the last, never before now, never inside a 429's hold."""
+    first = await outbox_store.take_slot(db, 1000.0, 0.05)
+    second = await outbox_store.take_slot(db, 1000.0, 0.05)
+    assert (first, second) == (1000.0, pytest.approx(1000.05))
+    assert await outbox_store.take_slot(db, 2000.0, 0.05) == 2000.0  # idle: now
+    await outbox_store.hold(db, 2010.0)
+    await outbox_store.hold(db, 2005.0)  # a shorter hold does not shorten it
+    assert await outbox_store.held_until(db) == 2010.0
+    assert await outbox_store.take_slot(db, 2001.0, 0.05) == 2010.0
+
+
 async def test_ballots_of_an_older_database_move_under_the_key_kept_outside(
     tmp_path: Path,
 ) -> None:
