@@ -44,7 +44,7 @@ from bench.harness import BotProcess
 from bot import ballot_key
 from bot.campaign import load_campaign, parse_campaign
 from bot.clock import iso
-from bot.db import Database, pgcluster
+from bot.db import open_database, pgcluster
 from bot.settings import REPO_EXAMPLE
 from bot.standin import FloodLimits, SimUser, StandIn
 
@@ -73,7 +73,7 @@ def campaign_file(folder: Path) -> Path:
 
 async def register(target: str, evaluators: int) -> None:
     """Store the evaluators' roles as their invitation links would (set-up, not measured)."""
-    db = await Database.open(target)
+    db = await open_database(target)
     now = iso(dt.datetime.now(dt.UTC))
     async with db.transaction() as conn:
         await conn.executemany(
@@ -237,7 +237,7 @@ async def run(
             overall_refused = standin.limits.refused_overall
         key = ballot_key.read(key_path)
         assert key is not None
-        db = await Database.open(target)
+        db = await open_database(target)
         try:
             stored = {
                 (r[0], r[1], r[2]): r[3]

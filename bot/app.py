@@ -33,8 +33,8 @@ from bot import ballot_key, labels, notify, rounds
 from bot.campaign import Campaign
 from bot.cards import Desk
 from bot.clock import Clock
-from bot.db import Database
 from bot.db import ballots as ballot_store
+from bot.db import open_database
 from bot.db import roles as role_store
 from bot.db import users as user_store
 from bot.db.database import is_url, peek
@@ -124,7 +124,7 @@ class EvalBot:
         offline commands (``evalbot publish-page``) use."""
         claim = rounds.round_file(self.campaign)
         if is_url(self.db_path):  # its schema starts after the key moved out (no 0008)
-            db = await Database.open(self.db_path, claim)
+            db = await open_database(self.db_path, claim)
             try:
                 key, said = ballot_key.open_key(
                     (None, await ballot_store.any_cast(db)),
@@ -140,7 +140,7 @@ class EvalBot:
                 self.ballot_key_path,
                 new=self.new_ballot_key,
             )
-            db = await Database.open(
+            db = await open_database(
                 self.db_path,
                 claim,
                 {"evalbot_pseudonym": key.pseudonym, "evalbot_origin": key.origin},

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.campaign import Campaign, load_campaign
-from bot.db.database import PG_BACKUP, backup_file, check_claim, is_url
+from bot.db.backends import check_claim
+from bot.db.database import PG_BACKUP, backup_file, is_url
 from bot.errors import CampaignError, DatabaseError, SettingsError
 from bot.settings import Settings
 
@@ -225,7 +226,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_round_start(args: argparse.Namespace) -> int:
     """Open the campaign FILE as the database's next round (design §12)."""
     from bot import rounds
-    from bot.db import Database
+    from bot.db import open_database
     from bot.errors import RoundError
 
     target = str(args.db or Settings.from_env().db)
@@ -235,7 +236,7 @@ def cmd_round_start(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     async def main() -> rounds.Opening:
-        db = await Database.open(target)
+        db = await open_database(target)
         try:
             return await rounds.start(db, campaign, dt.datetime.now(dt.UTC))
         finally:
@@ -253,7 +254,7 @@ def cmd_round_start(args: argparse.Namespace) -> int:
 
 def cmd_round_list(args: argparse.Namespace) -> int:
     """The database's rounds, the current one last."""
-    from bot.db import Database
+    from bot.db import open_database
     from bot.db import rounds as round_store
 
     target = database_of(args, "round list")
@@ -262,7 +263,7 @@ def cmd_round_list(args: argparse.Namespace) -> int:
     path = shown(target)
 
     async def main() -> list[round_store.RoundRow]:
-        db = await Database.open(target)
+        db = await open_database(target)
         try:
             return await round_store.rounds(db)
         finally:
@@ -320,7 +321,14 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
 
 def cmd_migrate_db(args: argparse.Namespace) -> int:
     """Copy a SQLite database into an empty PostgreSQL database (design §13)."""
-    from bot.db.transfer import copy_database
+    from bot.ballots import verify
+    from bot.db.transfer import Report, copy_database
+
+    async def copy_and_recount() -> Report:
+        report = await copy_database(source, args.to, lambda line: print(line, flush=True))
+        checked = await verify(args.to)  # the copy's ballots recounted from its log
+        report.verified, report.problems = checked.ok, list(checked.problems)
+        return report
 
     source = Path(args.source)
     if not source.exists():
@@ -330,7 +338,7 @@ def cmd_migrate_db(args: argparse.Namespace) -> int:
         print("evalbot migrate-db: --to takes a postgresql:// URL", file=sys.stderr)
         return EXIT_USAGE
     try:
-        report = asyncio.run(copy_database(source, args.to, lambda line: print(line, flush=True)))
+        report = asyncio.run(copy_and_recount())
     except DatabaseError as exc:
         print(f"evalbot migrate-db: {exc}; nothing was copied", file=sys.stderr)
         return EXIT_USAGE

@@ -26,9 +26,9 @@ from bot.app import EvalBot
 from bot.ballots import verify
 from bot.campaign import Campaign, parse_campaign
 from bot.clock import FakeClock
-from bot.db import Database
 from bot.db import ballots as ballot_store
 from bot.db import cases as case_store
+from bot.db import open_database
 from bot.db import users as user_store
 from bot.results import current_ranking, pages, snapshot, write_pages
 from bot.services import Services
@@ -546,7 +546,7 @@ async def next_round(stage: Stage) -> None:
     out(f"  (the bot is stopped; the organiser writes {following.id}'s file and opens it)")
     await stage.settle()
     await stage.bot.stop()
-    db = await Database.open(services.db.target)
+    db = await open_database(services.db.target)
     try:
         stage.clock.advance(dt.timedelta(days=365))
         opening = await rounds.start(db, following, stage.clock.now())

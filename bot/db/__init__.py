@@ -1,10 +1,12 @@
-"""Storage: one SQLite file in WAL mode, numbered migrations, one function per query.
+"""Storage: SQLite (one file in WAL mode) or PostgreSQL, numbered migrations, one function
+per query.
 
 All SQL of the bot lives in this package. Writes go through :meth:`Database.transaction`
-(one writer, serialised, ``BEGIN IMMEDIATE``); reads use a second connection, which in WAL
-mode sees only committed data and never waits for the writer.
+(one writer, serialised); reads never wait for the writer. :func:`open_database` picks the
+backend from the target (a file or a ``postgresql://`` URL).
 """
 
+from bot.db.backends import open_database
 from bot.db.database import Database, Row, Tx
 
-__all__ = ["Database", "Row", "Tx"]
+__all__ = ["Database", "Row", "Tx", "open_database"]

@@ -149,36 +149,13 @@ class Database:
     dialect = "sqlite"  # or "postgresql"
     target = ""  # the file's path or the URL (without its password: see ``shown``)
 
-    @classmethod
-    async def open(
-        cls,
-        target: Path | str,
-        claim: RoundFile | str | None = None,
-        functions: Mapping[str, Callable[[Any], Any]] | None = None,
-    ) -> Database:
-        """Open (creating if needed), migrate, and check that ``claim`` (a campaign file, or
-        just its id) is the database's current round (design §12): a database no campaign
-        has claimed becomes this one's; the current round's file is kept as last run; an
-        earlier round's file, or a new round's that was not opened, is refused.
-
-        ``functions`` are SQL functions of one argument some SQLite migrations call to
-        convert stored data (0008: ``evalbot_pseudonym``, ``evalbot_origin``, which need the
-        ballot key); without them, a migration that has such data to convert stops with an
-        error. (A PostgreSQL database starts at a later schema and needs none.)
-        """
-        if is_url(target):
-            from bot.db.postgres import PgDatabase
-
-            return await PgDatabase.connect(str(target), claim)
-        return await SqliteDatabase.connect(target, claim, functions)
-
     @property
     def shown(self) -> str:
         """How to name the database in messages and logs (no password)."""
         return self.target
 
     async def claim(self, claim: RoundFile | str) -> None:
-        """What :meth:`open` checks, on an open database."""
+        """What :func:`bot.db.backends.open_database` checks, on an open database."""
         await claim_round(self, RoundFile.of(claim))
 
     async def close(self) -> None:
@@ -343,7 +320,7 @@ async def migrate(conn: aiosqlite.Connection) -> int:
 
 
 async def claim_round(db: Database, claim: RoundFile) -> None:
-    """See :meth:`Database.open`: the same on both backends."""
+    """See :func:`bot.db.backends.open_database`: the same on both backends."""
     rows = await db.fetchall("SELECT id, closed_at FROM rounds ORDER BY seq")
     if not rows:
         async with db.transaction() as tx:
@@ -362,9 +339,9 @@ async def claim_round(db: Database, claim: RoundFile) -> None:
                 )
                 return
             rows = again
-    refusal = _refusal(db.shown, [str(r[0]) for r in rows], claim.id)
-    if refusal is not None:
-        raise refusal
+    refused = refusal(db.shown, [str(r[0]) for r in rows], claim.id)
+    if refused is not None:
+        raise refused
     if claim.text:  # the current round's file as last run (earlier rounds keep theirs)
         async with db.transaction() as tx:
             await tx.execute(
@@ -373,7 +350,7 @@ async def claim_round(db: Database, claim: RoundFile) -> None:
             )
 
 
-def _refusal(path: Path | str, rounds: list[str], claim_id: str) -> DatabaseError | None:
+def refusal(path: Path | str, rounds: list[str], claim_id: str) -> DatabaseError | None:
     """Why a campaign file cannot run on a database holding ``rounds`` (None: it can)."""
     if not rounds or claim_id == rounds[-1]:
         return None
@@ -390,7 +367,7 @@ def _refusal(path: Path | str, rounds: list[str], claim_id: str) -> DatabaseErro
     )
 
 
-def _file_rounds(path: Path) -> list[str]:
+def file_rounds(path: Path) -> list[str]:
     """The rounds of a SQLite file, read-only (without migrating it)."""
     if not path.exists():
         return []
@@ -408,22 +385,6 @@ def _file_rounds(path: Path) -> list[str]:
     finally:
         conn.close()
     return rounds
-
-
-async def check_claim(target: str, claim_id: str) -> None:
-    """What :meth:`Database.open` would say of ``claim_id``, read without opening the
-    database for writing or migrating it (``evalbot run`` asks before reaching Telegram)."""
-    if is_url(target):
-        from bot.db.postgres import current_rounds, hide_password
-
-        refusal = _refusal(hide_password(target), await current_rounds(target), claim_id)
-        if refusal is not None:
-            raise refusal
-        return
-    rounds = _file_rounds(Path(target))
-    refusal = _refusal(target, rounds, claim_id)
-    if refusal is not None:
-        raise refusal
 
 
 def backup_file(source: Path, target: Path) -> str:

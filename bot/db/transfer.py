@@ -20,7 +20,8 @@ from typing import Any
 import asyncpg
 
 from bot import search
-from bot.db.database import Database, migrations
+from bot.db.backends import open_database
+from bot.db.database import migrations
 from bot.db.postgres import convert, hide_password
 from bot.errors import DatabaseError
 
@@ -93,13 +94,13 @@ class Report:
 
 async def copy_database(source: Path, url: str, say: Callable[[str], None]) -> Report:
     """Copy the SQLite file ``source`` into the empty PostgreSQL database at ``url``,
-    saying how far it is with ``say``."""
-    from bot.ballots import verify  # the domain's recount, on the copy
-
+    saying how far it is with ``say``. The copy's ballots are recounted by the caller
+    (``evalbot migrate-db``, with :func:`bot.ballots.verify`: the domain's recount), which
+    fills in ``verified``."""
     # bring the file to this code's schema first (as `evalbot run` would at its start)
-    opened = await Database.open(source)
+    opened = await open_database(source)
     await opened.close()
-    target = await Database.open(url)  # creates the schema, or checks it is current
+    target = await open_database(url)  # creates the schema, or checks it is current
     await target.close()
     version = len(migrations())
     conn = await asyncpg.connect(url)
@@ -136,9 +137,6 @@ async def copy_database(source: Path, url: str, say: Callable[[str], None]) -> R
             file.close()
     finally:
         await conn.close()
-    checked = await verify(url)
-    report.verified = checked.ok
-    report.problems = list(checked.problems)
     return report
 
 

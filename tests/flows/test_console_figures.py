@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bot import console, search
 from bot.cases import Actor, Fields, apply_move, rate_case
-from bot.db import Database
 from bot.db import console as console_store
+from bot.db import open_database
 from bot.db.database import backup_file, migrations
 from bot.vocabulary import Move, Rating, Role
 from tests.flows.conftest import ORGANISER, Harness, file_one
@@ -120,7 +120,7 @@ async def test_migration_0009_finds_the_same_figures_in_the_history(
         if name.startswith(("0009_", "0010_")):
             old.executescript(f"BEGIN;\n{sql}\nCOMMIT;")
     old.close()
-    db = await Database.open(copy)
+    db = await open_database(copy)
     try:
         counts = await console_store.office_counts(db, judged)
         expected(counts["dongjie"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.db import Database
+from bot.db import open_database
 from bot.db import postgres as pg
 from bot.db.database import migrations
 from tests.conftest import cluster, new_database
@@ -35,8 +35,8 @@ def evalbot(*args: str, db: str | None = None, **extra: str) -> subprocess.Compl
 
 async def test_the_two_schemas_have_the_same_tables_and_columns(tmp_path: Path) -> None:
     url = await new_database()
-    await (await Database.open(url)).close()
-    await (await Database.open(tmp_path / "s.sqlite3")).close()
+    await (await open_database(url)).close()
+    await (await open_database(tmp_path / "s.sqlite3")).close()
     assert pg.migrations()[-1][0] == len(migrations())  # both at the same version
     conn = await asyncpg.connect(url)
     try:

@@ -11,7 +11,7 @@ import pytest
 from telegram import Chat, Message, Update, User
 
 from bot.clock import FakeClock
-from bot.db import Database, inbox
+from bot.db import Database, inbox, open_database
 from bot.runtime.processor import CURRENT_OUTCOME, Processor, Work, lane_of
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
@@ -26,7 +26,7 @@ def update(update_id: int, user_id: int, chat_id: int | None = None) -> Update:
 @pytest.fixture
 async def db(db_target: str) -> AsyncIterator[Database]:
     """A new database on each backend (tests/conftest.py)."""
-    database = await Database.open(db_target)
+    database = await open_database(db_target)
     yield database
     await database.close()
 

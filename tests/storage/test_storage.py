@@ -14,7 +14,7 @@ import pytest
 
 from bot.app import EvalBot
 from bot.campaign import load_campaign
-from bot.db import Database, inbox
+from bot.db import Database, inbox, open_database
 from bot.db import cases as case_store
 from bot.db import drafts as draft_store
 from bot.db import outbox as outbox_store
@@ -35,7 +35,7 @@ NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
 @pytest.fixture
 async def db(db_target: str) -> AsyncIterator[Database]:
     """A new database on each backend (tests/conftest.py)."""
-    database = await Database.open(db_target, "2026-shebao")
+    database = await open_database(db_target, "2026-shebao")
     yield database
     await database.close()
 
@@ -59,7 +59,7 @@ def new_case(**changes: object) -> NewCase:
 
 async def test_every_migration_builds_the_schema_from_empty(tmp_path: Path) -> None:
     path = tmp_path / "fresh.sqlite3"
-    db = await Database.open(path, "c1")
+    db = await open_database(path, "c1")
     await db.close()
     conn = sqlite3.connect(path)
     try:
@@ -89,10 +89,10 @@ async def test_reopening_applies_nothing_twice_and_refuses_a_round_not_opened(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "c.sqlite3"
-    await (await Database.open(path, "c1")).close()
-    await (await Database.open(path, "c1")).close()
+    await (await open_database(path, "c1")).close()
+    await (await open_database(path, "c1")).close()
     with pytest.raises(DatabaseError, match=r"is at the round 'c1', not 'c2'.*round start"):
-        await Database.open(path, "c2")
+        await open_database(path, "c2")
 
 
 async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     conn.execute("PRAGMA user_version = 999")
     conn.close()
     with pytest.raises(DatabaseError, match="newer than this code"):
-        await Database.open(path)
+        await open_database(path)
 
 
 async def test_inbox_stores_once_and_remembers_the_offset(db: Database) -> None:
