@@ -63,10 +63,12 @@ async def due(
     limit: int,
     skip: Sequence[int] = (),
     busy: Sequence[int | str] = (),
+    sender: str | None = None,
 ) -> list[Outgoing]:
     """The oldest notification due by ``now`` of each chat, leaving out the ids in ``skip``
     and the chats in ``busy`` (a chat reads its notifications in order, one at a time, so
-    only its oldest can go next)."""
+    only its oldest can go next); with ``sender`` (instances sharing the database), also
+    those another instance reserved."""
     where = "sent_at IS NULL AND failed_at IS NULL AND not_before <= ?"
     params: list[Any] = [iso(now)]
     if skip:
@@ -78,8 +80,9 @@ async def due(
     rows = await db.fetchall(  # (a chat's oldest being sent, by another instance: not yet)
         "SELECT id, chat_id, method, payload, attempts FROM outbox WHERE id IN "
         f"(SELECT MIN(id) FROM outbox WHERE {where} GROUP BY chat_id) AND sending_at IS NULL "
-        "ORDER BY not_before, id LIMIT ?",
-        (*params, limit),
+        + ("AND (sender IS NULL OR sender = ?) " if sender is not None else "")
+        + "ORDER BY not_before, id LIMIT ?",
+        (*params, *([sender] if sender is not None else []), limit),
     )
     return [
         Outgoing(r["id"], chat(r["chat_id"]), r["method"], json.loads(r["payload"]), r["attempts"])
@@ -102,6 +105,27 @@ async def mark_sending(db: Database, outbox_id: int, now: dt.datetime) -> None:
         await tx.execute("UPDATE outbox SET sending_at = ? WHERE id = ?", (iso(now), outbox_id))
 
 
+async def reserve(db: Database, outbox_id: int, sender: str) -> bool:
+    """Instances sharing the database: set this call aside for ``sender`` before it waits
+    for its turn under the overall rate, so the others pass it by instead of spending their
+    turns on it (one statement; nothing is in flight yet, so an instance that dies holding
+    it loses nothing: :func:`give_up_gone` hands it back)."""
+    rows = await db.at_once(
+        "UPDATE outbox SET sender = ? WHERE id = ? AND (sender IS NULL OR sender = ?) "
+        "AND sending_at IS NULL AND sent_at IS NULL AND failed_at IS NULL RETURNING id",
+        (sender, outbox_id, sender),
+    )
+    return bool(rows)
+
+
+async def release(db: Database, outbox_id: int, sender: str) -> None:
+    """Hand back a call reserved and not made (its chat was not ready)."""
+    await db.at_once(
+        "UPDATE outbox SET sender = NULL WHERE id = ? AND sender = ? AND sending_at IS NULL",
+        (outbox_id, sender),
+    )
+
+
 async def claim(
     db: Database, outbox_id: int, chat_id: int | str, sender: str, now: dt.datetime,
     wall: float, gap: float,
@@ -119,8 +143,8 @@ async def claim(
             return False
         cursor = await tx.execute(
             "UPDATE outbox SET sending_at = ?, sender = ? WHERE id = ? AND sending_at IS NULL "
-            "AND sent_at IS NULL AND failed_at IS NULL",
-            (iso(now), sender, outbox_id),
+            "AND (sender IS NULL OR sender = ?) AND sent_at IS NULL AND failed_at IS NULL",
+            (iso(now), sender, outbox_id, sender),
         )
         if cursor.rowcount != 1:
             return False
@@ -141,7 +165,8 @@ async def chat_ready_at(db: Database, chat_id: int | str) -> float:
 async def give_up_gone(db: Database, alive: set[str], now: dt.datetime) -> int:
     """Calls in flight at instances no longer alive (their heartbeat expired): they may
     have reached Telegram and are given up, as after a crash (:func:`give_up_interrupted`);
-    a ballot card is sent again. Returns how many were given up."""
+    a ballot card is sent again, and the calls they had only reserved are handed back.
+    Returns how many were given up."""
     marks = ",".join("?" * len(alive)) or "''"
     async with db.transaction() as tx:
         cursor = await tx.execute(
@@ -154,6 +179,11 @@ async def give_up_gone(db: Database, alive: set[str], now: dt.datetime) -> int:
             "UPDATE outbox SET sending_at = NULL WHERE method = ? AND sending_at IS NOT NULL "
             f"AND sent_at IS NULL AND failed_at IS NULL AND COALESCE(sender, '') NOT IN ({marks})",
             (SEND_CARD, *sorted(alive)),
+        )
+        await tx.execute(
+            "UPDATE outbox SET sender = NULL WHERE sending_at IS NULL AND sent_at IS NULL "
+            f"AND failed_at IS NULL AND sender IS NOT NULL AND sender NOT IN ({marks})",
+            tuple(sorted(alive)),
         )
         return int(cursor.rowcount or 0)
 
@@ -209,7 +239,7 @@ async def retry_later(
     async with db.transaction() as tx:
         await tx.execute(
             "UPDATE outbox SET not_before = ?, attempts = attempts + 1, error = ?, "
-            "sending_at = NULL WHERE id = ?",
+            "sending_at = NULL, sender = NULL WHERE id = ?",
             (iso(not_before), error, outbox_id),
         )
         await tx.execute(

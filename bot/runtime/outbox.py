@@ -136,9 +136,10 @@ class SharedPacer(Pacer):
     takes the next free slot of the overall rate from the database, and a 429 seen by one
     instance holds them all until its ``retry_after`` (``send_pace``, wall-clock seconds).
 
-    The slot is taken first, and this instance's own pace (:class:`Pacer`: the spacing and
-    the window of the last second) is kept last, at the moment of the call: a send that
-    woke late for its slot (a busy machine) then cannot start bunched with the next."""
+    The slot is taken first, then this instance's own pace is kept (:class:`Pacer`: the
+    spacing and the window of the last second, so a send that woke late for its slot on a
+    busy machine cannot start bunched with the next), and last, just before the call, the
+    shared hold is looked at again."""
 
     def __init__(self, db: Database, rate: float) -> None:
         super().__init__(rate)
@@ -156,18 +157,19 @@ class SharedPacer(Pacer):
             start = await store.take_slot(self.db, time.time(), self.interval)
             if start > time.time():
                 await asyncio.sleep(start - time.time())
+            await super().acquire()
             held = await store.held_until(self.db)  # a 429 elsewhere, while this one waited
             if held <= time.time():
-                break
+                return
             await asyncio.sleep(held - time.time())
-        await super().acquire()
 
 
 class Outbox:
     """Sends what the outbox table holds; wake it after queueing something.
 
-    With ``instance`` (several instances share the database, design §13) a call is taken
-    by one instance before it is made (``outbox.sender``), a chat's gap between messages is
+    With ``instance`` (several instances share the database, design §13) a call is
+    reserved by one instance before it waits for its turn (``outbox.sender``: the others pass
+    it by) and taken (in flight) just before it is made, a chat's gap between messages is
     kept in the database for all of them, and the overall rate and 429s are shared
     (:class:`SharedPacer`); the calls in flight at an instance that died are given up as
     after a crash."""
@@ -280,7 +282,12 @@ class Outbox:
         busy: set[int | str] = set(self._in_flight.values()) | set(self._editing)
         waiting = busy | {c for c, t in self._chat_ready.items() if t > now}
         batch = await store.due(
-            self.db, self.clock.now(), 200, skip=list(self._in_flight), busy=list(waiting)
+            self.db,
+            self.clock.now(),
+            200,
+            skip=list(self._in_flight),
+            busy=list(waiting),
+            sender=self.instance,
         )
         progressed = False
         for item in batch:
@@ -288,6 +295,10 @@ class Outbox:
                 break
             if item.chat_id in busy or self._chat_ready.get(item.chat_id, 0) > time.monotonic():
                 continue
+            if self.instance is not None and not await store.reserve(
+                self.db, item.id, self.instance
+            ):
+                continue  # another instance has it: no turn of the overall rate spent on it
             busy.add(item.chat_id)
             await self.pacer.acquire()
             self._in_flight[item.id] = item.chat_id
@@ -390,6 +401,7 @@ class Outbox:
             gap * (1.0 + 2 * MARGIN),
         )  # fmt: skip
         if not taken:  # another instance sends to this chat: look again when it may take one
+            await store.release(self.db, item.id, self.instance)
             ready = await store.chat_ready_at(self.db, item.chat_id)
             self._chat_ready[item.chat_id] = time.monotonic() + max(0.05, ready - wall)
         return taken

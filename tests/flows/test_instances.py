@@ -20,6 +20,7 @@ from bot import ballot_key
 from bot.ballots import verify
 from bot.cases import check_deadlines
 from bot.db import leases as lease_store
+from bot.db import outbox as outbox_store
 from bot.demo import free_port
 from bot.runtime import jobs
 from bot.runtime.leases import JOBS, Lease
@@ -271,3 +272,42 @@ async def reminders(harness: Harness) -> int:
     rows = await harness.rows("SELECT COUNT(*) FROM outbox WHERE dedupe_key IS NOT NULL "
                               "AND payload LIKE '%提醒%'")  # fmt: skip
     return int(rows[0][0])
+
+
+async def test_a_429_seen_by_one_instance_holds_the_other(harness: Harness) -> None:
+    """Two instances drain one outbox. Telegram answers the first sends with 429 (retry
+    after 1 s) for a moment only: no instance makes a call inside that second (the stand-in
+    counts any that comes after the answer could have been heard), the one that did not get
+    the answer included, and every notification goes out once."""
+    people = [harness.standin.user(5400 + n, f"居民{n}") for n in range(40)]
+    first = harness.bot
+    second = harness.new_bot()
+    await second.start()
+    try:
+        services = first.require_services()
+        async with services.db.transaction() as tx:
+            for n, person in enumerate(people):
+                await outbox_store.enqueue(
+                    tx,
+                    person.chat_id,
+                    "sendMessage",
+                    {"chat_id": person.chat_id, "text": f"通知 {n}"},
+                    services.clock.now(),
+                )
+        harness.standin.flood(0.3)  # a short flood: over long before its retry_after
+        for bot in (first, second):
+            bot.require_services().outbox.wake()
+        for _ in range(300):
+            left = await harness.rows("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+            if left[0][0] == 0:
+                break
+            await asyncio.sleep(0.05)
+        limits = harness.standin.limits
+        assert limits.refused >= 1  # a 429 was given …
+        assert limits.ignored == 0  # … and heard by both instances
+        got = [[m.text for m in p.transcript()] for p in people]
+        assert got == [[f"通知 {n}"] for n in range(len(people))]
+        senders = await harness.rows("SELECT DISTINCT sender FROM outbox")
+        assert len(senders) == 2  # both instances sent
+    finally:
+        await second.stop()
