@@ -156,6 +156,19 @@ async def test_two_webhook_instances_one_killed_during_a_mixed_storm(tmp_path: P
             "JOIN pg_namespace s ON s.oid = c.relnamespace "
             "WHERE a.amname = 'btree' AND s.nspname = 'public'"
         )
+        # one person's updates applied in order, across the instances and the kill: in
+        # each lane, an update is marked done no earlier than the one before it (a ballot's
+        # update keeps no lane: it is forgotten as it is applied)
+        lanes: dict[int, list[tuple[int, dt.datetime]]] = {}
+        for lane, update_id, done in await conn.fetch(
+            "SELECT lane, update_id, done_at FROM inbox WHERE lane != 0 ORDER BY update_id"
+        ):
+            assert done is not None, why
+            lanes.setdefault(int(lane), []).append((update_id, dt.datetime.fromisoformat(done)))
+        assert len(lanes) >= RESIDENTS + 1, why  # the residents' and the staff's lanes
+        for lane, done in lanes.items():
+            moments = [at for _, at in done]
+            assert moments == sorted(moments), f"lane {lane} applied out of order {why}"
         texts = Counter(r[0] for r in await conn.fetch("SELECT text FROM cases"))
         assert texts == Counter(opinion_text(n) for n in range(RESIDENTS)), why
         assert verified == set(range(1, RESIDENTS + 1)), why
