@@ -241,6 +241,15 @@ class Published:
     recipients: int
 
 
+async def published_by(services: Services, update_id: int) -> Published | None:
+    """What this update published, if it did (a replay after a crash asks again)."""
+    found = await store.publication_by(services.db, f"update:{update_id}")
+    if found is None:
+        return None
+    publication, recipients = found
+    return Published(publication.id, publication.head, publication.ranking, recipients)
+
+
 async def publish(services: Services, organiser_id: int, update_id: int) -> Published:
     """Publish the ranking as it stands: as text and as a chart, with the ballot log's
     chain head, to the campaign's channel and every subscriber, through the outbox."""

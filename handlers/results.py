@@ -230,6 +230,8 @@ async def publish(update: Update, context: Context) -> None:
     """/publish: the ranking, as text and chart, to the channel and subscribers; a second
     publication asks first."""
     await team.require_organiser(update, context)
+    if await said_published(update, context):
+        return
     last = await result_store.last_publication(context.services.db)
     if last is not None:
         confirm = keyboards.confirm(labels.PUBLISH_AGAIN, Kind.PUBLISH, "again")
@@ -248,13 +250,30 @@ async def on_publish_again(update: Update, context: Context) -> None:
     assert query is not None
     await team.require_organiser(update, context)
     await answer(query)
+    if await said_published(update, context):
+        return
     await do_publish(update, context)
+
+
+async def said_published(update: Update, context: Context) -> bool:
+    """A replay of the update that published (its answer cut short by a crash): say it was
+    published, rather than ask whether to publish again."""
+    done = await results.published_by(context.services, context.update_id)
+    if done is None:
+        return False
+    await say_published(update, context, done)
+    return True
 
 
 async def do_publish(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
-    done = await results.publish(context.services, user.id, context.update_id)
+    await say_published(
+        update, context, await results.publish(context.services, user.id, context.update_id)
+    )
+
+
+async def say_published(update: Update, context: Context, done: results.Published) -> None:
     await send(
         update,
         context,

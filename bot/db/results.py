@@ -108,6 +108,23 @@ async def add_publication(
     return int(row[0]) if row else None
 
 
+async def publication_by(db: Database, origin: str) -> tuple[Publication, int] | None:
+    """The publication made by ``origin`` (an update), and how many chats it went to."""
+    row = await db.fetchone(
+        "SELECT id, published_at, head, ranking FROM publications WHERE origin = ?", (origin,)
+    )
+    if row is None:
+        return None
+    chats = await db.fetchval(
+        "SELECT COUNT(DISTINCT chat_id) FROM outbox WHERE dedupe_key LIKE ?",
+        (f"publication:{row['id']}:%",),
+    )
+    publication = Publication(
+        row["id"], parse_iso(row["published_at"]), row["head"], json.loads(row["ranking"])
+    )
+    return publication, int(chats or 0)
+
+
 async def last_publication(db: Database, round_id: str | None = None) -> Publication | None:
     """A round's last publication (None: the current round's)."""
     row = await db.fetchone(

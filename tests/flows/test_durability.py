@@ -118,3 +118,28 @@ async def test_a_move_replayed_after_a_crash_shows_its_card_again(harness: Harne
     )
     assert moves == 1
     assert len(resident.transcript()) == told  # the resident was told once
+
+
+async def test_a_publication_replayed_after_a_crash_says_it_was_published(
+    harness: Harness,
+) -> None:
+    """/publish published, and the process died before it said so: the replay says it was
+    published, instead of asking whether to publish again (which, pressed, would have
+    sent the ranking to everyone a second time)."""
+    reader = harness.resident(2401, "订阅的居民")
+    await reader.send("/subscribe")
+    await reader.reply()
+    organiser = harness.organiser()
+    organiser.skip_unread()
+    await organiser.send("/publish")
+    assert "已向 2 处" in (await organiser.reply()).text
+    await harness.settle()
+    update_id = await harness.services.db.fetchval("SELECT MAX(update_id) FROM inbox")
+    async with harness.services.db.transaction() as tx:
+        await tx.execute("UPDATE inbox SET done_at = NULL WHERE update_id = ?", (update_id,))
+    await restart(harness)
+    await harness.settle()
+    again = (await organiser.reply()).text
+    assert "已向 2 处" in again and "确定再次" not in again
+    assert await harness.services.db.fetchval("SELECT COUNT(*) FROM publications") == 1
+    assert len([m for m in reader.transcript() if m.kind == "photo"]) == 1
