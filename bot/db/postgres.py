@@ -314,10 +314,19 @@ class PgDatabase(Database):
             await self._pool.close()
             await self._writer.close()
 
+    async def _writing(self) -> asyncpg.Connection:
+        """The writer connection, made again when the server dropped it (a failover, a
+        restart): the write that found it dropped failed and is tried again (design §9);
+        the next one gets a new connection."""
+        if self._writer.is_closed():
+            log.warning("the database dropped the writer's connection; connecting again")
+            self._writer = await asyncpg.connect(self.url)
+        return self._writer
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self._lock:
-            conn = self._writer
+            conn = await self._writing()
             # one trip: begin, and wait for any other instance's write to finish
             await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
             try:
@@ -344,7 +353,7 @@ class PgDatabase(Database):
     @asynccontextmanager
     async def single(self) -> AsyncIterator[Tx]:
         async with self._lock:
-            yield PgTx(self._writer, self._types)
+            yield PgTx(await self._writing(), self._types)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._pool.acquire() as conn:

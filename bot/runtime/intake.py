@@ -136,7 +136,14 @@ class Poller:
                 continue
             failures = 0
             if updates:
-                self.received += await ingest(
-                    self.db, self.processor, updates, self.bot, self.clock
-                )
+                try:
+                    self.received += await ingest(
+                        self.db, self.processor, updates, self.bot, self.clock
+                    )
+                except Exception as exc:  # noqa: BLE001 - the database away (a failover)
+                    # not stored, so not confirmed: the same offset asks Telegram again
+                    log.warning("updates could not be stored (%s); asking again in 1 s",
+                                type(exc).__name__)  # fmt: skip
+                    await asyncio.sleep(1.0)
+                    continue
                 offset = max(int(u["update_id"]) for u in updates) + 1

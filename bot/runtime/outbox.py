@@ -274,6 +274,10 @@ class Outbox:
             except InvalidToken:
                 log.critical("the outbox stops: Telegram rejected the token")
                 return
+            except Exception as exc:  # noqa: BLE001 - the database away (a failover): again soon
+                log.warning("the outbox cannot read its queue (%s); trying again",
+                            type(exc).__name__)  # fmt: skip
+                progressed = False
             if not progressed:
                 await self._sleep()
 

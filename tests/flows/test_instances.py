@@ -324,3 +324,44 @@ async def test_a_429_seen_by_one_instance_holds_the_other(harness: Harness) -> N
         assert len(senders) == 2  # both instances sent
     finally:
         await second.stop()
+
+
+async def test_the_outbox_outlives_the_database_dropping_its_connections(
+    harness: Harness,
+) -> None:
+    """A managed database's failover drops every connection: the outbox's next look for
+    work fails, and it looks again (it used to stop for good, so nothing was sent until a
+    restart); the writer connects again; updates polled while it could not store them are
+    asked for again, and answered."""
+    person = harness.standin.user(5501, "居民")
+    later = harness.resident(5502, "王阿姨")
+    services = harness.services
+    conn = await asyncpg.connect(services.db.target)
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    await later.send("/start")  # polled while the writer's connection is dead
+    services.outbox.wake()  # its next round meets a dead connection
+    await asyncio.sleep(0.5)
+    for _ in range(50):  # the bot's own writes reconnect (the writer is one connection)
+        try:
+            async with services.db.transaction() as tx:
+                await outbox_store.enqueue(
+                    tx,
+                    person.chat_id,
+                    "sendMessage",
+                    {"chat_id": person.chat_id, "text": "通知"},
+                    services.clock.now(),
+                )
+            break
+        except Exception:  # noqa: BLE001 - the writer's connection was dropped too
+            await asyncio.sleep(0.1)
+    else:
+        pytest.fail("the bot's writer never came back")
+    services.outbox.wake()
+    await wait_for(person, lambda m: m.text == "通知", 15)
+    await wait_for(later, lambda m: "政风行风评议" in m.text, 15)
