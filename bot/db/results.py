@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.clock import iso, parse_iso
-from bot.db.database import CURRENT, Database, Tx
+from bot.db.database import CURRENT, Database, Row, Tx
 
 
 async def set_daily(tx: Tx, unit_id: str, score: Decimal, set_by: int, now: dt.datetime) -> None:
@@ -119,10 +119,7 @@ async def publication_by(db: Database, origin: str) -> tuple[Publication, int] |
         "SELECT COUNT(DISTINCT chat_id) FROM outbox WHERE dedupe_key LIKE ?",
         (f"publication:{row['id']}:%",),
     )
-    publication = Publication(
-        row["id"], parse_iso(row["published_at"]), row["head"], json.loads(row["ranking"])
-    )
-    return publication, int(chats or 0)
+    return _publication(row), int(chats or 0)
 
 
 async def last_publication(db: Database, round_id: str | None = None) -> Publication | None:
@@ -132,8 +129,10 @@ async def last_publication(db: Database, round_id: str | None = None) -> Publica
         f"WHERE round = COALESCE(?, {CURRENT}) ORDER BY id DESC LIMIT 1",
         (round_id,),
     )
-    if row is None:
-        return None
+    return None if row is None else _publication(row)
+
+
+def _publication(row: Row) -> Publication:
     return Publication(
         row["id"], parse_iso(row["published_at"]), row["head"], json.loads(row["ranking"])
     )
