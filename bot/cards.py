@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from bot import ballots, keyboards
@@ -245,6 +246,41 @@ def _final(services: Services, card: Card, progress: Progress, lang: str) -> Car
         expected=progress.expected,
     )
     return CardView(card.user_id, card.message_id, text, None, lang)
+
+
+class Source(StrEnum):
+    """Which card a press came from (design §6). Every card of the current round counts:
+    a crash can leave an evaluator with two, and they press the one they hold."""
+
+    LIVE = "live"  # the card in use
+    ADOPTED = "adopted"  # a card whose message the bot never learned: now the card in use
+    REPLACED = "replaced"  # an older card of this round: it is pointed to the one in use
+    EARLIER_ROUND = "earlier_round"  # a card of a round that has ended: nothing counts
+
+
+@dataclass(frozen=True)
+class Pressed:
+    source: Source
+    live_message_id: int | None = None  # the card in use (REPLACED)
+    round_name: str = ""  # the round that has ended (EARLIER_ROUND)
+
+
+async def pressed_on(services: Services, user_id: int, message_id: int | None) -> Pressed:
+    """Where a press on a card came from, adopting the message as the card in use when
+    the bot never learned which message its card was."""
+    card = await card_store.get_card(services.db, user_id)
+    if message_id is None or (card is not None and card.message_id == message_id):
+        return Pressed(Source.LIVE)
+    earlier = await card_store.earlier_round_of(services.db, user_id, message_id)
+    if earlier is not None:
+        return Pressed(Source.EARLIER_ROUND, round_name=earlier)
+    if card is None:  # no card this round: the checks of the press itself answer
+        return Pressed(Source.LIVE)
+    if card.message_id is None:
+        async with services.db.batch() as tx:
+            await card_store.adopt(tx, user_id, message_id)
+        return Pressed(Source.ADOPTED)
+    return Pressed(Source.REPLACED, live_message_id=card.message_id)
 
 
 def unit_name(services: Services, unit_id: str, lang: str) -> str:

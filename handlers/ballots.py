@@ -26,8 +26,9 @@ LINKS_A_PAGE = 20
 
 
 async def on_ballot(update: Update, context: Context) -> None:
-    """An answer on the ballot card: record it, confirm it at once in the pop-up; the card
-    is edited soon after (coalesced: a fast evaluator's presses make one edit)."""
+    """An answer on a ballot card: record it, confirm it at once in the pop-up; the card
+    is edited soon after (coalesced: a fast evaluator's presses make one edit). A press
+    counts from any card of the current round (a crash may have left two)."""
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
@@ -35,7 +36,8 @@ async def on_ballot(update: Update, context: Context) -> None:
     assert callback is not None
     unit_id, item_id, index = callback.args[0], callback.args[1], int(callback.args[2])
     services = context.services
-    if not await on_live_card(query, context, user.id):
+    pressed = await card_source(query, context, user.id)
+    if pressed is None:
         return
     try:
         cast = await ballots.cast(services, user.id, unit_id, item_id, index, context.update_id)
@@ -45,20 +47,41 @@ async def on_ballot(update: Update, context: Context) -> None:
             services.outbox.card_changed(user.id)  # the card shows it is closed
         return
     label = cards.answer_label(services, context.lang, cast.answer)
-    await answer(query, context.render("ballots/recorded", answer=label, changed=cast.changed))
-    if cast.changed:
+    replaced = pressed.source == cards.Source.REPLACED
+    shown = context.render("ballots/recorded", answer=label, changed=cast.changed, moved=replaced)
+    await answer(query, shown, alert=replaced)
+    if cast.changed or pressed.source == cards.Source.ADOPTED:
         services.outbox.card_changed(user.id)
+    if replaced:
+        await point_to_live(query, context)
 
 
-async def on_live_card(query: CallbackQuery, context: Context, user_id: int) -> bool:
-    """Whether the press came from the evaluator's card in use; a press on a card that was
-    replaced is answered with where the card in use is, and changes nothing."""
-    card = await card_store.get_card(context.services.db, user_id)
-    pressed = query.message.message_id if query.message else None
-    if card is not None and card.message_id is not None and card.message_id != pressed:
-        await answer(query, context.render("ballots/card_moved"), alert=True)
-        return False
-    return True
+async def card_source(query: CallbackQuery, context: Context, user_id: int) -> cards.Pressed | None:
+    """Which card a press came from; None (answered already) for a card of a round that
+    has ended, where nothing counts."""
+    message_id = query.message.message_id if query.message else None
+    pressed = await cards.pressed_on(context.services, user_id, message_id)
+    if pressed.source == cards.Source.EARLIER_ROUND:
+        shown = context.render("ballots/round_over", round=pressed.round_name)
+        await answer(query, shown, alert=True)
+        return None
+    return pressed
+
+
+async def point_to_live(query: CallbackQuery, context: Context) -> None:
+    """An older card of this round (pressed from a client that still shows it) becomes a
+    pointer to the card in use, without buttons."""
+    if query.message is None:
+        return
+    with contextlib.suppress(BadRequest):  # gone already, or pointing already
+        await api(
+            context.bot,
+            "editMessageText",
+            chat_id=query.message.chat.id,
+            message_id=query.message.message_id,
+            text=context.render("cards/moved"),
+            parse_mode=HTML,
+        )
 
 
 async def on_card(update: Update, context: Context) -> None:
@@ -79,8 +102,15 @@ async def on_card(update: Update, context: Context) -> None:
     if person is None:
         await answer(query, context.render("ballots/not_evaluator"), alert=True)
         return
-    if not await on_live_card(query, context, user.id):
+    pressed = await card_source(query, context, user.id)
+    if pressed is None:
         return
+    if pressed.source == cards.Source.REPLACED:
+        await answer(query, context.render("ballots/card_moved"), alert=True)
+        await point_to_live(query, context)
+        return
+    if pressed.source == cards.Source.ADOPTED:
+        services.outbox.card_changed(user.id)
     if kind == "i":
         item = services.campaign.item(arg)
         shown = (item.description or item.label(context.lang)) if item else ""

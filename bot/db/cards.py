@@ -47,6 +47,27 @@ async def sent(tx: Writer, user_id: int, message_id: int) -> None:
     )
 
 
+async def adopt(tx: Writer, user_id: int, message_id: int) -> None:
+    """A card the bot sent but never learned the message of (a crash came between the send
+    and its record) is that message: pressed, it proves it reached the evaluator. The
+    card's pending send, if any, then sends nothing (it sees the message known)."""
+    await tx.execute(
+        f"UPDATE ballot_cards SET message_id = ? WHERE round = {CURRENT} AND user_id = ? "
+        "AND message_id IS NULL",
+        (message_id, user_id),
+    )
+
+
+async def earlier_round_of(db: Database, user_id: int, message_id: int) -> str | None:
+    """The name of the earlier round whose card of this evaluator is that message, if any."""
+    value = await db.fetchval(
+        "SELECT r.name FROM ballot_cards c JOIN rounds r ON r.id = c.round "
+        f"WHERE c.user_id = ? AND c.message_id = ? AND c.round != {CURRENT}",
+        (user_id, message_id),
+    )
+    return str(value) if value is not None else None
+
+
 async def set_view(tx: Writer, user_id: int, view: str) -> None:
     await tx.execute(
         f"UPDATE ballot_cards SET view = ? WHERE round = {CURRENT} AND user_id = ?",

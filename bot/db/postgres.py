@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # advisory lock keys (one 64-bit space per database): "evalbot" and what each guards
 WRITE_LOCK = 0x6576616C_626F7401  # every write transaction
 MIGRATE_LOCK = 0x6576616C_626F7402  # migrations, at start
+CLOSE_SECONDS = 3.0  # at a stop, what a connection may take to close before it is cut
 
 PG_MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 PG_FIRST = 11  # PostgreSQL's first schema version (its 0011 creates the whole schema)
@@ -310,9 +311,27 @@ class PgDatabase(Database):
         return db
 
     async def close(self) -> None:
-        async with self._lock:
-            await self._pool.close()
-            await self._writer.close()
+        """Close the pool and the writer, within :data:`CLOSE_SECONDS` each: a connection
+        still held then (a call on a connection the server dropped that never returned) is
+        cut, so a bot stopping after a failover does not hang."""
+        try:
+            await asyncio.wait_for(self._pool.close(), CLOSE_SECONDS)
+        except TimeoutError:
+            log.warning("the reading pool did not close in %ss; its connections are cut",
+                        CLOSE_SECONDS)  # fmt: skip
+            self._pool.terminate()
+        try:
+            await asyncio.wait_for(self._lock.acquire(), CLOSE_SECONDS)
+        except TimeoutError:
+            log.warning("a write did not finish in %ss; the writer is cut", CLOSE_SECONDS)
+            self._writer.terminate()
+            return
+        try:
+            await asyncio.wait_for(self._writer.close(), CLOSE_SECONDS)
+        except TimeoutError:
+            self._writer.terminate()
+        finally:
+            self._lock.release()
 
     async def _writing(self) -> asyncpg.Connection:
         """The writer connection, made again when the server dropped it (a failover, a
@@ -391,10 +410,12 @@ class SessionLocks:
                 await self._conn.fetchval("SELECT pg_advisory_unlock($1)", key)
 
     async def close(self) -> None:
-        async with self._lock:
-            if self._conn is not None:
-                await self._conn.close()
-                self._conn = None
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await asyncio.wait_for(conn.close(), CLOSE_SECONDS)
+            except TimeoutError:
+                conn.terminate()
 
 
 async def current_rounds(url: str) -> list[str]:

@@ -127,12 +127,17 @@ class Server:
                 {"ok": False, "error_code": 400, "description": "Bad Request: invalid body"},
                 status=400,
             )
+        # the latency is the network's, half each way: a call has reached Telegram (and a
+        # message its chat) a while before its answer reaches the bot
         if self.latency:
-            await asyncio.sleep(self.latency)
+            await asyncio.sleep(self.latency / 2)
         try:
             result = await self.api.call(method, params)
         except ApiError as exc:
             return web.json_response(exc.body(), status=exc.code)
+        finally:
+            if self.latency:
+                await asyncio.sleep(self.latency / 2)
         return web.json_response(
             {"ok": True, "result": result}, dumps=lambda o: json.dumps(o, ensure_ascii=False)
         )

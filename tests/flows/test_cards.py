@@ -119,7 +119,7 @@ async def test_the_card_moves_between_offices_and_shows_what_is_left(harness: Ha
     assert not any("单位列表" in b for b in card.labels)
 
 
-async def test_a_press_on_an_old_card_points_to_the_live_one(harness: Harness) -> None:
+async def test_a_press_on_an_old_card_counts_and_points_to_the_live_one(harness: Harness) -> None:
     [person] = await evaluators(harness, 1)
     old = card_of(person)
     await press(person, "lawful", 1, harness)
@@ -129,9 +129,32 @@ async def test_a_press_on_an_old_card_points_to_the_live_one(harness: Harness) -
     assert new.message_id > old.message_id and "依法办事：基本满意" in new.text
     disabled = person.current(old.message_id)
     assert disabled.buttons == () and "已移到聊天最下方" in disabled.text
-    tap = await person.press(old.message_id, "b:dongjie:lawful:3")  # a client still showing it
+    # a client still showing the old card: the press counts, and says where the card is
+    tap = await person.press(old.message_id, "b:dongjie:lawful:3")
+    said = (await tap.answer()).text or ""
+    assert "已记录：不了解" in said and "这张测评卡已停用" in said, said
+    await harness.settle()
+    assert await stored(harness, person) == {("dongjie", "lawful"): "unknown"}
+    assert "依法办事：不了解" in card_of(person).text
+    assert card_of(person).message_id == new.message_id  # the card in use stays in use
+    tap = await person.press(old.message_id, "d:l:0")  # its other buttons point there too
     assert "这张测评卡已停用" in ((await tap.answer()).text or "")
-    assert await stored(harness, person) == {("dongjie", "lawful"): "basic"}  # unchanged
+
+
+async def test_a_card_whose_message_was_never_recorded_is_adopted(harness: Harness) -> None:
+    """A crash between sending a card and recording its message: the evaluator presses the
+    card they have, the press counts, and that message becomes the card in use."""
+    [person] = await evaluators(harness, 1)
+    card = card_of(person)
+    async with harness.services.db.transaction() as tx:
+        await tx.execute("UPDATE ballot_cards SET message_id = NULL")
+    assert "已记录：满意" in await press(person, "service", 0, harness)
+    await harness.settle()
+    assert await stored(harness, person) == {("dongjie", "service"): "satisfied"}
+    assert "服务质量：满意" in card_of(person).text
+    assert card_of(person).message_id == card.message_id  # edited, not sent again
+    [row] = await harness.rows("SELECT message_id FROM ballot_cards")
+    assert row == (card.message_id,)
 
 
 async def test_a_crash_between_a_press_and_its_edit_is_mended_at_restart(

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import json
 import random
+import signal
 import time
 from collections import Counter
 from pathlib import Path
@@ -365,3 +366,40 @@ async def test_the_outbox_outlives_the_database_dropping_its_connections(
     services.outbox.wake()
     await wait_for(person, lambda m: m.text == "通知", 15)
     await wait_for(later, lambda m: "政风行风评议" in m.text, 15)
+
+
+async def test_evalbot_run_stops_within_10_seconds_after_the_database_dropped_it(
+    tmp_path: Path,
+) -> None:
+    """A failover drops every connection; SIGTERM then still stops the bot, and soon (a
+    connection the drop left held used to keep the pool's close waiting for a minute)."""
+    url = await new_database()
+    env = {"EVALBOT_BALLOT_KEY": str(tmp_path / "ballot-key")}
+    async with StandIn() as standin:
+        bot = BotProcess(standin, RUN, db=url, env=env, log=tmp_path / "bot.log")
+        await bot.start()
+        try:
+            person = standin.user(5601, "王阿姨")
+            await resident_files(person, 1, timeout=60)  # the writer and the pool in use
+            conn = await asyncpg.connect(url)
+            try:
+                await conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            finally:
+                await conn.close()
+            person.skip_unread()
+            await person.send("/start")  # met by the dropped connections
+            await asyncio.sleep(1.0)
+            assert bot.process is not None
+            bot.process.send_signal(signal.SIGTERM)
+            asked = time.monotonic()
+            code = await asyncio.wait_for(bot.process.wait(), 60)
+            took = time.monotonic() - asked
+        finally:
+            await bot.stop()
+    log = bot.log.read_text(encoding="utf-8")
+    assert took < 10.0, f"the bot took {took:.1f}s to stop"
+    assert code == 0, log[-2000:]
+    assert "evalbot stopped" in log

@@ -210,7 +210,8 @@ async def test_three_rounds_one_database(console_harness: Harness, tmp_path: Pat
     every_ballot = "SELECT * FROM ballots ORDER BY round, voter, item_id"
     before = [tuple(r) for r in await services.db.fetchall(every_ballot)]
     tap = await first.press(old_card, "b:dongjie:service:2")
-    assert "已记录" not in ((await tap.answer()).text or "")
+    said = (await tap.answer()).text or ""
+    assert "属于已经结束的“2024年度街道社保所政风行风评议”，本次作答未记录" in said, said
     await harness.settle()
     # … nor by the database itself
     with sqlite3.connect(harness.db_path) as conn, pytest.raises(sqlite3.IntegrityError):
