@@ -72,6 +72,8 @@ class EvalBot:
         lanes: int = 64,
         poll_timeout: int = 10,
         outbox_rate: float = 30.0,
+        chat_gap: float = 1.0,
+        group_gap: float = 3.0,
         run_jobs: bool = True,
         webhook: WebhookConfig | None = None,
         ballot_key_path: Path | None = None,
@@ -86,6 +88,9 @@ class EvalBot:
         self.lanes = lanes
         self.poll_timeout = poll_timeout
         self.outbox_rate = outbox_rate
+        # seconds between two sends into one private chat, one group (Telegram's limits;
+        # a test whose stand-in enforces none may shorten them: tests/flows/conftest.py)
+        self.chat_gap, self.group_gap = chat_gap, group_gap
         self.run_jobs = run_jobs
         self.webhook = webhook
         if ballot_key_path is None and is_url(db_path):
@@ -157,6 +162,8 @@ class EvalBot:
             self.application.bot,
             self.clock,
             per_second=self.outbox_rate,
+            per_chat_seconds=self.chat_gap,
+            per_group_seconds=self.group_gap,
             on_blocked=self._blocked,
             edits_overall=self.edits_overall,
             instance=self.instance if db.dialect == "postgresql" else None,

@@ -107,3 +107,8 @@ def _number(text: str) -> bool:
     """Plain ASCII digits that int() reads as written ("٣" and "²" are digits to
     str.isdigit, and int refuses the latter)."""
     return text.isascii() and text.isdigit() and len(text) <= 15
+
+
+def is_card_button(data: str) -> bool:
+    """A button only a ballot card has (a reminder's "back to the card" is not one)."""
+    return data.startswith((f"{Kind.BALLOT}:", f"{Kind.CARD}:")) and data != f"{Kind.CARD}:back:0"

@@ -254,33 +254,39 @@ class Source(StrEnum):
 
     LIVE = "live"  # the card in use
     ADOPTED = "adopted"  # a card whose message the bot never learned: now the card in use
-    REPLACED = "replaced"  # an older card of this round: it is pointed to the one in use
+    REPLACED = "replaced"  # another card of this round: it counts, then points to the one in use
     EARLIER_ROUND = "earlier_round"  # a card of a round that has ended: nothing counts
+    NOT_A_CARD = "not_a_card"  # a message that never was a card: nothing counts
 
 
 @dataclass(frozen=True)
 class Pressed:
     source: Source
-    live_message_id: int | None = None  # the card in use (REPLACED)
     round_name: str = ""  # the round that has ended (EARLIER_ROUND)
 
 
-async def pressed_on(services: Services, user_id: int, message_id: int | None) -> Pressed:
-    """Where a press on a card came from, adopting the message as the card in use when
-    the bot never learned which message its card was."""
+async def pressed_on(
+    services: Services, user_id: int, message_id: int | None, shows_card: bool
+) -> Pressed:
+    """Where a press on a card's button came from. ``shows_card``: the message as
+    Telegram sent it with the press carries a card's buttons (a card the bot sent but never
+    learned the message of, before a crash, is known by that alone)."""
     card = await card_store.get_card(services.db, user_id)
     if message_id is None or (card is not None and card.message_id == message_id):
         return Pressed(Source.LIVE)
-    earlier = await card_store.earlier_round_of(services.db, user_id, message_id)
-    if earlier is not None:
-        return Pressed(Source.EARLIER_ROUND, round_name=earlier)
+    known = await card_store.known_card(services.db, user_id, message_id)
+    if known is not None and not known.current:
+        return Pressed(Source.EARLIER_ROUND, round_name=known.round_name)
     if card is None:  # no card this round: the checks of the press itself answer
         return Pressed(Source.LIVE)
-    if card.message_id is None:
-        async with services.db.batch() as tx:
+    if known is None and not shows_card:
+        return Pressed(Source.NOT_A_CARD)
+    async with services.db.batch() as tx:
+        if card.message_id is None:
             await card_store.adopt(tx, user_id, message_id)
-        return Pressed(Source.ADOPTED)
-    return Pressed(Source.REPLACED, live_message_id=card.message_id)
+        else:
+            await card_store.remember(tx, user_id, message_id)
+    return Pressed(Source.ADOPTED if card.message_id is None else Source.REPLACED)
 
 
 def unit_name(services: Services, unit_id: str, lang: str) -> str:

@@ -7,13 +7,13 @@ from io import BytesIO
 
 import qrcode
 from PIL import Image, ImageDraw
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 
 from bot import ballots, cards, keyboards, labels
 from bot import roles as role_core
 from bot.args import parse_number
-from bot.callbacks import Kind, decode
+from bot.callbacks import Kind, decode, is_card_button
 from bot.db import cards as card_store
 from bot.errors import UserError
 from bot.vocabulary import Role
@@ -57,13 +57,23 @@ async def on_ballot(update: Update, context: Context) -> None:
 
 
 async def card_source(query: CallbackQuery, context: Context, user_id: int) -> cards.Pressed | None:
-    """Which card a press came from; None (answered already) for a card of a round that
-    has ended, where nothing counts."""
-    message_id = query.message.message_id if query.message else None
-    pressed = await cards.pressed_on(context.services, user_id, message_id)
+    """Which card a press came from; None (answered already) when nothing counts from it:
+    a card of a round that has ended, or a message that never was a card."""
+    message = query.message if isinstance(query.message, Message) else None
+    shows_card = message is not None and any(
+        is_card_button(str(button.callback_data or ""))
+        for row in (message.reply_markup.inline_keyboard if message.reply_markup else ())
+        for button in row
+    )
+    pressed = await cards.pressed_on(
+        context.services, user_id, message.message_id if message else None, shows_card
+    )
     if pressed.source == cards.Source.EARLIER_ROUND:
         shown = context.render("ballots/round_over", round=pressed.round_name)
         await answer(query, shown, alert=True)
+        return None
+    if pressed.source == cards.Source.NOT_A_CARD:
+        await answer(query, context.render("ballots/card_moved"), alert=True)
         return None
     return pressed
 

@@ -45,6 +45,15 @@ async def sent(tx: Writer, user_id: int, message_id: int) -> None:
         "final = 0",
         (user_id, message_id),
     )
+    await _known(tx, user_id, message_id)
+
+
+async def _known(tx: Writer, user_id: int, message_id: int) -> None:
+    await tx.execute(
+        "INSERT INTO card_messages (round, user_id, message_id) "
+        f"VALUES ({CURRENT}, ?, ?) ON CONFLICT DO NOTHING",
+        (user_id, message_id),
+    )
 
 
 async def adopt(tx: Writer, user_id: int, message_id: int) -> None:
@@ -56,16 +65,29 @@ async def adopt(tx: Writer, user_id: int, message_id: int) -> None:
         "AND message_id IS NULL",
         (message_id, user_id),
     )
+    await _known(tx, user_id, message_id)
 
 
-async def earlier_round_of(db: Database, user_id: int, message_id: int) -> str | None:
-    """The name of the earlier round whose card of this evaluator is that message, if any."""
-    value = await db.fetchval(
-        "SELECT r.name FROM ballot_cards c JOIN rounds r ON r.id = c.round "
-        f"WHERE c.user_id = ? AND c.message_id = ? AND c.round != {CURRENT}",
+async def remember(tx: Writer, user_id: int, message_id: int) -> None:
+    """A card of this round found by a press (sent before a crash, never recorded), though
+    another is in use: later presses on it are known even once it shows no buttons."""
+    await _known(tx, user_id, message_id)
+
+
+@dataclass(frozen=True)
+class KnownCard:
+    round_name: str
+    current: bool  # of the current round
+
+
+async def known_card(db: Database, user_id: int, message_id: int) -> KnownCard | None:
+    """Whether that message was ever one of this evaluator's cards, and of which round."""
+    row = await db.fetchone(
+        f"SELECT r.name, m.round = {CURRENT} FROM card_messages m "
+        "JOIN rounds r ON r.id = m.round WHERE m.user_id = ? AND m.message_id = ?",
         (user_id, message_id),
     )
-    return str(value) if value is not None else None
+    return KnownCard(str(row[0]), bool(row[1])) if row else None
 
 
 async def set_view(tx: Writer, user_id: int, view: str) -> None:

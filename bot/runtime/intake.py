@@ -20,6 +20,7 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
+from bot.callbacks import is_card_button
 from bot.clock import Clock
 from bot.db import Database, inbox
 from bot.runtime.outbox import retry_seconds
@@ -61,11 +62,22 @@ async def ingest(
 
 def trim(raw: dict[str, Any]) -> None:
     """Leave out what no handler reads and PTB would parse on every press: the keyboard of
-    the message a button was pressed on (a ballot card's is thirty buttons)."""
+    the message a button was pressed on (a ballot card's is thirty buttons). Of a ballot
+    card's keyboard one button is kept: it tells a card the bot sent but never learned the
+    message of (a crash between the two) from any other message (design §6)."""
     query = raw.get("callback_query")
     message = query.get("message") if isinstance(query, dict) else None
     if isinstance(message, dict):
-        message.pop("reply_markup", None)
+        markup = message.pop("reply_markup", None)
+        rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+        kept = [
+            button
+            for row in (rows if isinstance(rows, list) else [])
+            for button in (row if isinstance(row, list) else [])
+            if isinstance(button, dict) and is_card_button(str(button.get("callback_data", "")))
+        ][:1]
+        if kept:
+            message["reply_markup"] = {"inline_keyboard": [kept]}
 
 
 async def get_updates(bot: Bot, offset: int, timeout: int) -> list[dict[str, Any]]:

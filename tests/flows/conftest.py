@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -35,6 +35,7 @@ class Harness:
     campaign: Campaign
     db: str  # the database: a SQLite file's path or a PostgreSQL URL (tests/conftest.py)
     key_path: Path  # the ballot key's file
+    pace: dict[str, float] = field(default_factory=dict)  # the outbox's gaps (:func:`pace`)
 
     @property
     def backend(self) -> str:
@@ -54,7 +55,7 @@ class Harness:
 
     def new_bot(self, campaign: Campaign | None = None, **options: Any) -> EvalBot:
         """A bot on the harness's database, stand-in and clock (as after a restart)."""
-        values: dict[str, Any] = {"poll_timeout": 1, "run_jobs": False, **options}
+        values: dict[str, Any] = {"poll_timeout": 1, "run_jobs": False, **self.pace, **options}
         return EvalBot(
             campaign or self.campaign,
             self.standin.token,
@@ -100,6 +101,17 @@ class Harness:
         return self.standin.user(ORGANISER, "纠风办李主任")
 
 
+QUICK = {"chat_gap": 0.02, "group_gap": 0.05}
+
+
+def pace(request: pytest.FixtureRequest) -> dict[str, float]:
+    """The outbox's gaps between sends into one chat: Telegram's (a second a chat) for a
+    test marked ``telegram_pace`` (one about pacing, or whose stand-in enforces Telegram's
+    limits); otherwise a few milliseconds, since the stand-in enforces none and waiting a
+    second a chat proves nothing there."""
+    return {} if request.node.get_closest_marker("telegram_pace") else dict(QUICK)
+
+
 @pytest.fixture
 def campaign() -> Campaign:
     return load_campaign(REPO_EXAMPLE)
@@ -114,12 +126,16 @@ async def database(backend: str, tmp_path: Path) -> tuple[str, Path]:
 
 
 @pytest.fixture
-async def harness(tmp_path: Path, campaign: Campaign, backend: str) -> AsyncIterator[Harness]:
+async def harness(
+    tmp_path: Path, campaign: Campaign, backend: str, request: pytest.FixtureRequest
+) -> AsyncIterator[Harness]:
     """The bot on a new database, on each backend (tests/conftest.py)."""
     async with StandIn() as standin:
         clock = FakeClock(START)
         db, key_path = await database(backend, tmp_path)
-        harness = Harness(standin, cast(EvalBot, None), clock, campaign, db, key_path)
+        harness = Harness(
+            standin, cast(EvalBot, None), clock, campaign, db, key_path, pace(request)
+        )
         harness.bot = harness.new_bot()
         await harness.bot.start()
         try:
@@ -130,7 +146,7 @@ async def harness(tmp_path: Path, campaign: Campaign, backend: str) -> AsyncIter
 
 @pytest.fixture
 async def console_harness(
-    tmp_path: Path, campaign: Campaign, backend: str
+    tmp_path: Path, campaign: Campaign, backend: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[Harness]:
     """The bot with its web console on a loopback port (``harness.console_url``)."""
     async with StandIn() as standin:
@@ -138,7 +154,9 @@ async def console_harness(
         db, key_path = await database(backend, tmp_path)
         port = free_port()
         url = f"http://127.0.0.1:{port}/console/"
-        harness = Harness(standin, cast(EvalBot, None), clock, campaign, db, key_path)
+        harness = Harness(
+            standin, cast(EvalBot, None), clock, campaign, db, key_path, pace(request)
+        )
         harness.bot = harness.new_bot(
             console=ConsoleConfig(url), console_listen=("127.0.0.1", port)
         )

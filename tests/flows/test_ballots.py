@@ -20,6 +20,8 @@ from scoring import ANSWERS
 from tests.flows.conftest import Harness
 from tests.flows.helpers import card_of, invite_links, press, register, staffed
 
+pytestmark = pytest.mark.telegram_pace  # about pacing, or under Telegram's limits
+
 CATEGORIES = (
     "service_user",
     "npc_deputy",

@@ -18,6 +18,8 @@ from bot.standin import FloodLimits, SimUser
 from tests.flows.conftest import Harness
 from tests.flows.helpers import card_of, invite_links, press, register, restart
 
+pytestmark = pytest.mark.telegram_pace  # about pacing, or under Telegram's limits
+
 ANSWERS = ("满意", "基本满意", "不满意", "不了解")
 ITEMS = ("disclosure", "lawful", "service", "integrity", "institutions")
 

@@ -11,6 +11,8 @@ import pytest
 from bench.harness import opinion_text, resident_files
 from tests.flows.conftest import Harness
 
+pytestmark = pytest.mark.telegram_pace  # about pacing, or under Telegram's limits
+
 MINUTE = 60.0
 
 

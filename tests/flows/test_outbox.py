@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.db import outbox as outbox_store
 from tests.flows.conftest import Harness
 from tests.flows.helpers import restart
+
+pytestmark = pytest.mark.telegram_pace  # about pacing, or under Telegram's limits
 
 
 async def queue(harness: Harness, chat_ids: list[int], text: str = "通知") -> None:
