@@ -48,6 +48,19 @@ def cluster() -> pgcluster.Cluster:
     return _cluster
 
 
+# the modules whose tests take a minute or so: started first, so that the workers
+# (pytest-xdist) do not wait on one of them at the end
+LONG_FIRST = ("test_interleaving", "test_flood", "test_crash", "test_instances", "test_fuzz")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.stem
+        return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a module stays
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     where, why = pgcluster.find_binaries()
     if where is None:
