@@ -10,7 +10,7 @@ the same machine:
   bot/db/pgcluster.py: fsync off, as SQLite's WAL with synchronous=NORMAL does not sync
   each commit either);
 - ``pg-webhook-1`` and ``pg-webhook-2``: one and two instances in webhook mode behind a
-  round-robin proxy (bench/harness.py), sharing one PostgreSQL database.
+  round-robin proxy (bot/standin/process.py), sharing one PostgreSQL database.
 
 Reported: updates a second for each, and the ratios pg/sqlite and two/one instances.
 Run: ``python -m bench.bench_backends [--residents 200] [--rounds 3]``.
@@ -27,10 +27,9 @@ from pathlib import Path
 
 import asyncpg
 
-from bench.harness import BotProcess, RoundRobin, resident_files
 from bot.db import pgcluster
-from bot.demo import free_port
 from bot.standin import StandIn
+from bot.standin.process import BotProcess, RoundRobin, free_port, resident_files
 
 RUN = ["-m", "bot.cli", "run"]
 SECRET = "bench_secret"

@@ -40,13 +40,13 @@ from pathlib import Path
 
 import asyncpg
 
-from bench.harness import BotProcess
 from bot import ballot_key
 from bot.campaign import load_campaign, parse_campaign
 from bot.clock import iso
 from bot.db import open_database, pgcluster
 from bot.settings import REPO_EXAMPLE
 from bot.standin import FloodLimits, SimUser, StandIn
+from bot.standin.process import BotProcess
 
 ORGANISER = 100000001
 OFFICES = 10

@@ -25,8 +25,8 @@ import sqlite3
 import time
 from itertools import pairwise
 
-from bench.harness import BotProcess, opinion_text, resident_files
 from bot.standin import StandIn
+from bot.standin.process import BotProcess, opinion_text, resident_files
 
 ARGV = ["-m", "bot.cli", "run"]
 

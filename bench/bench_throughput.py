@@ -19,8 +19,8 @@ import asyncio
 import statistics
 import time
 
-from bench.harness import BotProcess, echo_user, resident_files
 from bot.standin import StandIn
+from bot.standin.process import BotProcess, echo_user, resident_files
 
 UPDATES_EACH = 7
 

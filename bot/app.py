@@ -89,7 +89,7 @@ class EvalBot:
         self.poll_timeout = poll_timeout
         self.outbox_rate = outbox_rate
         # seconds between two sends into one private chat, one group (Telegram's limits;
-        # a test whose stand-in enforces none may shorten them: tests/flows/conftest.py)
+        # a test whose stand-in enforces none may shorten them: tests/support/harness.py)
         self.chat_gap, self.group_gap = chat_gap, group_gap
         self.run_jobs = run_jobs
         self.webhook = webhook

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import logging
 import re
-import socket
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from bot.db import users as user_store
 from bot.results import current_ranking, pages, snapshot, write_pages
 from bot.services import Services
 from bot.standin import BotMessage, SimUser, StandIn
+from bot.standin.process import free_port
 from bot.web import auth, fonts
 from bot.web.server import ConsoleConfig
 
@@ -186,13 +186,6 @@ async def _run(
 
 
 STAFF_ID = 3010  # the script's member of staff
-
-
-def free_port() -> int:
-    """A loopback port free now (for the console; the tests use it too)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def console_scene(

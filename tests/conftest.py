@@ -1,4 +1,5 @@
-"""Both backends: the storage and flow suites run against SQLite and PostgreSQL.
+"""Both backends: the storage and flow suites run against SQLite and PostgreSQL
+(tests/support/backends.py).
 
 The PostgreSQL half starts its own throwaway cluster (bot/db/pgcluster.py) once per test
 session, whenever the server programs are on the machine, and gives each test a new empty
@@ -8,45 +9,13 @@ why; with ``EVALBOT_REQUIRE_POSTGRES=1`` (``.ci/run`` sets it) it fails instead.
 
 from __future__ import annotations
 
-import itertools
-import os
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from bot.db import pgcluster
-
-BACKENDS = ("sqlite", "postgresql")
-
-# what a refused write raises on either backend (a unique key, a foreign key, a trigger)
-INTEGRITY_ERRORS = (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
-
-_cluster: pgcluster.Cluster | None = None
-_why_not = ""
-_started = False
-_names = itertools.count(1)
-
-
-def _require() -> bool:
-    return os.environ.get("EVALBOT_REQUIRE_POSTGRES", "") == "1"
-
-
-def cluster() -> pgcluster.Cluster:
-    """The session's cluster, started on first use; skips (or fails) without one."""
-    global _cluster, _why_not, _started
-    if not _started:
-        _started = True
-        _cluster, _why_not = pgcluster.start()
-    if _cluster is None:
-        message = f"the PostgreSQL half is skipped: {_why_not}"
-        if _require():
-            pytest.fail(message + " (EVALBOT_REQUIRE_POSTGRES=1)")
-        pytest.skip(message)
-    return _cluster
-
+from tests.support.backends import BACKENDS, STATE, cluster, new_database
 
 # the modules whose tests take a minute or so: started first, so that the workers
 # (pytest-xdist) do not wait on one of them at the end
@@ -69,25 +38,15 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _started and _cluster is None:
-        terminalreporter.write_line(f"PostgreSQL half SKIPPED: {_why_not}", yellow=True, bold=True)
+    if STATE.started and STATE.cluster is None:
+        terminalreporter.write_line(
+            f"PostgreSQL half SKIPPED: {STATE.why_not}", yellow=True, bold=True
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if _cluster is not None:
-        _cluster.stop()
-
-
-async def new_database() -> str:
-    """The URL of a new empty database in the session's cluster."""
-    found = cluster()
-    name = f"t{os.getpid()}_{next(_names)}"
-    conn = await asyncpg.connect(found.url())
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return found.url(name)
+    if STATE.cluster is not None:
+        STATE.cluster.stop()
 
 
 @pytest.fixture(params=BACKENDS)

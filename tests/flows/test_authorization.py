@@ -19,9 +19,9 @@ from bot.cases import MOVES
 from bot.db import cases as case_store
 from bot.vocabulary import Move, Role
 from bot.web.server import Console, ConsoleConfig
-from tests.flows.conftest import Harness
-from tests.flows.helpers import people, registered
-from tests.flows.test_console import init_data
+from tests.support.console import init_data
+from tests.support.harness import Harness
+from tests.support.helpers import people, registered
 
 REFUSALS = (
     "您的身份不能进行这项操作",  # the role may not

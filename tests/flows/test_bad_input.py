@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from bot.db import cases as case_store
 from bot.db import drafts as draft_store
 from bot.standin import SimUser
-from tests.flows.conftest import STEPS, Harness, file_one, reach
-from tests.flows.helpers import errors_logged
+from tests.support.harness import STEPS, Harness, file_one, reach
+from tests.support.helpers import errors_logged
 
 
 async def draft_step(harness: Harness, user_id: int) -> str | None:

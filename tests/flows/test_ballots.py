@@ -17,8 +17,8 @@ from bot.db import ballots as ballot_store
 from bot.db import tallies as tally_store
 from bot.standin import FloodLimits, SimUser
 from scoring import ANSWERS
-from tests.flows.conftest import Harness
-from tests.flows.helpers import card_of, invite_links, press, register, staffed
+from tests.support.harness import Harness
+from tests.support.helpers import card_of, invite_links, press, register, staffed
 
 pytestmark = pytest.mark.telegram_pace  # about pacing, or under Telegram's limits
 

@@ -15,8 +15,8 @@ import pytest
 from bot import ballots
 from bot.db import ballots as ballot_store
 from bot.standin import FloodLimits, SimUser
-from tests.flows.conftest import Harness
-from tests.flows.helpers import card_of, invite_links, press, register, restart
+from tests.support.harness import Harness
+from tests.support.helpers import card_of, evaluators, invite_links, press, register, restart
 
 pytestmark = pytest.mark.telegram_pace  # about pacing, or under Telegram's limits
 
@@ -29,20 +29,6 @@ def telegram_limits(harness: Harness) -> None:
     """Telegram's sending limits on: 30 a second, one a second a chat (edits included,
     short bursts allowed), 20 a minute a group."""
     harness.standin.api.limits = FloodLimits.telegram()
-
-
-async def evaluators(harness: Harness, count: int, scope: str = "dongjie") -> list[SimUser]:
-    organiser = harness.organiser()
-    codes = await invite_links(organiser, f"/invite evaluator public_rep {count} {scope}".strip())
-    people: list[SimUser] = []
-    for n, code in enumerate(codes):
-        person = harness.standin.user(7700 + len(people) + 10 * n, f"代表{n}")
-        await register(harness, person, code)
-        people.append(person)
-    await organiser.send("/ballots open")
-    await organiser.reply()
-    await harness.settle()
-    return people
 
 
 async def stored(harness: Harness, user: SimUser) -> dict[tuple[str, str], str]:

@@ -11,8 +11,8 @@ import pytest
 
 from bot.cases import MOVES, Move, check_deadlines
 from bot.standin import SimUser
-from tests.flows.conftest import Harness, file_one
-from tests.flows.helpers import invite, register, restart, sheet_rows, staffed, substantiate
+from tests.support.harness import Harness, file_one
+from tests.support.helpers import invite, register, restart, sheet_rows, staffed, substantiate
 
 
 async def snapshot(harness: Harness) -> dict[str, Any]:

@@ -21,8 +21,8 @@ from bot.db.cases import NewCase
 from bot.settings import REPO_EXAMPLE
 from bot.standin import BotMessage, SimUser, StandIn
 from bot.vocabulary import CaseState, Role
-from tests.flows.conftest import START, Harness, database
-from tests.flows.helpers import done, invite_links, register
+from tests.support.harness import START, Harness, database
+from tests.support.helpers import done, invite_links, register
 
 OFFICES = 300
 

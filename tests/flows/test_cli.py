@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.db import users as user_store
 from bot.settings import REPO_EXAMPLE
-from tests.flows.conftest import Harness
+from tests.support.harness import Harness
 
 EVALBOT = [sys.executable, "-m", "bot.cli"]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import logging
 import re
 import zipfile
@@ -17,25 +16,11 @@ import aiohttp
 import pytest
 
 from bot.db import cases as case_store
-from bot.standin import SimUser
-from bot.web import auth
-from tests.flows.conftest import Harness, file_one, reach
-from tests.flows.helpers import people, staffed
+from tests.support.console import init_data, link_of
+from tests.support.harness import Harness, file_one, reach
+from tests.support.helpers import people, staffed
 
 pytestmark = pytest.mark.timeout(240)
-
-
-def init_data(harness: Harness, user: SimUser, *, token: str | None = None, age: float = 0) -> str:
-    signed = harness.clock.now() - dt.timedelta(seconds=age)
-    fields = {
-        "query_id": "AAH-test",
-        "user": json.dumps(
-            {"id": user.id, "first_name": user.first_name, "language_code": "zh-hans"},
-            ensure_ascii=False,
-        ),
-        "auth_date": str(int(signed.timestamp())),
-    }
-    return auth.sign_init_data(fields, token or harness.standin.token)
 
 
 @pytest.fixture
@@ -51,15 +36,6 @@ async def get(
     headers = {"X-Telegram-Init-Data": data} if data is not None else {}
     async with http.get(url, headers=headers, allow_redirects=False, **kw) as r:
         return r.status, await r.text(errors="replace")
-
-
-async def link_of(harness: Harness, user: SimUser) -> str:
-    user.skip_unread()
-    await user.send("/console")
-    text = (await user.reply()).html
-    found = re.search(r'href="([^"]+/login\?t=[^"]+)"', text)
-    assert found, text
-    return found.group(1).replace("&amp;", "&")
 
 
 async def test_init_data_is_checked_on_every_request(

@@ -21,9 +21,9 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from bot.db import cases as case_store
-from tests.flows.conftest import Harness, file_one
-from tests.flows.helpers import people
-from tests.flows.test_console import init_data, link_of
+from tests.support.console import init_data, link_of
+from tests.support.harness import Harness, file_one
+from tests.support.helpers import people
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -15,7 +15,7 @@ from bot.db import console as console_store
 from bot.db import open_database
 from bot.db.database import backup_file, migrations
 from bot.vocabulary import Move, Rating, Role
-from tests.flows.conftest import ORGANISER, Harness, file_one
+from tests.support.harness import ORGANISER, Harness, file_one
 
 DAY = dt.timedelta(days=1)
 TEAM = Actor(ORGANISER, frozenset({Role.ORGANISER, Role.STAFF}))

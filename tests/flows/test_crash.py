@@ -15,106 +15,28 @@ import random
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
 import pytest
 
-from bench.harness import BotProcess, opinion_text, resident_files, wait_for
 from bot import ballot_key
 from bot.ballots import verify
-from bot.standin import BotMessage, SimUser, StandIn
+from bot.standin import SimUser, StandIn
+from bot.standin.process import BotProcess, opinion_text, resident_files, wait_for
 from bot.standin.users import NoReply
 from scoring import ANSWERS
-from tests.flows.helpers import card_of, invite_links
-
-RESIDENTS, EVALUATORS = 30, 10
-ITEMS = ("disclosure", "lawful", "service", "integrity", "institutions")
-
-
-async def command(user: SimUser, text: str, expect: str) -> str:
-    user.skip_unread()
-    await user.send(text)
-    return (await wait_for(user, lambda m: expect in m.text, 60)).text
-
-
-async def evaluator_votes(user: SimUser, n: int) -> dict[str, str]:
-    """Answer each of the five items on the card once, like a person (a second or so
-    apart)."""
-    chosen = {}
-    for m, item in enumerate(ITEMS):
-        index = (n + m) % 4
-        await user.press(card_of(user).message_id, f"b:dongjie:{item}:{index}")
-        chosen[item] = ANSWERS[index].value
-        await asyncio.sleep(0.8)
-    return chosen
-
-
-def verifying(case_id: int) -> Callable[[BotMessage], bool]:
-    """The case card of ``case_id`` showing it being verified."""
-    return lambda m: f"第 {case_id} 号" in m.text and "核实中" in m.text
-
-
-async def staff_verifies(staff: SimUser, cases: int, deadline: float) -> set[int]:
-    """Start verifying each new case as its notice arrives."""
-    done: set[int] = set()
-    while len(done) < cases and time.monotonic() < deadline:
-        seen = {
-            int(m.text.split("第 ")[1].split(" 号")[0])
-            for m in staff.transcript()
-            if m.text.startswith("📥 新案件第 ")
-        }
-        for case_id in sorted(seen - done):
-            staff.skip_unread()
-            await staff.press(staff.latest().message_id, f"v:{case_id}:verify")
-            await wait_for(staff, verifying(case_id), 60)
-            done.add(case_id)
-        await asyncio.sleep(0.2)
-    return done
-
-
-NAMES = {
-    "disclosure": "信息公开",
-    "lawful": "依法办事",
-    "service": "服务质量",
-    "integrity": "廉洁自律",
-    "institutions": "制度建设",
-}
-SHOWN = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意", "unknown": "不了解"}
-
-
-async def cards_show(evaluators: list[SimUser], chosen: list[dict[str, str]]) -> list[str]:
-    """The evaluators whose card does not show every answer they gave (waiting up to 30 s
-    for the last edits: one a second a chat, and a dead instance found within 15 s)."""
-
-    def behind() -> list[str]:
-        return [
-            person.first_name
-            for person, answers in zip(evaluators, chosen, strict=True)
-            if not all(
-                f"{NAMES[item]}：{SHOWN[answer]}" in card_of(person).text
-                for item, answer in answers.items()
-            )
-        ]
-
-    for _ in range(300):
-        if not behind():
-            break
-        await asyncio.sleep(0.1)
-    return behind()
-
-
-def settled(db: Path) -> bool:
-    conn = sqlite3.connect(db)
-    try:
-        pending = conn.execute("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL").fetchone()[0]
-        unsent = conn.execute(
-            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
-        ).fetchone()[0]
-        return pending == 0 and unsent == 0
-    finally:
-        conn.close()
+from tests.support.helpers import invite_links
+from tests.support.storm import (
+    EVALUATORS,
+    ITEMS,
+    RESIDENTS,
+    cards_show,
+    command,
+    evaluator_votes,
+    settled,
+    staff_verifies,
+)
 
 
 @pytest.mark.timeout(600)

@@ -6,8 +6,8 @@ import datetime as dt
 
 from bot import flows
 from bot.db import drafts as draft_store
-from tests.flows.conftest import Harness, file_one, reach
-from tests.flows.helpers import restart, staffed
+from tests.support.harness import Harness, file_one, reach
+from tests.support.helpers import restart, staffed
 
 
 async def test_an_opinion_in_progress_survives_a_restart(harness: Harness) -> None:

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from bench.harness import opinion_text, resident_files
-from tests.flows.conftest import Harness
+from bot.standin.process import opinion_text, resident_files
+from tests.support.harness import Harness
 
 pytestmark = pytest.mark.telegram_pace  # about pacing, or under Telegram's limits
 

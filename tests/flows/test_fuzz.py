@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from bot.callbacks import Kind
 from bot.standin import SimUser
-from tests.flows.conftest import Harness
-from tests.flows.helpers import done, errors_logged, people
+from tests.support.harness import Harness
+from tests.support.helpers import done, errors_logged, people
 
 COMMANDS = [
     "/start", "/help", "/opinion", "/new", "/cancel", "/status", "/history", "/cases",

@@ -16,20 +16,26 @@ from typing import Any, cast
 import asyncpg
 import pytest
 
-from bench.harness import BotProcess, RoundRobin, opinion_text, resident_files, wait_for
 from bot import ballot_key
 from bot.ballots import verify
 from bot.cases import check_deadlines
 from bot.db import leases as lease_store
 from bot.db import outbox as outbox_store
-from bot.demo import free_port
 from bot.runtime import jobs
 from bot.runtime.leases import JOBS, Lease
 from bot.standin import StandIn
-from tests.conftest import cluster, new_database
-from tests.flows.conftest import Harness, file_one
-from tests.flows.helpers import staffed
-from tests.flows.test_crash import (
+from bot.standin.process import (
+    BotProcess,
+    RoundRobin,
+    free_port,
+    opinion_text,
+    resident_files,
+    wait_for,
+)
+from tests.support.backends import cluster, new_database
+from tests.support.harness import Harness, file_one
+from tests.support.helpers import staffed
+from tests.support.storm import (
     EVALUATORS,
     ITEMS,
     RESIDENTS,

@@ -33,8 +33,8 @@ from bot.opinions import Filer, Opinion, file_opinion
 from bot.settings import REPO_EXAMPLE
 from bot.standin import SimUser
 from bot.vocabulary import Move, Role, Step
-from tests.flows.conftest import ORGANISER, Harness
-from tests.flows.helpers import done, errors_logged, invite_links, register, registered
+from tests.support.harness import ORGANISER, Harness
+from tests.support.helpers import done, errors_logged, invite_links, register, registered
 
 ORGANISERS = range(900_000_001, 900_000_061)  # each run of the organiser's flow has its own
 EVALUATORS = range(910_001, 910_061)

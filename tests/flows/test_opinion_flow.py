@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.flows.conftest import Harness
+from tests.support.harness import Harness
 
 
 async def test_a_resident_files_an_opinion_and_follows_it(harness: Harness) -> None:

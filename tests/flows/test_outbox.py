@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.db import outbox as outbox_store
-from tests.flows.conftest import Harness
-from tests.flows.helpers import restart
+from tests.support.harness import Harness
+from tests.support.helpers import restart
 
 pytestmark = pytest.mark.telegram_pace  # about pacing, or under Telegram's limits
 

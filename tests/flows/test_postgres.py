@@ -15,10 +15,9 @@ import pytest
 from bot.db import open_database
 from bot.db import postgres as pg
 from bot.db.database import migrations
-from tests.conftest import cluster, new_database
-from tests.flows.conftest import Harness, file_one
-from tests.flows.helpers import press, substantiate
-from tests.flows.test_cards import evaluators
+from tests.support.backends import cluster, new_database
+from tests.support.harness import Harness, file_one
+from tests.support.helpers import evaluators, press, substantiate
 
 EVALBOT = [sys.executable, "-m", "bot.cli"]
 

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cli import configure_logging
-from tests.flows.conftest import Harness, reach
-from tests.flows.helpers import invite_links, open_card, press, register, staffed, substantiate
+from tests.support.harness import Harness, reach
+from tests.support.helpers import invite_links, open_card, press, register, staffed, substantiate
 
 NAME, USERNAME, RESIDENT_ID = "王秀英", "wxy_private", 4501
 PHONE, CONTACT = "13912345678", "13800001111"

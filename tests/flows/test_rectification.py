@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.db import cases as case_store
 from bot.standin import SimUser
-from tests.flows.conftest import Harness, file_one, reach
-from tests.flows.helpers import invite, open_card, register, staffed, substantiate
+from tests.support.harness import Harness, file_one, reach
+from tests.support.helpers import invite, open_card, register, staffed, substantiate
 
 
 async def test_a_whole_life_resident_organiser_staff(harness: Harness) -> None:

@@ -19,8 +19,8 @@ from bot.campaign import Campaign, parse_campaign
 from bot.db import ballots as ballot_store
 from bot.results import font
 from bot.settings import REPO_EXAMPLE
-from tests.flows.conftest import Harness
-from tests.flows.helpers import sheet_rows
+from tests.support.harness import Harness
+from tests.support.helpers import sheet_rows
 
 EXTRA_UNITS = """
 [[units]]

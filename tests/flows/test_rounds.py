@@ -24,9 +24,9 @@ from bot.export import results_workbook
 from bot.results import history, round_ranking
 from bot.settings import REPO_EXAMPLE
 from bot.standin import SimUser
-from tests.flows.conftest import ORGANISER, Harness
-from tests.flows.helpers import card_of, invite, invite_links, press, register
-from tests.flows.test_console import init_data
+from tests.support.console import init_data
+from tests.support.harness import ORGANISER, Harness
+from tests.support.helpers import card_of, invite, invite_links, press, register
 
 XIJIE = """[[units]]
 id = "xijie"

@@ -13,12 +13,12 @@ import aiohttp
 from bot.app import EvalBot
 from bot.campaign import Campaign
 from bot.clock import FakeClock
-from bot.demo import free_port
 from bot.runtime.webhook import SECRET_HEADER, WebhookConfig
 from bot.standin import StandIn
+from bot.standin.process import free_port
 from bot.web import auth
 from bot.web.server import ConsoleConfig
-from tests.flows.conftest import START, file_one
+from tests.support.harness import START, file_one
 
 SECRET = "s3cret_Token-for-tests"
 

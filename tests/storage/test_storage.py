@@ -27,7 +27,7 @@ from bot.db.users import Profile
 from bot.errors import DatabaseError, SettingsError
 from bot.settings import REPO_EXAMPLE
 from bot.vocabulary import Role
-from tests.conftest import INTEGRITY_ERRORS
+from tests.support.backends import INTEGRITY_ERRORS
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
 

@@ -20,7 +20,7 @@ import handlers
 from bot.app import build_application
 from bot.callbacks import Kind
 from bot.standin import BotMessage, SimUser
-from tests.flows.conftest import Harness, file_one
+from tests.support.harness import Harness, file_one
 
 
 async def invite(harness: Harness, organiser: SimUser, command: str) -> str:
@@ -181,3 +181,18 @@ def sheet_rows(upload: bytes, title: str) -> list[dict[str, Any]]:
     book = load_workbook(BytesIO(upload), read_only=True)
     header, *rows = book[title].iter_rows(values_only=True)
     return [dict(zip(header, row, strict=True)) for row in rows]  # type: ignore[arg-type]
+
+
+async def evaluators(harness: Harness, count: int, scope: str = "dongjie") -> list[SimUser]:
+    """``count`` evaluators of ``scope`` registered, the window opened, their cards out."""
+    organiser = harness.organiser()
+    codes = await invite_links(organiser, f"/invite evaluator public_rep {count} {scope}".strip())
+    people: list[SimUser] = []
+    for n, code in enumerate(codes):
+        person = harness.standin.user(7700 + len(people) + 10 * n, f"代表{n}")
+        await register(harness, person, code)
+        people.append(person)
+    await organiser.send("/ballots open")
+    await organiser.reply()
+    await harness.settle()
+    return people

@@ -1,4 +1,5 @@
-"""Shared by the benchmarks: the stand-in in this process, the bot in another.
+"""A bot process against the stand-in, for the benchmarks and the tests: the stand-in in
+this process, the bot in another.
 
 The bot under test runs as a separate process (``evalbot run`` pointed at the stand-in by
 ``TELEGRAM_API_BASE_URL``), as it would in production, so the stand-in and the scripted
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,11 +24,17 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot.demo import free_port
 from bot.settings import REPO_EXAMPLE
 from bot.standin import BotMessage, SimUser, StandIn
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A loopback port free now (the console's, a webhook's, a proxy's)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class BotProcess:
