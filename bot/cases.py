@@ -469,7 +469,7 @@ async def check_deadlines(services: Services) -> int:
     queued = 0
     for case in await case_store.due_before(services.db, soon):
         assert case.due_at is not None
-        kind = "overdue" if case.due_at <= now else "due_soon"
+        kind = "overdue" if case.overdue(now) else "due_soon"
         async with services.db.transaction() as tx:
             recipients = await role_store.staff_of(tx, case.unit_id)
             if kind == "overdue":

@@ -82,7 +82,7 @@ async def cases_workbook(services: Services, lang: str, viewer: int) -> bytes:
             continue
         unit = campaign.known_unit(case.unit_id)
         item = campaign.item(case.item_id) if case.item_id else None
-        overdue = case.due_at is not None and case.state != "closed" and case.due_at < now
+        overdue = case.overdue(now)
         add_row(
             sheet,
             [

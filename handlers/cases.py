@@ -37,7 +37,7 @@ from bot.errors import UserError
 from bot.flows import flow_of
 from bot.opinions import origin_key
 from bot.roles import roles_of
-from bot.vocabulary import OPEN_STATES, CaseState, Flow, Move, Need, Rating
+from bot.vocabulary import OPEN_STATES, Flow, Move, Need, Rating
 from handlers.common import (
     answer,
     api,
@@ -59,8 +59,6 @@ def days_old(case: Case, now: dt.datetime) -> int:
     return max(0, (now - case.filed_at).days)
 
 
-def overdue(case: Case, now: dt.datetime) -> bool:
-    return case.due_at is not None and case.state != CaseState.CLOSED and case.due_at < now
 
 
 # -- lists ------------------------------------------------------------------------------------
@@ -114,7 +112,7 @@ async def show_list(update: Update, context: Context, which: str, page: int) -> 
         cases = await case_store.list_cases(services.db, units, states, LISTED + 1, first)
     more, cases = len(cases) > LISTED, cases[:LISTED]
     rows = [
-        replace(row, age=days_old(row.case, now), overdue=overdue(row.case, now))
+        replace(row, age=days_old(row.case, now), overdue=row.case.overdue(now))
         for row in describe(context, cases)
     ]
     await send(
@@ -158,7 +156,7 @@ async def send_card(update: Update, context: Context, access: CaseAccess) -> Non
         unit=row.unit,
         item=row.item,
         outcome=context.label(labels.OUTCOMES[case.outcome]) if case.outcome else "",
-        overdue=overdue(case, services.clock.now()),
+        overdue=case.overdue(services.clock.now()),
         show_channel=access.identity,
         show_identity=access.identity,
         history=steps,

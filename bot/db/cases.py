@@ -55,6 +55,18 @@ class Case:
     due_at: dt.datetime | None = None
     rating: str | None = None
 
+    def overdue(self, now: dt.datetime) -> bool:
+        """Overdue (design §11): not closed, and its stage's deadline has passed. The one
+        definition: :func:`overdue_sql` says the same to the database."""
+        return self.state != "closed" and self.due_at is not None and self.due_at < now
+
+
+def overdue_sql(now: str, table: str = "") -> str:
+    """:meth:`Case.overdue` as an SQL condition; ``now`` is the parameter (``?`` or
+    ``:now``), ``table`` the cases' alias if the query gives one."""
+    c = f"{table}." if table else ""
+    return f"({c}state != 'closed' AND {c}due_at IS NOT NULL AND {c}due_at < {now})"
+
 
 @dataclass(frozen=True)
 class CaseEvent:
@@ -436,7 +448,7 @@ class UnitCounts:
 async def counts_by_unit(db: Database, now: dt.datetime) -> dict[str, UnitCounts]:
     rows = await db.fetchall(
         "SELECT unit_id, COUNT(*) FILTER (WHERE state != 'closed') AS open, "
-        "COUNT(*) FILTER (WHERE state != 'closed' AND due_at IS NOT NULL AND due_at < ?) "
+        f"COUNT(*) FILTER (WHERE {overdue_sql('?')}) "
         "AS overdue, COUNT(*) FILTER (WHERE state = 'reopened') AS reopened, "
         "COUNT(*) AS total FROM cases GROUP BY unit_id",
         (iso(now),),

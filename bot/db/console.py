@@ -10,7 +10,7 @@ from typing import Any
 
 from bot import search
 from bot.clock import iso, parse_iso
-from bot.db.cases import CASE_COLUMNS, Case, _case
+from bot.db.cases import CASE_COLUMNS, Case, _case, overdue_sql
 from bot.db.database import Database, Tx
 
 
@@ -32,17 +32,18 @@ class OfficeCounts:
     days_to_close: float = 0.0  # the sum over closed cases
 
 
-OFFICE_SQL = """
+OVERDUE = overdue_sql(":now")
+OFFICE_SQL = f"""
 SELECT unit_id,
        COUNT(*) AS received,
-       COUNT(*) FILTER (WHERE responded_at IS NOT NULL OR (state = 'filed' AND due_at <= :now))
+       COUNT(*) FILTER (WHERE responded_at IS NOT NULL OR (state = 'filed' AND {OVERDUE}))
            AS respond_judged,
        COUNT(*) FILTER (WHERE responded_at IS NOT NULL AND responded_late = 0)
            AS responded_on_time,
-       COUNT(*) FILTER (WHERE finished_at IS NOT NULL OR (state != 'closed' AND due_at <= :now))
+       COUNT(*) FILTER (WHERE finished_at IS NOT NULL OR {OVERDUE})
            AS finish_judged,
        COUNT(*) FILTER (WHERE finished_at IS NOT NULL AND finished_late = 0) AS finished_on_time,
-       COUNT(*) FILTER (WHERE state != 'closed' AND due_at <= :now) AS overdue,
+       COUNT(*) FILTER (WHERE {OVERDUE}) AS overdue,
        COUNT(*) FILTER (WHERE rating IS NOT NULL) AS rated,
        COUNT(*) FILTER (WHERE rating IN ('satisfied', 'basic')) AS satisfied,
        COUNT(*) FILTER (WHERE reopened > 0) AS reopened,
@@ -118,7 +119,7 @@ def _where(f: CaseFilter, now: dt.datetime, dialect: str) -> tuple[str, list[Any
         where.append("c.channel = ?")
         params.append(f.channel)
     if f.overdue:
-        where.append("c.state != 'closed' AND c.due_at <= ?")
+        where.append(overdue_sql("?", "c"))
         params.append(iso(now))
     if f.since is not None:
         where.append("c.filed_at >= ?")

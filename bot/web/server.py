@@ -255,9 +255,7 @@ class Console:
                     if item
                     else self.services.texts.gettext(lang, labels.OTHER_ITEM),
                     "state": states.get(case.state, case.state),
-                    "overdue": case.state != CaseState.CLOSED
-                    and case.due_at is not None
-                    and case.due_at <= now,
+                    "overdue": case.overdue(now),
                 }
             )
         return rows

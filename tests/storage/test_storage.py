@@ -16,6 +16,7 @@ from bot.app import EvalBot
 from bot.campaign import load_campaign
 from bot.db import Database, inbox, open_database
 from bot.db import cases as case_store
+from bot.db import console as console_store
 from bot.db import drafts as draft_store
 from bot.db import outbox as outbox_store
 from bot.db import users as user_store
@@ -353,3 +354,32 @@ async def test_a_database_of_one_campaign_becomes_its_first_round(tmp_path: Path
 
     checked = await verify(path)
     assert checked.ok and checked.heads[0][0] == "2026-shebao" and checked.entries == 1
+
+
+async def test_overdue_is_one_definition_in_python_and_in_sql(db: Database) -> None:
+    """A case is overdue once its deadline has passed, not at the deadline itself, and
+    never when closed: the case's own test, the counts per office, the console's figures
+    and its filter all agree, on each backend."""
+    deadlines = {
+        "passed": NOW - dt.timedelta(seconds=1),
+        "now": NOW,  # due this very moment: not yet overdue
+        "ahead": NOW + dt.timedelta(hours=1),
+    }
+    async with db.transaction() as tx:
+        for n, (name, due) in enumerate(deadlines.items()):
+            for closed in (False, True):
+                origin = f"update:{2 * n + closed}"
+                case_id, _ = await case_store.file_case(
+                    tx, new_case(text=name), origin, "filed", RESIDENT, NOW, due
+                )
+                if closed:
+                    await case_store.set_state(tx, case_id, "closed", None, due, NOW)
+        await case_store.file_case(tx, new_case(text="none"), "update:9", "filed", RESIDENT, NOW)
+    cases = await case_store.list_cases(db, limit=20)
+    assert [c.text for c in cases if c.overdue(NOW)] == ["passed"]  # not the closed one
+    assert (await case_store.counts_by_unit(db, NOW))["dongjie"].overdue == 1
+    assert (await console_store.office_counts(db, NOW))["dongjie"].overdue == 1
+    found, total = await console_store.find_cases(
+        db, console_store.CaseFilter(units=None, overdue=True), NOW, 20, 0
+    )
+    assert total == 1 and [c.text for c in found] == ["passed"]
