@@ -208,6 +208,35 @@ class Fields:
     deadline: dt.datetime | None = None
 
 
+def read_field(services: Services, need: Need, text: str) -> str | dt.datetime:
+    """One answer to what a move needs, read the same in chat and in the console: a reason
+    or a plan within the campaign's limit (never cut short), a deadline as a date. Refused
+    with the words both show (:class:`UserError`)."""
+    text = text.strip()
+    if not text:
+        raise UserError("case/field_missing", need=need.value)
+    if need is Need.DEADLINE:
+        deadline = parse_deadline(text, services.clock.now(), services.campaign.tz)
+        if deadline is None:
+            raise UserError("case/bad_deadline")
+        return deadline
+    limit = services.campaign.intake.max_text
+    if len(text) > limit:
+        raise UserError("opinion/too_long", limit=limit, length=len(text), sent=len(text), kept=0)
+    return text
+
+
+def read_fields(services: Services, move: Move, answers: dict[Need, str]) -> Fields:
+    """Every answer a move needs, read by :func:`read_field`; the first refused is said."""
+    read = {need: read_field(services, need, answers.get(need, "")) for need in MOVES[move].needs}
+    deadline = read.get(Need.DEADLINE)
+    return Fields(
+        reason=str(read.get(Need.REASON, "")),
+        plan=str(read.get(Need.PLAN, "")),
+        deadline=deadline if isinstance(deadline, dt.datetime) else None,
+    )
+
+
 def allowed_moves(case: Case, roles: frozenset[Role]) -> list[MoveSpec]:
     """The moves these roles may make on the case as it stands."""
     return [

@@ -27,8 +27,8 @@ from bot.cases import (
     MoveSpec,
     apply_move,
     check_move,
-    parse_deadline,
     rate_case,
+    read_field,
 )
 from bot.db import cases as case_store
 from bot.db.cases import Case
@@ -57,8 +57,6 @@ LISTED = 20  # cases a page
 
 def days_old(case: Case, now: dt.datetime) -> int:
     return max(0, (now - case.filed_at).days)
-
-
 
 
 # -- lists ------------------------------------------------------------------------------------
@@ -276,27 +274,10 @@ async def on_field(update: Update, context: Context, draft: Draft) -> None:
     """An answer to what a move needs (a reason, a plan, a deadline)."""
     message = update.effective_message
     assert message is not None
-    if not message.text or not message.text.strip():
-        raise UserError("opinion/need_text")
     data: dict[str, Any] = dict(draft.data)
     move, need = Move(data["move"]), Need(draft.step)
-    services = context.services
-    text = message.text.strip()
-    if need is Need.DEADLINE:
-        deadline = parse_deadline(text, services.clock.now(), services.campaign.tz)
-        if deadline is None:
-            raise UserError("case/bad_deadline")
-        data["deadline"] = deadline.isoformat()
-    else:
-        if len(text) > services.campaign.intake.max_text:
-            raise UserError(
-                "opinion/too_long",
-                limit=services.campaign.intake.max_text,
-                length=len(text),
-                sent=len(text),
-                kept=0,
-            )
-        data[need.value] = text
+    value = read_field(context.services, need, message.text or "")
+    data[need.value] = value.isoformat() if isinstance(value, dt.datetime) else value
     needs = MOVES[move].needs
     following = needs[needs.index(need) + 1 :]
     if following:

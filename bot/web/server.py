@@ -27,7 +27,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot import access, console, export, labels, results, search
-from bot.cases import MOVES, Actor, Fields, apply_move, parse_deadline
+from bot.cases import MOVES, Actor, apply_move, read_fields
 from bot.db import cases as case_store
 from bot.db import console as console_store
 from bot.db import results as result_store
@@ -390,35 +390,22 @@ class Console:
             raise web.HTTPBadRequest(text="the form has no nonce")
         spec = MOVES[move]
         services = self.services
-        reason = str(form.get("reason", "")).strip()[:2000]
-        plan = str(form.get("plan", "")).strip()[:2000]
-        deadline_text = str(form.get("deadline", "")).strip()
+        answers = {need: str(form.get(need.value, "")) for need in Need}
         problem = None
-        deadline = None
-        if Need.REASON in spec.needs and not reason:
-            problem = self.t(asker, N_("Please write the reason."))
-        elif Need.PLAN in spec.needs and not plan:
-            problem = self.t(asker, N_("Please write the plan."))
-        elif Need.DEADLINE in spec.needs:
-            deadline = parse_deadline(deadline_text, services.clock.now(), services.campaign.tz)
-            if deadline is None:
-                problem = self.t(asker, N_("Please give the deadline as a date."))
-        if problem is None:
-            actor = Actor(asker.who.user_id, found.roles)
-            try:
-                await apply_move(
-                    services,
-                    found.case.id,
-                    move,
-                    actor,
-                    Fields(reason=reason, plan=plan, deadline=deadline),
-                    f"web:{asker.who.user_id}:{nonce}",
-                )
-            except UserError as exc:
-                # the chat's answer: Telegram's HTML subset, user values escaped
-                problem = services.texts.render(
-                    exc.template, asker.who.lang, campaign=services.campaign, **exc.context
-                )
+        try:  # the same reading of the answers and the same move as in chat
+            await apply_move(
+                services,
+                found.case.id,
+                move,
+                Actor(asker.who.user_id, found.roles),
+                read_fields(services, move, answers),
+                f"web:{asker.who.user_id}:{nonce}",
+            )
+        except UserError as exc:
+            # the chat's answer: Telegram's HTML subset, user values escaped
+            problem = services.texts.render(
+                exc.template, asker.who.lang, campaign=services.campaign, **exc.context
+            )
         done = (
             None
             if problem

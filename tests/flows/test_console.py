@@ -331,3 +331,39 @@ async def test_results_and_an_office_s_breakdown(
     assert status == 200 and "结果尚未公布" in page
     assert (await get(http, h.console_url + "/results/dongjie", staff))[0] == 404
     assert (await get(http, h.console_url + "/results/chart.png", staff))[0] == 404
+
+
+async def test_a_move_s_answers_are_read_alike_in_chat_and_in_the_console(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    """One reading of what a move needs: a reason over the campaign's limit is refused in
+    the same words by the console and by chat (the console used to cut it at 2,000
+    characters and move); an empty one asks for the reason; nothing moves."""
+    h = console_harness
+    organiser = h.organiser()
+    await file_one(h.resident(3807, "王阿姨"))
+    await h.settle()
+    limit = h.campaign.intake.max_text
+    too_long = "情" * (limit + 1)
+    refusal = f"您的文字有 {limit + 1} 字，超过了 {limit} 字的上限"
+    url = h.console_url + "/cases/1/move"
+    headers = {"X-Telegram-Init-Data": init_data(h, organiser)}
+    for reason, said in ((too_long, refusal), ("   ", "请填写理由")):
+        form = {"move": "unfounded", "nonce": f"n{len(reason)}", "reason": reason}
+        async with http.post(url, data=form, headers=headers) as r:
+            assert r.status == 200
+            assert said in await r.text()
+    assert (await case_store.get_case(h.services.db, 1)).state == "filed"  # type: ignore[union-attr]
+    # chat: the same move, the same reason, the same words
+    organiser.skip_unread()
+    await organiser.send("/status 1")
+    await organiser.reply()
+    await organiser.tap("经核实不属实")
+    await organiser.reply()
+    await organiser.send(too_long)
+    assert refusal in (await organiser.reply()).text
+    assert (await case_store.get_case(h.services.db, 1)).state == "filed"  # type: ignore[union-attr]
+    await organiser.send("经核实，反映的情况不属实。")
+    await organiser.reply()
+    await h.settle()
+    assert (await case_store.get_case(h.services.db, 1)).state == "closed"  # type: ignore[union-attr]
