@@ -33,6 +33,7 @@ from handlers import (
     status,
     team,
 )
+from handlers.access import organisers
 from handlers.errors import on_error
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -69,27 +70,28 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler(["opinion", "new"], opinion.begin, filters=PRIVATE & NEW),
             CommandHandler("cancel", flows.cancel, filters=PRIVATE & NEW),
             CommandHandler("status", status.status, filters=PRIVATE & NEW),
-            # The people who handle cases (each checks the role itself).
+            # The people who handle cases: a handler for organisers only says so here
+            # (handlers/access.py); the others check the case or scope themselves.
             CommandHandler("cases", cases.list_command, filters=PRIVATE & NEW),
             CommandHandler("overdue", cases.overdue_command, filters=PRIVATE & NEW),
             CommandHandler("history", status.status, filters=PRIVATE & NEW),
-            CommandHandler("invite", invites.invite, filters=PRIVATE & NEW),
-            CommandHandler("ballots", ballots.ballots_command, filters=PRIVATE & NEW),
+            CommandHandler("invite", organisers(invites.invite), filters=PRIVATE & NEW),
+            CommandHandler("ballots", organisers(ballots.ballots_command), filters=PRIVATE & NEW),
             CommandHandler("ballot", ballots.ballot_command, filters=PRIVATE & NEW),
-            CommandHandler("turnout", ballots.turnout_command, filters=PRIVATE & NEW),
-            CommandHandler("daily", results.daily, filters=PRIVATE & NEW),
+            CommandHandler("turnout", organisers(ballots.turnout_command), filters=PRIVATE & NEW),
+            CommandHandler("daily", organisers(results.daily), filters=PRIVATE & NEW),
             CommandHandler("rank", results.rank_command, filters=PRIVATE & NEW),
             CommandHandler("results", results.results_command, filters=PRIVATE & NEW),
-            CommandHandler("flagged", results.flagged, filters=PRIVATE & NEW),
-            CommandHandler("proposal", results.proposal, filters=PRIVATE & NEW),
-            CommandHandler("publish", results.publish, filters=PRIVATE & NEW),
+            CommandHandler("flagged", organisers(results.flagged), filters=PRIVATE & NEW),
+            CommandHandler("proposal", organisers(results.proposal), filters=PRIVATE & NEW),
+            CommandHandler("publish", organisers(results.publish), filters=PRIVATE & NEW),
             CommandHandler("subscribe", results.subscribe, filters=PRIVATE & NEW),
             CommandHandler("unsubscribe", results.unsubscribe, filters=PRIVATE & NEW),
-            CommandHandler("record", opinion.record, filters=PRIVATE & NEW),
-            CommandHandler("finding", team.finding, filters=PRIVATE & NEW),
-            CommandHandler("summary", team.summary, filters=PRIVATE & NEW),
-            CommandHandler("hot", team.hot, filters=PRIVATE & NEW),
-            CommandHandler("export", team.export, filters=PRIVATE & NEW),
+            CommandHandler("record", organisers(opinion.record), filters=PRIVATE & NEW),
+            CommandHandler("finding", organisers(team.finding), filters=PRIVATE & NEW),
+            CommandHandler("summary", organisers(team.summary), filters=PRIVATE & NEW),
+            CommandHandler("hot", organisers(team.hot), filters=PRIVATE & NEW),
+            CommandHandler("export", organisers(team.export), filters=PRIVATE & NEW),
             CommandHandler("console", team.console_command, filters=PRIVATE & NEW),
             MessageHandler(PRIVATE & NEW & filters.COMMAND, misc.unknown_command),
             # Buttons, by the kind their data names; anything else is stale or forged.
@@ -113,8 +115,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(cases.on_files_button, pattern=pattern(Kind.FILES)),
             CallbackQueryHandler(ballots.on_ballot, pattern=pattern(Kind.BALLOT)),
             CallbackQueryHandler(ballots.on_card, pattern=pattern(Kind.CARD)),
-            CallbackQueryHandler(ballots.on_reopen, pattern=pattern(Kind.WINDOW)),
-            CallbackQueryHandler(results.on_publish_again, pattern=pattern(Kind.PUBLISH)),
+            CallbackQueryHandler(organisers(ballots.on_reopen), pattern=pattern(Kind.WINDOW)),
+            CallbackQueryHandler(
+                organisers(results.on_publish_again), pattern=pattern(Kind.PUBLISH)
+            ),
             CallbackQueryHandler(misc.unknown_button),
             # Edits, then everything else typed or sent in private.
             MessageHandler(filters.UpdateType.EDITED_MESSAGE & PRIVATE, opinion.on_edited),

@@ -18,6 +18,7 @@ from bot.db import cards as card_store
 from bot.errors import UserError
 from bot.vocabulary import Role
 from handlers import team
+from handlers.access import asker
 from handlers.common import HTML, answer, api, send, send_file
 from handlers.context import Context
 
@@ -176,7 +177,6 @@ async def bring_card(update: Update, context: Context) -> None:
 
 async def ballots_command(update: Update, context: Context) -> None:
     """/ballots [open|close]: the state of the ballot window, or open or close it."""
-    await team.require_organiser(update, context)
     services = context.services
     action = (context.args or [""])[0]
     if action == "open":
@@ -200,7 +200,6 @@ async def on_reopen(update: Update, context: Context) -> None:
     """The organiser confirms opening the window again after a close."""
     query = update.callback_query
     assert query is not None
-    await team.require_organiser(update, context)
     await answer(query)
     await ballots.set_window(context.services, "open")
     await show_window(update, context)
@@ -225,7 +224,6 @@ async def show_window(update: Update, context: Context) -> None:
 
 async def turnout_command(update: Update, context: Context) -> None:
     """/turnout: per unit and category, how many ballots are answered (counts only)."""
-    await team.require_organiser(update, context)
     services = context.services
     rows = await ballots.turnout(services)
     campaign = services.campaign
@@ -261,7 +259,7 @@ async def turnout_command(update: Update, context: Context) -> None:
 
 async def invite_evaluators(update: Update, context: Context, args: list[str]) -> None:
     """/invite evaluator CATEGORY COUNT [UNIT,…]: single-use links, and a QR sheet."""
-    organiser = await team.require_organiser(update, context)
+    organiser = asker(update)
     campaign = context.services.campaign
     unit_ids = [u.id for u in campaign.units]
     categories = [c.id for c in campaign.categories]

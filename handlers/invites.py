@@ -6,6 +6,7 @@ from telegram import Update
 
 from bot import roles as role_core
 from handlers import team
+from handlers.access import asker
 from handlers.ballots import invite_evaluators
 from handlers.common import send
 from handlers.context import Context
@@ -14,7 +15,7 @@ from handlers.context import Context
 async def invite(update: Update, context: Context) -> None:
     """/invite staff UNIT | supervisor [UNITS] | evaluator CATEGORY COUNT [UNITS]: single-use
     deep links (evaluators also get a printable sheet of QR codes)."""
-    organiser = await team.require_organiser(update, context)
+    organiser = asker(update)
     campaign = context.services.campaign
     unit_ids = [u.id for u in campaign.units]
     args = context.args or []

@@ -148,11 +148,8 @@ async def begin(update: Update, context: Context) -> None:
 
 async def record(update: Update, context: Context) -> None:
     """/record: an organiser records an opinion that came in offline (a visit, a forum, a
-    mailbox, a letter), answering the questions a resident would."""
-    user = update.effective_user
-    assert user is not None
-    if not context.services.is_organiser(user.id):
-        raise UserError("case/not_allowed")
+    mailbox, a letter), answering the questions a resident would (organisers only: declared
+    where it is registered)."""
     await enter(update, context, opinions.offline(), Flow.RECORD)
 
 

@@ -12,7 +12,7 @@ from bot.db import results as result_store
 from bot.errors import UserError
 from bot.roles import roles_of
 from bot.rounds import Round
-from handlers import team
+from handlers.access import asker
 from handlers.common import answer, send
 from handlers.context import Context
 from scoring import Answer, fmt, fmt_percent
@@ -37,7 +37,7 @@ def shown_rows(context: Context, rows: list[dict[str, Any]]) -> list[dict[str, A
 
 async def daily(update: Update, context: Context) -> None:
     """/daily UNIT SCORE: the daily-work score A (0 to the campaign's maximum)."""
-    organiser = await team.require_organiser(update, context)
+    organiser = asker(update)
     services = context.services
     args = context.args or []
     limit = fmt(services.campaign.scoring.daily_max)
@@ -179,7 +179,6 @@ async def results_command(update: Update, context: Context) -> None:
 async def flagged(update: Update, context: Context) -> None:
     """/flagged: units below the threshold, with their cases and proposals (the plan:
     处理意见 for units under 85)."""
-    await team.require_organiser(update, context)
     services = context.services
     ranking = await results.current_ranking(services)
     proposals = await result_store.proposals(services.db)
@@ -210,7 +209,7 @@ async def flagged(update: Update, context: Context) -> None:
 
 async def proposal(update: Update, context: Context) -> None:
     """/proposal UNIT TEXT: record the handling proposal for a unit."""
-    organiser = await team.require_organiser(update, context)
+    organiser = asker(update)
     args = context.args or []
     if len(args) < 2:
         await send(update, context, context.render("results/proposal_usage"))
@@ -229,7 +228,6 @@ async def proposal(update: Update, context: Context) -> None:
 async def publish(update: Update, context: Context) -> None:
     """/publish: the ranking, as text and chart, to the channel and subscribers; a second
     publication asks first."""
-    await team.require_organiser(update, context)
     if await said_published(update, context):
         return
     last = await result_store.last_publication(context.services.db)
@@ -248,7 +246,6 @@ async def publish(update: Update, context: Context) -> None:
 async def on_publish_again(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
-    await team.require_organiser(update, context)
     await answer(query)
     if await said_published(update, context):
         return

@@ -18,17 +18,10 @@ from bot.findings import record_finding, summaries
 from bot.hot import hot_issues
 from bot.roles import roles_of
 from bot.web import auth
+from handlers.access import asker
 from handlers.common import send, send_file
 from handlers.context import Context
 from scoring import fmt
-
-
-async def require_organiser(update: Update, context: Context) -> int:
-    user = update.effective_user
-    assert user is not None
-    if not context.services.is_organiser(user.id):
-        raise UserError("case/not_allowed")
-    return user.id
 
 
 def invite_link(context: Context, code: str) -> str:
@@ -45,7 +38,7 @@ def units_label(context: Context, units: tuple[str, ...]) -> str:
 
 async def finding(update: Update, context: Context) -> None:
     """/finding UNIT general|punished REF [text]: a substantiated problem found outside."""
-    organiser = await require_organiser(update, context)
+    organiser = asker(update)
     services = context.services
     unit_ids = ", ".join(u.id for u in services.campaign.units)
     args = context.args or []
@@ -81,7 +74,6 @@ async def finding(update: Update, context: Context) -> None:
 async def summary(update: Update, context: Context) -> None:
     """/summary: per office, open, overdue and reopened cases and the deductions (the plan's
     accountability for offices with many problems or poor rectification)."""
-    await require_organiser(update, context)
     rows = []
     for s in await summaries(context.services, context.lang):
         cases = "、" if context.lang == "zh" else ", "
@@ -100,7 +92,6 @@ async def summary(update: Update, context: Context) -> None:
 async def hot(update: Update, context: Context) -> None:
     """/hot [UNIT] [DAYS]: how many opinions per office, item and channel, and the topics
     that recur in them (the plan's 热点问题, 归纳整理)."""
-    await require_organiser(update, context)
     campaign = context.services.campaign
     unit_ids = [u.id for u in campaign.units]
     unit_id: str | None = None
@@ -151,7 +142,7 @@ async def hot(update: Update, context: Context) -> None:
 async def export(update: Update, context: Context) -> None:
     """/export cases|results: the spreadsheet of cases, states, deadlines and deductions;
     or of the results: ranking, per-item rates, cases and deductions."""
-    organiser = await require_organiser(update, context)
+    organiser = asker(update)
     which = (context.args or ["cases"])[0]
     if which not in ("cases", "results"):
         await send(update, context, context.render("team/export_usage"))

@@ -21,7 +21,7 @@ from bot.vocabulary import Move, Role
 from bot.web.server import Console, ConsoleConfig
 from tests.support.console import init_data
 from tests.support.harness import Harness
-from tests.support.helpers import people, registered
+from tests.support.helpers import declared, people, registered
 
 REFUSALS = (
     "您的身份不能进行这项操作",  # the role may not
@@ -35,6 +35,18 @@ ORGANISER = frozenset({"organiser"})
 CASE_1 = frozenset({"author", "supervisor", "own", "organiser"})  # who sees dongjie's case 1
 TEAM = frozenset({"supervisor", "own", "other", "organiser"})  # case lists (own unit only)
 WATCHERS = frozenset({"supervisor", "organiser"})  # the live results
+# who may, as declared where the handler is registered (handlers/access.py)
+DECLARED: frozenset[str] = frozenset({"declared"})
+PEOPLE = {Role.ORGANISER: "organiser"}  # the people of the table who hold a declared role
+
+
+def allowed_for(name: str, allowed: frozenset[str]) -> frozenset[str]:
+    """The table's row, or, for a declared handler, the people its declaration admits."""
+    if allowed is not DECLARED:
+        return allowed
+    key = name.split()[0] if name.startswith("/") else name.split(":")[0]
+    return frozenset(PEOPLE[r] for r in declared()[key])
+
 
 COMMANDS: list[tuple[str, frozenset[str]]] = [
     ("/start", ALL),
@@ -50,23 +62,23 @@ COMMANDS: list[tuple[str, frozenset[str]]] = [
     ("/results dongjie", WATCHERS),
     ("/subscribe", ALL),
     ("/unsubscribe", ALL),
-    ("/invite staff dongjie", ORGANISER),
-    ("/invite supervisor", ORGANISER),
-    ("/invite evaluator public_rep 1", ORGANISER),
-    ("/turnout", ORGANISER),
-    ("/daily dongjie 9", ORGANISER),
-    ("/flagged", ORGANISER),
-    ("/proposal dongjie 约谈所长", ORGANISER),
-    ("/finding dongjie general X1", ORGANISER),
-    ("/summary", ORGANISER),
-    ("/hot", ORGANISER),
-    ("/export cases", ORGANISER),
-    ("/export results", ORGANISER),
-    ("/record", ORGANISER),
-    ("/publish", ORGANISER),
-    ("/ballots", ORGANISER),
-    ("/ballots close", ORGANISER),
-    ("/ballots open", ORGANISER),
+    ("/invite staff dongjie", DECLARED),
+    ("/invite supervisor", DECLARED),
+    ("/invite evaluator public_rep 1", DECLARED),
+    ("/turnout", DECLARED),
+    ("/daily dongjie 9", DECLARED),
+    ("/flagged", DECLARED),
+    ("/proposal dongjie 约谈所长", DECLARED),
+    ("/finding dongjie general X1", DECLARED),
+    ("/summary", DECLARED),
+    ("/hot", DECLARED),
+    ("/export cases", DECLARED),
+    ("/export results", DECLARED),
+    ("/record", DECLARED),
+    ("/publish", DECLARED),
+    ("/ballots", DECLARED),
+    ("/ballots close", DECLARED),
+    ("/ballots open", DECLARED),
     ("/ballot", frozenset({"evaluator"})),
     ("/console", TEAM),
 ]
@@ -82,8 +94,8 @@ BUTTONS: list[tuple[str, frozenset[str]]] = [
     ("d:t:0", frozenset({"evaluator"})),
     ("d:back:0", frozenset({"evaluator"})),
     ("t:1:satisfied", frozenset({"author"})),  # the author's (now only "not yet": not done)
-    ("w:reopen", ORGANISER),
-    ("p:again", ORGANISER),
+    ("w:reopen", DECLARED),
+    ("p:again", DECLARED),
     ("m:opinion", ALL),
     ("x:1", ALL),
     ("r:go:1:-", ALL),
@@ -126,7 +138,8 @@ def refused(text: str) -> bool:
 async def test_every_command_and_button_for_every_role(harness: Harness) -> None:
     who = await people(harness)
     wrong: list[str] = []
-    for command, allowed in COMMANDS:
+    for command, row in COMMANDS:
+        allowed = allowed_for(command, row)
         for role, person in who.items():
             before = await state(harness)
             person.skip_unread()
@@ -144,7 +157,8 @@ async def test_every_command_and_button_for_every_role(harness: Harness) -> None
             if command in ("/record", "/opinion", "/new") and role in allowed:
                 await person.send("/cancel")
                 await person.reply()
-    for data, allowed in BUTTONS:
+    for data, row in BUTTONS:
+        allowed = allowed_for(data, row)
         for role, person in who.items():
             before = await state(harness)
             person.skip_unread()
@@ -182,6 +196,9 @@ def test_the_table_covers_every_command_and_button() -> None:
     tabled = {c.split()[0].lstrip("/") for c, _ in COMMANDS}
     assert commands - tabled - {"cancel"} == set()  # /cancel follows every step
     assert kinds - {Kind(d.split(":")[0]) for d, _ in BUTTONS} == set()
+    # a row reads the declaration exactly where the registration declares one
+    rows = [(c.split()[0], a) for c, a in COMMANDS] + [(d.split(":")[0], a) for d, a in BUTTONS]
+    assert {name for name, a in rows if a is DECLARED} == set(declared())
 
 
 # -- the web console's routes ----------------------------------------------------------------

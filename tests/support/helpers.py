@@ -20,6 +20,8 @@ import handlers
 from bot.app import build_application
 from bot.callbacks import Kind
 from bot.standin import BotMessage, SimUser
+from bot.vocabulary import Role
+from handlers.access import audience
 from tests.support.harness import Harness, file_one
 
 
@@ -174,6 +176,25 @@ def registered() -> tuple[set[str], set[Kind]]:
             ):
                 kinds |= set(handler.pattern.kinds)
     return commands, kinds
+
+
+def declared() -> dict[str, frozenset[Role]]:
+    """The handlers declared for some roles where they are registered (handlers/access.py):
+    each command ("/turnout") and button kind ("w") with the roles it serves."""
+    app = build_application("1:not-a-token", None, 1)
+    found: dict[str, frozenset[Role]] = {}
+    for group in app.handlers.values():
+        for handler in group:
+            roles = audience(handler.callback)
+            if roles is None:
+                continue
+            if isinstance(handler, CommandHandler):
+                found |= {f"/{c}": roles for c in handler.commands}
+            elif isinstance(handler, CallbackQueryHandler) and isinstance(
+                handler.pattern, handlers.pattern
+            ):
+                found |= {str(k): roles for k in handler.pattern.kinds}
+    return found
 
 
 def sheet_rows(upload: bytes, title: str) -> list[dict[str, Any]]:
