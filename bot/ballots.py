@@ -93,11 +93,11 @@ async def evaluator(services: Services, user_id: int) -> Evaluator | None:
 
 async def send_cards(services: Services, people: list[Evaluator]) -> int:
     """Queue each evaluator's card (once per opening of the window); return how many."""
-    round_ = await store.get_meta(services.db, "ballot_round") or "0"
+    opening = await store.get_meta(services.db, "window_openings") or "0"
     queued = 0
     async with services.db.transaction() as tx:
         for person in people:
-            key = f"card:{services.campaign.id}:{person.user_id}:{round_}"
+            key = f"card:{services.campaign.id}:{person.user_id}:{opening}"
             if await notify.card(tx, services, person.user_id, key):
                 await card_store.new_card(tx, person.user_id)
                 queued += 1
@@ -133,8 +133,9 @@ async def set_window(services: Services, state: str) -> None:
     async with services.db.transaction() as tx:
         await round_store.set_window(tx, state)
         if state == "open":
-            round_ = int(await store.get_meta(services.db, "ballot_round") or "0") + 1
-            await store.set_meta(tx, "ballot_round", str(round_))
+            # each opening by hand sends every card anew (a card key per opening)
+            openings = int(await store.get_meta(services.db, "window_openings") or "0") + 1
+            await store.set_meta(tx, "window_openings", str(openings))
             await store.set_meta(tx, "ballots_sent", "0")
     await sync_window(services)
 

@@ -67,7 +67,7 @@ async def open_round(tx: Tx, file: RoundFile, now: dt.datetime) -> int:
     await cursor.close()
     assert row is not None
     # the window's bookkeeping starts again (bot/ballots.py)
-    await tx.execute("DELETE FROM meta WHERE key IN ('ballots_sent', 'ballot_round')")
+    await tx.execute("DELETE FROM meta WHERE key IN ('ballots_sent', 'window_openings')")
     return int(row[0])
 
 
