@@ -22,7 +22,7 @@ from bot.db.cases import Case
 from bot.db.drafts import Draft
 from bot.flows import flow_of
 from bot.keyboards import Keyboard
-from bot.runtime.outbox import retry_seconds
+from bot.runtime.pacing import retry_seconds
 from bot.runtime.processor import CURRENT_OUTCOME
 from bot.split import split_html
 from bot.vocabulary import Flow, Move

@@ -11,7 +11,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.db import users as user_store
 from bot.errors import UserError
-from bot.runtime.outbox import retry_seconds
+from bot.runtime.pacing import retry_seconds
 from bot.runtime.processor import CURRENT_OUTCOME
 from handlers.common import answer
 from handlers.context import Context

@@ -23,7 +23,7 @@ from telegram.warnings import PTBUserWarning
 from bot.callbacks import is_card_button
 from bot.clock import Clock
 from bot.db import Database, inbox
-from bot.runtime.outbox import retry_seconds
+from bot.runtime.pacing import retry_seconds
 from bot.runtime.processor import Processor, Work, lane_of
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
-from bot.runtime.outbox import retry_seconds
+from bot.runtime.pacing import retry_seconds
 from bot.standin import FloodLimits, StandIn
 
 
