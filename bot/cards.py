@@ -281,6 +281,8 @@ async def pressed_on(
         return Pressed(Source.LIVE)
     if known is None and not shows_card:
         return Pressed(Source.NOT_A_CARD)
+    if known is not None and card.message_id is not None:
+        return Pressed(Source.REPLACED)  # known already: nothing to write
     async with services.db.batch() as tx:
         if card.message_id is None:
             await card_store.adopt(tx, user_id, message_id)
