@@ -34,6 +34,7 @@ from tests.support.storm import (
     cards_show,
     command,
     evaluator_votes,
+    pseudonymous,
     settled,
     staff_verifies,
 )
@@ -111,14 +112,7 @@ async def test_kill_9_at_random_moments_during_a_mixed_storm(tmp_path: Path) -> 
                 (r[0], r[1]): r[2]
                 for r in conn.execute("SELECT voter, item_id, answer FROM ballots")
             }
-            key = ballot_key.read(ballot_key.default_path(bot.db_path))
-            assert key is not None
-            expected = {
-                (key.pseudonym(7100 + n), item): answer
-                for n, c in enumerate(chosen)
-                for item, answer in c.items()
-            }
-            assert stored == expected, why
+            assert stored == pseudonymous(ballot_key.default_path(bot.db_path), 7100, chosen), why
             # notifications: none reached a chat twice
             rows = conn.execute(
                 "SELECT chat_id, payload, sent_at, error FROM outbox WHERE method = 'sendMessage' "
@@ -256,12 +250,5 @@ async def test_kill_9_while_cards_are_delivered_and_pressed(tmp_path: Path) -> N
             }
         finally:
             conn.close()
-        key = ballot_key.read(ballot_key.default_path(bot.db_path))
-        assert key is not None
-        expected = {
-            (key.pseudonym(7300 + n), item): answer
-            for n, c in enumerate(chosen)
-            for item, answer in c.items()
-        }
-        assert stored == expected, why
+        assert stored == pseudonymous(ballot_key.default_path(bot.db_path), 7300, chosen), why
         assert (await verify(bot.db_path)).ok, why

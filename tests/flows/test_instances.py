@@ -16,7 +16,6 @@ from typing import Any, cast
 import asyncpg
 import pytest
 
-from bot import ballot_key
 from bot.ballots import verify
 from bot.cases import check_deadlines
 from bot.db import leases as lease_store
@@ -32,7 +31,7 @@ from bot.standin.process import (
     resident_files,
     wait_for,
 )
-from tests.support.backends import cluster, new_database
+from tests.support.backends import cluster, drop_every_connection, new_database
 from tests.support.harness import Harness, file_one
 from tests.support.helpers import staffed
 from tests.support.storm import (
@@ -42,6 +41,7 @@ from tests.support.storm import (
     cards_show,
     command,
     evaluator_votes,
+    pseudonymous,
     staff_verifies,
 )
 
@@ -197,14 +197,7 @@ async def test_two_webhook_instances_one_killed_during_a_mixed_storm(tmp_path: P
         )
     finally:
         await conn.close()
-    key = ballot_key.read(tmp_path / "ballot-key")
-    assert key is not None
-    expected = {
-        (key.pseudonym(7100 + n), item): answer
-        for n, c in enumerate(chosen)
-        for item, answer in c.items()
-    }
-    assert stored == expected, why
+    assert stored == pseudonymous(tmp_path / "ballot-key", 7100, chosen), why
     assert (await verify(url)).ok, why
     assert standin.limits.refused == 0, why  # the overall rate and each chat's held
     assert len(rows) >= 2 * RESIDENTS
@@ -343,14 +336,7 @@ async def test_the_outbox_outlives_the_database_dropping_its_connections(
     person = harness.standin.user(5501, "居民")
     later = harness.resident(5502, "王阿姨")
     services = harness.services
-    conn = await asyncpg.connect(services.db.target)
-    try:
-        await conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await conn.close()
+    await drop_every_connection(services.db.target)
     await later.send("/start")  # polled while the writer's connection is dead
     services.outbox.wake()  # its next round meets a dead connection
     await asyncio.sleep(0.5)
@@ -389,14 +375,7 @@ async def test_evalbot_run_stops_within_10_seconds_after_the_database_dropped_it
         try:
             person = standin.user(5601, "王阿姨")
             await resident_files(person, 1, timeout=60)  # the writer and the pool in use
-            conn = await asyncpg.connect(url)
-            try:
-                await conn.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            finally:
-                await conn.close()
+            await drop_every_connection(url)
             person.skip_unread()
             await person.send("/start")  # met by the dropped connections
             await asyncio.sleep(1.0)

@@ -60,3 +60,16 @@ async def new_database() -> str:
     finally:
         await conn.close()
     return found.url(name)
+
+
+async def drop_every_connection(url: str) -> None:
+    """A failover as the bot sees it: the server ends every connection to the database
+    (but the one that asks)."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bot import ballot_key
 from bot.standin import BotMessage, SimUser
 from bot.standin.process import wait_for
 from scoring import ANSWERS
@@ -101,3 +102,17 @@ def settled(db: Path) -> bool:
         return pending == 0 and unsent == 0
     finally:
         conn.close()
+
+
+def pseudonymous(
+    key_file: Path, first_id: int, chosen: list[dict[str, str]]
+) -> dict[tuple[str, str], str]:
+    """What the evaluators (ids from ``first_id`` on) chose, as the database keeps it: each
+    answer under its evaluator's pseudonym (design §6)."""
+    key = ballot_key.read(key_file)
+    assert key is not None, f"no ballot key in {key_file}"
+    return {
+        (key.pseudonym(first_id + n), item): answer
+        for n, answers in enumerate(chosen)
+        for item, answer in answers.items()
+    }
