@@ -252,7 +252,7 @@ async def run(
             for n, chosen in enumerate(answers)
             for (o, i), a in chosen.items()
         }
-        from bot.ballots import verify
+        from bot.ballots.evaluation import verify
 
         verified = (await verify(target)).ok
     limit = evaluators / 30

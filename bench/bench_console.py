@@ -37,10 +37,10 @@ from bench.bench_rank import campaign_text
 from bot.app import EvalBot
 from bot.campaign import parse_campaign
 from bot.clock import iso
+from bot.console import auth
+from bot.console.server import Console, ConsoleConfig
 from bot.db.console import OFFICE_SQL
 from bot.settings import REPO_EXAMPLE
-from bot.web import auth
-from bot.web.server import Console, ConsoleConfig
 
 PHRASES = [
     "窗口办事效率太低",

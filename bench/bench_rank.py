@@ -32,7 +32,7 @@ from bot.campaign import Campaign, parse_campaign
 from bot.clock import iso
 from bot.db import pgcluster
 from bot.db.tallies import rebuild as rebuild_tallies
-from bot.results import current_ranking, snapshot
+from bot.results.ranking import current_ranking, snapshot
 from bot.settings import REPO_EXAMPLE
 from bot.standin import StandIn
 from scoring import ANSWERS as SCORED

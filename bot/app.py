@@ -29,10 +29,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
-from bot import ballot_key, labels, notify, rounds
+from bot import ballot_key, rounds
+from bot.ballots.cards import Desk
 from bot.campaign import Campaign
-from bot.cards import Desk
+from bot.chat import labels, notify
 from bot.clock import Clock
+from bot.console import fonts
+from bot.console.server import PREFIX, Console, ConsoleConfig
 from bot.db import ballots as ballot_store
 from bot.db import open_database
 from bot.db import roles as role_store
@@ -49,8 +52,6 @@ from bot.runtime.transport import AiohttpRequest
 from bot.runtime.webhook import WebhookConfig, WebhookServer
 from bot.services import Services
 from bot.texts import Texts
-from bot.web import fonts
-from bot.web.server import PREFIX, Console, ConsoleConfig
 from handlers.context import SERVICES, Context
 
 log = logging.getLogger(__name__)

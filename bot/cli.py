@@ -20,7 +20,7 @@ from bot.errors import CampaignError, DatabaseError, SettingsError
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.web.server import ConsoleConfig
+    from bot.console.server import ConsoleConfig
 
 log = logging.getLogger("evalbot")
 
@@ -53,7 +53,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def console_config(settings: Settings) -> ConsoleConfig | None:
     """The web console, when EVALBOT_CONSOLE_URL says where people open it."""
-    from bot.web.server import ConsoleConfig
+    from bot.console.server import ConsoleConfig
 
     if settings.console_url is None:
         return None
@@ -198,7 +198,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Recount the ballots from their hash-chained log."""
-    from bot.ballots import verify
+    from bot.ballots.evaluation import verify
 
     target = database_of(args, "verify")
     if target is None:
@@ -283,8 +283,8 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
     ranking.png, one folder per earlier round that was published, and font.woff2 (the
     Chinese web font for browsers without CJK fonts)."""
     from bot.app import EvalBot
-    from bot.results import Page, pages, write_pages
-    from bot.web import fonts
+    from bot.console import fonts
+    from bot.results.ranking import Page, pages, write_pages
 
     settings = Settings.from_env()
     campaign = _campaign(Path(args.campaign) if args.campaign else settings.campaign_path)
@@ -321,7 +321,7 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
 
 def cmd_migrate_db(args: argparse.Namespace) -> int:
     """Copy a SQLite database into an empty PostgreSQL database (design §13)."""
-    from bot.ballots import verify
+    from bot.ballots.evaluation import verify
     from bot.db.transfer import Report, copy_database
 
     async def copy_and_recount() -> Report:

@@ -20,21 +20,22 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 
-from bot import flows, rounds
+from bot import rounds
 from bot.app import EvalBot
-from bot.ballots import verify
+from bot.ballots.evaluation import verify
 from bot.campaign import Campaign, parse_campaign
+from bot.chat import flows
 from bot.clock import FakeClock
+from bot.console import auth, fonts
+from bot.console.server import ConsoleConfig
 from bot.db import ballots as ballot_store
 from bot.db import cases as case_store
 from bot.db import open_database
 from bot.db import users as user_store
-from bot.results import current_ranking, pages, snapshot, write_pages
+from bot.results.ranking import current_ranking, pages, snapshot, write_pages
 from bot.services import Services
 from bot.standin import BotMessage, SimUser, StandIn
 from bot.standin.process import free_port
-from bot.web import auth, fonts
-from bot.web.server import ConsoleConfig
 
 Print = Callable[[str], None]
 

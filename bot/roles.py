@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from bot import notify
+from bot.chat import notify
 from bot.db import roles as role_store
 from bot.db.roles import ALL_UNITS, Invite
 from bot.errors import UserError

@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import Kind, decode
+from bot.chat.callbacks import Kind, decode
 from handlers import (
     ballots,
     cases,
@@ -42,7 +42,7 @@ NEW = filters.UpdateType.MESSAGE  # an edited "/start" is not a new command
 
 @dataclass(frozen=True)
 class pattern:
-    """Match callback data that decodes (see bot.callbacks) to one of ``kinds``; the kinds
+    """Match callback data that decodes (see bot.chat.callbacks) to one of ``kinds``; the kinds
     stay readable, so tests can list every button the bot answers."""
 
     kinds: tuple[Kind, ...]

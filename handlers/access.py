@@ -2,7 +2,7 @@
 authorization table (tests/flows/test_authorization.py) reads the same declaration.
 
 Handlers whose answer depends on a case or a scope (a case's team, an office's staff)
-check it themselves through ``bot.access``; a handler for one role is declared here."""
+check it themselves through ``bot.cases.access``; a handler for one role is declared here."""
 
 from __future__ import annotations
 

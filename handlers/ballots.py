@@ -10,10 +10,12 @@ from PIL import Image, ImageDraw
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 
-from bot import ballots, cards, keyboards, labels
 from bot import roles as role_core
 from bot.args import parse_number
-from bot.callbacks import Kind, decode, is_card_button
+from bot.ballots import cards
+from bot.ballots import evaluation as ballots
+from bot.chat import keyboards, labels
+from bot.chat.callbacks import Kind, decode, is_card_button
 from bot.db import cards as card_store
 from bot.errors import UserError
 from bot.vocabulary import Role

@@ -1,7 +1,7 @@
 """Cases for the people who handle them: lists, the case card with the moves a role may
 make, the questions a move needs, and the resident's rating.
 
-Who may see a case, and what they may do with it, is :func:`bot.access.case_access`: the
+Who may see a case, and what they may do with it, is :func:`bot.cases.access.case_access`: the
 unit's staff and supervisors never see an anonymous resident's name; organisers see
 everything; a resident sees their own case.
 
@@ -17,10 +17,8 @@ from typing import Any
 
 from telegram import Update
 
-from bot import keyboards, labels
-from bot.access import CaseAccess, case_access
-from bot.callbacks import decode
-from bot.cases import (
+from bot.cases.access import CaseAccess, case_access
+from bot.cases.moves import (
     MOVES,
     Actor,
     Fields,
@@ -30,12 +28,14 @@ from bot.cases import (
     rate_case,
     read_field,
 )
+from bot.cases.opinions import origin_key
+from bot.chat import keyboards, labels
+from bot.chat.callbacks import decode
+from bot.chat.flows import flow_of
 from bot.db import cases as case_store
 from bot.db.cases import Case
 from bot.db.drafts import Draft
 from bot.errors import UserError
-from bot.flows import flow_of
-from bot.opinions import origin_key
 from bot.roles import roles_of
 from bot.vocabulary import OPEN_STATES, Flow, Move, Need, Rating
 from handlers.common import (

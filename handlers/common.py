@@ -14,17 +14,17 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter
 from telegram.warnings import PTBUserWarning
 
-from bot import keyboards, labels
-from bot.cases import MOVES
+from bot.cases.moves import MOVES
+from bot.chat import keyboards, labels
+from bot.chat.flows import flow_of
+from bot.chat.keyboards import Keyboard
+from bot.chat.split import split_html
 from bot.db import drafts as draft_store
 from bot.db import users as user_store
 from bot.db.cases import Case
 from bot.db.drafts import Draft
-from bot.flows import flow_of
-from bot.keyboards import Keyboard
 from bot.runtime.pacing import retry_seconds
 from bot.runtime.processor import CURRENT_OUTCOME
-from bot.split import split_html
 from bot.vocabulary import Flow, Move
 from handlers.context import Context
 
@@ -143,7 +143,7 @@ async def send(
 async def send_to(
     context: Context, chat_id: int, text: str, keyboard: Keyboard | None = None
 ) -> Posted:
-    """``text`` in as many messages as it needs (see bot.split), the keyboard under the
+    """``text`` in as many messages as it needs (see bot.chat.split), the keyboard under the
     last; where the last landed."""
     pieces = split_html(text)
     posted = None

@@ -8,9 +8,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.chat.keyboards import Keyboard, markup
 from bot.db.drafts import Draft
 from bot.db.users import User
-from bot.keyboards import Keyboard, markup
 from bot.services import Services
 from bot.texts import DEFAULT_LANG, lang_of
 

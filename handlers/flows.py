@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import keyboards
-from bot.callbacks import decode
-from bot.flows import flow_of
+from bot.chat import keyboards
+from bot.chat.callbacks import decode
+from bot.chat.flows import flow_of
 from bot.vocabulary import Flow
 from handlers import cases, opinion
 from handlers.common import answer, answer_and_edit, drop_buttons, end_flow, send, tapped

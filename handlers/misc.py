@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import keyboards, labels
+from bot.chat import keyboards, labels
 from handlers.common import answer, send
 from handlers.context import Context
 

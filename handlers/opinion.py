@@ -16,14 +16,15 @@ import logging
 
 from telegram import CallbackQuery, Message, Update
 
-from bot import keyboards, labels, opinions
-from bot.callbacks import Callback, Kind, decode
 from bot.campaign import Named
+from bot.cases import opinions
+from bot.cases.opinions import Filer, Opinion
+from bot.chat import keyboards, labels
+from bot.chat.callbacks import Callback, Kind, decode
+from bot.chat.flows import flow_of
 from bot.db.cases import Attachment
 from bot.db.drafts import Draft
 from bot.errors import UserError
-from bot.flows import flow_of
-from bot.opinions import Filer, Opinion
 from bot.vocabulary import Flow, Role, Step
 from handlers import cases
 from handlers.common import (

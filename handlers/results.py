@@ -6,10 +6,12 @@ from typing import Any
 
 from telegram import Update
 
-from bot import keyboards, labels, results, rounds
-from bot.callbacks import Kind
+from bot import rounds
+from bot.chat import keyboards, labels
+from bot.chat.callbacks import Kind
 from bot.db import results as result_store
 from bot.errors import UserError
+from bot.results import ranking as results
 from bot.roles import roles_of
 from bot.rounds import Round
 from handlers.access import asker

@@ -6,8 +6,10 @@ import logging
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 
-from bot import ballots, keyboards, labels, notify, roles
-from bot.callbacks import decode
+from bot import roles
+from bot.ballots import evaluation as ballots
+from bot.chat import keyboards, labels, notify
+from bot.chat.callbacks import decode
 from bot.db import users as user_store
 from bot.roles import INVITE_PREFIX, roles_of
 from bot.vocabulary import Role

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import keyboards, labels
-from bot.access import case_access
 from bot.args import parse_number
-from bot.callbacks import decode
+from bot.cases.access import case_access
+from bot.chat import keyboards, labels
+from bot.chat.callbacks import decode
 from bot.db import cases as case_store
 from handlers.cases import send_card
 from handlers.common import answer, describe, send, state_label

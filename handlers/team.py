@@ -9,15 +9,15 @@ from urllib.parse import urlencode
 
 from telegram import Update
 
-from bot import labels, notify
 from bot.args import parse_number
+from bot.cases.hot import hot_issues
+from bot.chat import labels, notify
+from bot.console import auth
 from bot.db.roles import ALL_UNITS
 from bot.errors import UserError
-from bot.export import cases_workbook, results_workbook
-from bot.findings import record_finding, summaries
-from bot.hot import hot_issues
+from bot.results.export import cases_workbook, results_workbook
+from bot.results.findings import record_finding, summaries
 from bot.roles import roles_of
-from bot.web import auth
 from handlers.access import asker
 from handlers.common import send, send_file
 from handlers.context import Context

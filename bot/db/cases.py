@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import search
 from bot.clock import iso, parse_iso
+from bot.db import search
 from bot.db.database import CURRENT, Database, Row, Tx
 
 

@@ -8,15 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot import search
 from bot.clock import iso, parse_iso
+from bot.db import search
 from bot.db.cases import CASE_COLUMNS, Case, _case, overdue_sql
 from bot.db.database import Database, Tx
 
 
 @dataclass(frozen=True)
 class OfficeCounts:
-    """An office's cases, counted as the console's rates need (bot/console.py defines them)."""
+    """An office's cases, counted as the console's rates need (bot/console/views.py defines
+    them)."""
 
     unit_id: str
     received: int = 0
@@ -89,7 +90,7 @@ class CaseFilter:
     overdue: bool = False
     since: dt.datetime | None = None
     until: dt.datetime | None = None
-    words: tuple[str, ...] | None = None  # every one must be in the text (bot/search.py)
+    words: tuple[str, ...] | None = None  # every one must be in the text (bot/db/search.py)
     sort: str = "new"  # new | old | due | updated
 
 

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from bot import search
 from bot.clock import iso
+from bot.db import search
 from bot.db.roundfile import ROUND_TABLES, RoundFile
 from bot.errors import DatabaseError
 

@@ -66,7 +66,7 @@ async def open_round(tx: Tx, file: RoundFile, now: dt.datetime) -> int:
     row = await cursor.fetchone()
     await cursor.close()
     assert row is not None
-    # the window's bookkeeping starts again (bot/ballots.py)
+    # the window's bookkeeping starts again (bot/ballots/evaluation.py)
     await tx.execute("DELETE FROM meta WHERE key IN ('ballots_sent', 'window_openings')")
     return int(row[0])
 

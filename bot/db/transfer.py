@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from bot import search
+from bot.db import search
 from bot.db.backends import open_database
 from bot.db.database import migrations
 from bot.db.postgres import convert, hide_password
@@ -95,8 +95,8 @@ class Report:
 async def copy_database(source: Path, url: str, say: Callable[[str], None]) -> Report:
     """Copy the SQLite file ``source`` into the empty PostgreSQL database at ``url``,
     saying how far it is with ``say``. The copy's ballots are recounted by the caller
-    (``evalbot migrate-db``, with :func:`bot.ballots.verify`: the domain's recount), which
-    fills in ``verified``."""
+    (``evalbot migrate-db``, with :func:`bot.ballots.evaluation.verify`: the domain's
+    recount), which fills in ``verified``."""
     # bring the file to this code's schema first (as `evalbot run` would at its start)
     opened = await open_database(source)
     await opened.close()

@@ -20,7 +20,7 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
-from bot.callbacks import is_card_button
+from bot.chat.callbacks import is_card_button
 from bot.clock import Clock
 from bot.db import Database, inbox
 from bot.runtime.pacing import retry_seconds

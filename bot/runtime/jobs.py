@@ -9,11 +9,11 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext
 
-from bot.ballots import remind as remind_evaluators
-from bot.ballots import sync_window
-from bot.cases import check_deadlines
+from bot.ballots.evaluation import remind as remind_evaluators
+from bot.ballots.evaluation import sync_window
+from bot.cases.moves import check_deadlines
+from bot.chat.flows import expire as expire_drafts
 from bot.db import inbox
-from bot.flows import expire as expire_drafts
 from bot.services import Services
 
 log = logging.getLogger(__name__)

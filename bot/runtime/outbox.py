@@ -1,7 +1,7 @@
 """The outbox sender: durable notifications, within Telegram's limits.
 
 Changes write their notifications into the ``outbox`` table in the same transaction
-(:mod:`bot.notify`). This loop sends them: about 30 a second overall, evenly spaced, one a
+(:mod:`bot.chat.notify`). This loop sends them: about 30 a second overall, evenly spaced, one a
 second per private chat and twenty a minute per group, one at a time per chat so a chat
 reads them in order, each limit kept with a margin (MARGIN). A 429 pauses all sending for
 its ``retry_after``; a user who blocked the bot is marked so and not retried; network
@@ -28,7 +28,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 
-from bot.cards import Desk
+from bot.ballots.cards import Desk
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import leases as lease_store

@@ -12,10 +12,10 @@ import pytest
 from bot.app import EvalBot
 from bot.campaign import Campaign, load_campaign
 from bot.clock import FakeClock
+from bot.console.server import ConsoleConfig
 from bot.settings import REPO_EXAMPLE
 from bot.standin import StandIn
 from bot.standin.process import free_port
-from bot.web.server import ConsoleConfig
 from tests.support.harness import START, Harness, database, pace
 
 

@@ -14,11 +14,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.callbacks import Kind
-from bot.cases import MOVES
+from bot.cases.moves import MOVES
+from bot.chat.callbacks import Kind
+from bot.console.server import Console, ConsoleConfig
 from bot.db import cases as case_store
 from bot.vocabulary import Move, Role
-from bot.web.server import Console, ConsoleConfig
 from tests.support.console import init_data
 from tests.support.harness import Harness
 from tests.support.helpers import declared, people, registered

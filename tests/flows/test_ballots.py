@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from bot import ballots
+from bot.ballots import evaluation as ballots
 from bot.db import ballots as ballot_store
 from bot.db import tallies as tally_store
 from bot.standin import FloodLimits, SimUser

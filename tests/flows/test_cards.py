@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import ballots
+from bot.ballots import evaluation as ballots
 from bot.db import ballots as ballot_store
 from bot.standin import FloodLimits, SimUser
 from tests.support.harness import Harness

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.cases import MOVES, Move, check_deadlines
+from bot.cases.moves import MOVES, Move, check_deadlines
 from bot.standin import SimUser
 from tests.support.harness import Harness, file_one
 from tests.support.helpers import invite, register, restart, sheet_rows, staffed, substantiate

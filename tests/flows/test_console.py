@@ -229,7 +229,7 @@ async def test_user_text_is_shown_as_text_and_the_logs_hold_none(
     assert "<img src=x" not in page
     _, listing = await get(http, h.console_url + "/cases", data, params={"q": "秘密内容"})
     assert "/console/cases/1" in listing
-    console_logs = [r.getMessage() for r in caplog.records if r.name.startswith("bot.web")]
+    console_logs = [r.getMessage() for r in caplog.records if r.name.startswith("bot.console")]
     assert console_logs  # the console logs its requests …
     for line in console_logs:  # … without names, texts or what was searched
         for secret in ("张秘密", "秘密内容", "script", "王阿姨", "q="):

@@ -9,10 +9,10 @@ import sqlite3
 from fractions import Fraction
 from pathlib import Path
 
-from bot import console, search
-from bot.cases import Actor, Fields, apply_move, rate_case
+from bot.cases.moves import Actor, Fields, apply_move, rate_case
+from bot.console import views as console
 from bot.db import console as console_store
-from bot.db import open_database
+from bot.db import open_database, search
 from bot.db.database import backup_file, migrations
 from bot.vocabulary import Move, Rating, Role
 from tests.support.harness import ORGANISER, Harness, file_one

@@ -21,7 +21,7 @@ from typing import cast
 import pytest
 
 from bot import ballot_key
-from bot.ballots import verify
+from bot.ballots.evaluation import verify
 from bot.standin import SimUser, StandIn
 from bot.standin.process import BotProcess, opinion_text, resident_files, wait_for
 from bot.standin.users import NoReply

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import flows
+from bot.chat import flows
 from bot.db import drafts as draft_store
 from tests.support.harness import Harness, file_one, reach
 from tests.support.helpers import restart, staffed

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from bot.callbacks import Kind
+from bot.chat.callbacks import Kind
 from bot.standin import SimUser
 from tests.support.harness import Harness
 from tests.support.helpers import done, errors_logged, people

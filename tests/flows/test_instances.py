@@ -16,8 +16,8 @@ from typing import Any, cast
 import asyncpg
 import pytest
 
-from bot.ballots import verify
-from bot.cases import check_deadlines
+from bot.ballots.evaluation import verify
+from bot.cases.moves import check_deadlines
 from bot.db import leases as lease_store
 from bot.db import outbox as outbox_store
 from bot.runtime import jobs

@@ -2,7 +2,7 @@
 every button the bot answers, and then the flow is finished with exactly what was entered.
 
 The commands and the buttons come from the handler registration (``handlers.register``)
-and the moves from the move table (``bot.cases.MOVES``), not from a list kept here: a
+and the moves from the move table (``bot.cases.moves.MOVES``), not from a list kept here: a
 command or a button kind added tomorrow fails :func:`test_every_command_and_button_is_in_the_table`
 until it has a line below, and from then on it is crossed with every step.
 
@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 
-from bot.callbacks import Kind
 from bot.campaign import Campaign, load_campaign
-from bot.cases import MOVES, Actor, Fields, apply_move
+from bot.cases.moves import MOVES, Actor, Fields, apply_move
+from bot.cases.opinions import Filer, Opinion, file_opinion
+from bot.chat.callbacks import Kind
 from bot.db import cases as case_store
 from bot.db import drafts as draft_store
-from bot.opinions import Filer, Opinion, file_opinion
 from bot.settings import REPO_EXAMPLE
 from bot.standin import SimUser
 from bot.vocabulary import Move, Role, Step

@@ -17,11 +17,11 @@ import aiohttp
 import pytest
 from openpyxl import load_workbook
 
-from bot.ballots import verify
+from bot.ballots.evaluation import verify
 from bot.campaign import Campaign, parse_campaign
 from bot.db import results as result_store
-from bot.export import results_workbook
-from bot.results import history, round_ranking
+from bot.results.export import results_workbook
+from bot.results.ranking import history, round_ranking
 from bot.settings import REPO_EXAMPLE
 from bot.standin import SimUser
 from tests.support.console import init_data

@@ -13,11 +13,11 @@ import aiohttp
 from bot.app import EvalBot
 from bot.campaign import Campaign
 from bot.clock import FakeClock
+from bot.console import auth
+from bot.console.server import ConsoleConfig
 from bot.runtime.webhook import SECRET_HEADER, WebhookConfig
 from bot.standin import StandIn
 from bot.standin.process import free_port
-from bot.web import auth
-from bot.web.server import ConsoleConfig
 from tests.support.harness import START, file_one
 
 SECRET = "s3cret_Token-for-tests"

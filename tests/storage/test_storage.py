@@ -278,7 +278,7 @@ async def test_ballots_of_an_older_database_move_under_the_key_kept_outside(
         assert inbox_row is not None and tuple(inbox_row) == (0, "{}")
     finally:
         await services.db.close()
-    from bot.ballots import verify
+    from bot.ballots.evaluation import verify
 
     assert (await verify(path)).ok  # the log still recounts to the ballots and the tallies
     # without the key file, a database that holds ballots is refused, saying why
@@ -350,7 +350,7 @@ async def test_a_database_of_one_campaign_becomes_its_first_round(tmp_path: Path
         assert await db.fetchval("SELECT COUNT(*) FROM meta WHERE key = 'campaign_id'") == 0
     finally:
         await services.db.close()
-    from bot.ballots import verify
+    from bot.ballots.evaluation import verify
 
     checked = await verify(path)
     assert checked.ok and checked.heads[0][0] == "2026-shebao" and checked.entries == 1

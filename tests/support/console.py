@@ -7,8 +7,8 @@ import datetime as dt
 import json
 import re
 
+from bot.console import auth
 from bot.standin import SimUser
-from bot.web import auth
 from tests.support.harness import Harness
 
 

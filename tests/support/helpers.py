@@ -18,7 +18,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 import handlers
 from bot.app import build_application
-from bot.callbacks import Kind
+from bot.chat.callbacks import Kind
 from bot.standin import BotMessage, SimUser
 from bot.vocabulary import Role
 from handlers.access import audience

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.callbacks import ARITY, MAX_BYTES, NUMBERS, Kind, decode, encode
+from bot.chat.callbacks import ARITY, MAX_BYTES, NUMBERS, Kind, decode, encode
 
 pieces = st.one_of(st.text(max_size=10), st.sampled_from(["1", "٣", "²", "0", "12", "-1", ""]))
 

@@ -34,9 +34,9 @@ SCRIPT = textwrap.dedent(
     for name in sys.argv[1:]:
         importlib.import_module(name)
     # and it works: a case's moves, a keyboard, a split text, a parsed number
-    from bot.keyboards import main_menu, markup
+    from bot.chat.keyboards import main_menu, markup
     from bot.texts import Texts
-    from bot.split import split_html
+    from bot.chat.split import split_html
     from bot.args import parse_number
     assert markup(main_menu(), Texts(), "zh")["inline_keyboard"][0][0]["text"]
     assert len(split_html("甲\\n" * 5000)) == 3 and parse_number("１２") == 12
@@ -47,9 +47,13 @@ SCRIPT = textwrap.dedent(
 
 def test_the_domain_imports_no_telegram() -> None:
     modules = domain_modules()
-    assert {"bot.cases", "bot.notify", "bot.access", "bot.keyboards", "bot.db.users"} <= set(
-        modules
-    )
+    assert {
+        "bot.cases.moves",
+        "bot.chat.notify",
+        "bot.cases.access",
+        "bot.chat.keyboards",
+        "bot.db.users",
+    } <= set(modules)
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, *modules], capture_output=True, text=True, check=False
     )

@@ -8,7 +8,7 @@ from html import escape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.split import split_html
+from bot.chat.split import split_html
 from bot.standin.html import plain
 
 TAGS = ["b", "i", "u", "s", "code", "blockquote"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.opinions import Opinion
+from bot.cases.opinions import Opinion
 from bot.texts import Texts, lang_of
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.campaign import Campaign, Named
-from bot.cases import announce_new_case
+from bot.cases.moves import announce_new_case
 from bot.db import cases as case_store
 from bot.db.cases import Attachment, NewCase
 from bot.db.drafts import Draft

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot import ballots, keyboards
+from bot.ballots import evaluation as ballots
+from bot.chat import keyboards
+from bot.chat.keyboards import Keyboard, markup
 from bot.db import ballots as ballot_store
 from bot.db import cards as card_store
 from bot.db import users as user_store
 from bot.db.cards import Card
-from bot.keyboards import Keyboard, markup
 from bot.services import Services
 from bot.texts import DEFAULT_LANG
 from scoring import ANSWERS, Answer

@@ -25,8 +25,8 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot import keyboards, notify
 from bot.campaign import Campaign
+from bot.chat import keyboards, notify
 from bot.db import Tx
 from bot.db import cases as case_store
 from bot.db import roles as role_store

@@ -13,14 +13,14 @@ from typing import Any
 import noto_cjk_sans_otc
 from PIL import Image, ImageDraw, ImageFont
 
-from bot import labels, notify
 from bot.args import parse_decimal
 from bot.campaign import Campaign
+from bot.chat import labels, notify
 from bot.db import ballots as ballot_store
 from bot.db import results as store
 from bot.db import tallies as tally_store
 from bot.errors import UserError
-from bot.findings import unit_findings
+from bot.results.findings import unit_findings
 from bot.rounds import Round
 from bot.services import Services
 from bot.texts import DEFAULT_LANG

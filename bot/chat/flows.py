@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from bot import notify
+from bot.chat import notify
 from bot.db import drafts as draft_store
 from bot.db.drafts import Draft
 from bot.services import Services

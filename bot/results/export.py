@@ -4,7 +4,7 @@ Whatever people typed is shown as text, whatever it holds: a control character (
 openpyxl refuses, and one such text would break every export) is shown as its visible
 symbol (U+2400…), and a text beginning with "=" stays text, never a formula. What is stored
 is not changed. Which cases and names a viewer's export holds is decided by
-:func:`bot.access.access_to`, as in chat.
+:func:`bot.cases.access.access_to`, as in chat.
 """
 
 from __future__ import annotations
@@ -21,17 +21,17 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot import labels
-from bot.access import access_to
+from bot.cases.access import access_to
+from bot.chat import labels
 from bot.db import cases as case_store
 from bot.db import results as result_store
-from bot.findings import summaries
+from bot.results.findings import summaries
 from bot.roles import roles_of
 from bot.services import Services
 from scoring import ANSWERS, Ranking, round_half_up
 
 if TYPE_CHECKING:
-    from bot.results import History
+    from bot.results.ranking import History
 
 MAX_ROWS = 100_000
 
@@ -130,7 +130,7 @@ async def cases_workbook(services: Services, lang: str, viewer: int) -> bytes:
 async def results_workbook(services: Services, lang: str, viewer: int) -> bytes:
     """The ranking, the per-item rates and scores, the cases with their deductions, the
     change from the previous round, and the cases sheet."""
-    from bot.results import current_ranking, history
+    from bot.results.ranking import current_ranking, history
 
     t = services.texts
     campaign = services.campaign

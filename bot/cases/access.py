@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.cases import MoveSpec, allowed_moves
+from bot.cases.moves import MoveSpec, allowed_moves
 from bot.db import cases as case_store
 from bot.db.cases import Case
 from bot.roles import Roles, roles_of

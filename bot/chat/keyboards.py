@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import labels
-from bot.callbacks import Kind, encode
 from bot.campaign import Campaign, Named
+from bot.chat import labels
+from bot.chat.callbacks import Kind, encode
 from bot.texts import N_, Texts
 from bot.vocabulary import OFFLINE_CHANNELS, OTHER_ITEM, Rating, Step
 

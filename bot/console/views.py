@@ -23,10 +23,12 @@ import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
 
-from bot import ballots, results, search
+from bot.ballots import evaluation as ballots
 from bot.db import console as store
+from bot.db import search
 from bot.db.cases import Case
 from bot.db.console import CaseFilter, OfficeCounts
+from bot.results import ranking as results
 from bot.roles import Roles, roles_of
 from bot.services import Services
 from bot.vocabulary import CaseState

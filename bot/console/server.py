@@ -2,7 +2,7 @@
 
 Every request is authenticated afresh: Telegram's init data in the ``X-Telegram-Init-Data``
 header (a Mini App), or the session cookie a ``/console`` link set (an office browser).
-Role and scope come from the database each time (``bot.console.viewer``). A request
+Role and scope come from the database each time (``bot.console.views.viewer``). A request
 without either gets the page shell, whose script finds the init data (from Telegram's
 script, or from the URL fragment when that script cannot load) and asks again with it.
 
@@ -26,17 +26,22 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 from markupsafe import Markup
 
-from bot import access, console, export, labels, results, search
-from bot.cases import MOVES, Actor, apply_move, read_fields
+from bot.cases import access
+from bot.cases.moves import MOVES, Actor, apply_move, read_fields
+from bot.chat import labels
+from bot.console import auth, charts, fonts
+from bot.console import views as console
 from bot.db import cases as case_store
 from bot.db import console as console_store
 from bot.db import results as result_store
+from bot.db import search
 from bot.db import users as user_store
 from bot.errors import UserError
+from bot.results import export
+from bot.results import ranking as results
 from bot.services import Services
 from bot.texts import DEFAULT_LANG, N_, lang_of
 from bot.vocabulary import CaseState, Move, Need
-from bot.web import auth, charts, fonts
 from scoring import fmt_change
 
 log = logging.getLogger(__name__)
@@ -581,7 +586,7 @@ class Console:
         types = {"console.js": "text/javascript", "console.css": "text/css"}
         if name not in types:
             raise web.HTTPNotFound()
-        body = resources.files("bot.web").joinpath("static", name).read_bytes()
+        body = resources.files("bot.console").joinpath("static", name).read_bytes()
         return web.Response(
             body=body, content_type=types[name], headers={"Cache-Control": "no-cache"}
         )

@@ -1,6 +1,6 @@
 """The democratic evaluation (民主测评, design §6): evaluators, the window, the ballots.
 
-Each evaluator has one ballot card (:mod:`bot.cards`): for each unit in scope and each
+Each evaluator has one ballot card (:mod:`bot.ballots.cards`): for each unit in scope and each
 item, exactly the four answers 满意, 基本满意, 不满意, 不了解, in that order. An answer can be
 changed until the close and the last one counts; pressing the answer already chosen
 changes nothing. Every answer and change is appended to a hash-chained log; ballots and
@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import keyboards, notify
+from bot.chat import keyboards, notify
 from bot.db import ballots as store
 from bot.db import cards as card_store
 from bot.db import inbox as inbox_store

@@ -22,7 +22,7 @@ class Kind(StrEnum):
     CANCEL = "x"  # x:<stamp>: leave the flow of that run (see bot.db.drafts.Draft.stamp)
     RESUME = "r"  # r:go|drop:<stamp>:<then>: continue or discard an open flow, then do <then>
     CASE = "k"  # k:<case id>: show a case
-    MOVE = "v"  # v:<case id>:<move>: a move on a case (bot.cases.Move)
+    MOVE = "v"  # v:<case id>:<move>: a move on a case (bot.cases.moves.Move)
     RATE = "t"  # t:<case id>:<rating>: the resident rates the handling
     LIST = "l"  # l:<filter>: a list of cases (open, overdue, all)
     CHANNEL = "h"  # h:<channel>: how an opinion recorded by an organiser came in

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bot import labels
+from bot.chat import labels
+from bot.chat.keyboards import Keyboard, markup
+from bot.chat.split import split_html
 from bot.db import Tx
 from bot.db import outbox as outbox_store
 from bot.db import users as user_store
-from bot.keyboards import Keyboard, markup
 from bot.services import Services
-from bot.split import split_html
 from bot.texts import DEFAULT_LANG
 
 
@@ -129,7 +129,7 @@ async def take_buttons(tx: Tx, services: Services, chat_id: int, message_id: int
 
 async def card(tx: Tx, services: Services, user_id: int, key: str) -> bool:
     """Queue an evaluator's ballot card. Nothing of it is stored: the outbox renders it
-    from the ballots when it sends it (:mod:`bot.cards`), so no queued text ever holds an
+    from the ballots when it sends it (:mod:`bot.ballots.cards`), so no queued text ever holds an
     account's answers."""
     return await outbox_store.enqueue(
         tx, user_id, outbox_store.SEND_CARD, {}, services.clock.now(), key
