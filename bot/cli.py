@@ -284,7 +284,7 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
     Chinese web font for browsers without CJK fonts)."""
     from bot.app import EvalBot
     from bot.console import fonts
-    from bot.results.ranking import Page, pages, write_pages
+    from bot.results.publish import Page, pages, write_pages
 
     settings = Settings.from_env()
     campaign = _campaign(Path(args.campaign) if args.campaign else settings.campaign_path)

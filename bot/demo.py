@@ -32,7 +32,8 @@ from bot.db import ballots as ballot_store
 from bot.db import cases as case_store
 from bot.db import open_database
 from bot.db import users as user_store
-from bot.results.ranking import current_ranking, pages, snapshot, write_pages
+from bot.results.publish import pages, write_pages
+from bot.results.ranking import current_ranking, snapshot
 from bot.services import Services
 from bot.standin import BotMessage, SimUser, StandIn
 from bot.standin.process import free_port

@@ -11,6 +11,7 @@ from bot.chat import keyboards, labels
 from bot.chat.callbacks import Kind
 from bot.db import results as result_store
 from bot.errors import UserError
+from bot.results import publish as publication
 from bot.results import ranking as results
 from bot.roles import roles_of
 from bot.rounds import Round
@@ -257,7 +258,7 @@ async def on_publish_again(update: Update, context: Context) -> None:
 async def said_published(update: Update, context: Context) -> bool:
     """A replay of the update that published (its answer cut short by a crash): say it was
     published, rather than ask whether to publish again."""
-    done = await results.published_by(context.services, context.update_id)
+    done = await publication.published_by(context.services, context.update_id)
     if done is None:
         return False
     await say_published(update, context, done)
@@ -268,11 +269,11 @@ async def do_publish(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     await say_published(
-        update, context, await results.publish(context.services, user.id, context.update_id)
+        update, context, await publication.publish(context.services, user.id, context.update_id)
     )
 
 
-async def say_published(update: Update, context: Context, done: results.Published) -> None:
+async def say_published(update: Update, context: Context, done: publication.Published) -> None:
     await send(
         update,
         context,
@@ -284,12 +285,12 @@ async def subscribe(update: Update, context: Context) -> None:
     """/subscribe: receive the results when they are published."""
     user = update.effective_user
     assert user is not None
-    await results.subscribe(context.services, user.id, True)
+    await publication.subscribe(context.services, user.id, True)
     await send(update, context, context.render("results/subscribed", on=True))
 
 
 async def unsubscribe(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
-    await results.subscribe(context.services, user.id, False)
+    await publication.subscribe(context.services, user.id, False)
     await send(update, context, context.render("results/subscribed", on=False))

@@ -39,6 +39,7 @@ from bot.db import users as user_store
 from bot.errors import UserError
 from bot.results import export
 from bot.results import ranking as results
+from bot.results.chart import ranking_chart
 from bot.services import Services
 from bot.texts import DEFAULT_LANG, N_, lang_of
 from bot.vocabulary import CaseState, Move, Need
@@ -485,7 +486,7 @@ class Console:
             if published is None:
                 raise web.HTTPNotFound(text="nothing published yet")
             rows = published.ranking
-        png = results.ranking_chart(services, rows, asker.who.lang)
+        png = ranking_chart(services, rows, asker.who.lang)
         return web.Response(body=png, content_type="image/png")
 
     async def office(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:

@@ -1,2 +1,2 @@
-"""Results (design §5, §7): ``ranking`` the plan's scores, ranking, chart and publication;
+"""Results (design §5, §7): ``ranking`` the plan's scores and ranking; ``chart`` and ``publish``;
 ``findings`` the deductions; ``export`` the district's spreadsheets."""

@@ -17,7 +17,7 @@ from PIL import Image, ImageChops
 
 from bot.campaign import Campaign, parse_campaign
 from bot.db import ballots as ballot_store
-from bot.results.ranking import font
+from bot.results.chart import font
 from bot.settings import REPO_EXAMPLE
 from tests.support.harness import Harness
 from tests.support.helpers import sheet_rows

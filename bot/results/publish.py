@@ -1,0 +1,184 @@
+"""Publication (design §7): the ranking as it stands, with the ballot log's chain head, to
+the campaign's channel and every subscriber; and the public pages, one per round."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.campaign import Campaign
+from bot.chat import labels, notify
+from bot.db import ballots as ballot_store
+from bot.db import results as store
+from bot.results.chart import chart_png, ranking_chart
+from bot.results.ranking import current_ranking, snapshot
+from bot.services import Services
+from bot.texts import DEFAULT_LANG
+from scoring import fmt
+
+
+@dataclass(frozen=True)
+class Published:
+    id: int | None  # None: this update had published already (a replay)
+    head: str
+    rows: list[dict[str, Any]]
+    recipients: int
+
+
+async def published_by(services: Services, update_id: int) -> Published | None:
+    """What this update published, if it did (a replay after a crash asks again)."""
+    found = await store.publication_by(services.db, f"update:{update_id}")
+    if found is None:
+        return None
+    publication, recipients = found
+    return Published(publication.id, publication.head, publication.ranking, recipients)
+
+
+async def publish(services: Services, organiser_id: int, update_id: int) -> Published:
+    """Publish the ranking as it stands: as text and as a chart, with the ballot log's
+    chain head, to the campaign's channel and every subscriber, through the outbox."""
+    ranking = await current_ranking(services)
+    rows = snapshot(ranking, services.campaign)
+    head = await ballot_store.head(services.db)
+    now = services.clock.now()
+    recipients: list[tuple[int | str, str]] = []
+    async with services.db.transaction() as tx:
+        publication = await store.add_publication(
+            tx, organiser_id, head, rows, now, f"update:{update_id}"
+        )
+        if publication is None:
+            return Published(None, head, rows, 0)
+        if services.campaign.broadcast_chat is not None:
+            recipients.append((services.campaign.broadcast_chat, DEFAULT_LANG))
+        for user_id in await store.subscribers(tx):
+            recipients.append((user_id, await notify.language(tx, user_id)))
+        charts: dict[str, int] = {}
+        threshold = fmt(services.campaign.scoring.threshold, 0)
+        for chat, lang in recipients:
+            if lang not in charts:
+                charts[lang] = await store.add_blob(tx, ranking_chart(services, rows, lang), now)
+            key = f"publication:{publication}:{chat}"
+            await notify.notify(
+                tx,
+                services,
+                chat,
+                "results/published",
+                key,
+                values={"rows": rows, "head": head, "at": now, "threshold": threshold},
+                lang=lang,
+            )
+            caption = services.texts.render(
+                "results/chart_caption", lang, campaign=services.campaign
+            )
+            await notify.photo(tx, services, chat, charts[lang], caption, f"{key}:chart")
+    services.outbox.wake()
+    return Published(publication, head, rows, len(recipients))
+
+
+async def subscribe(services: Services, user_id: int, on: bool) -> bool:
+    async with services.db.transaction() as tx:
+        if on:
+            return await store.subscribe(tx, user_id, services.clock.now())
+        return await store.unsubscribe(tx, user_id)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One round's public page: ``folder`` is "" for the current round (the site's front
+    page) and the round's id for an earlier one."""
+
+    folder: str
+    year: int
+    html: str
+    chart: bytes
+
+
+async def pages(services: Services) -> list[Page]:
+    """The static pages for the district's website: the current round's (its last
+    publication, or before one the ranking as it stands) and one per earlier round that was
+    published, as it was; each links the others (design §7, §12)."""
+    campaign = services.campaign
+    earlier = []
+    for round_ in services.rounds:
+        if round_.id == campaign.id:
+            continue
+        published = await store.last_publication(services.db, round_.id)
+        if published is not None:
+            earlier.append((round_, published))
+    years = [(campaign.year, "")] + [(r.year, r.id) for r, _ in reversed(earlier)]
+    found = []
+    published = await store.last_publication(services.db)
+    if published is not None:
+        rows, at, head = published.ranking, published.published_at, published.head
+    else:
+        rows = snapshot(await current_ranking(services), campaign)
+        at, head = services.clock.now(), await ballot_store.head(services.db)
+    found.append(_page(services, campaign, "", rows, at, head, years))
+    for round_, publication in earlier:
+        found.append(
+            _page(
+                services,
+                round_.campaign or campaign,
+                round_.id,
+                publication.ranking,
+                publication.published_at,
+                publication.head,
+                years,
+                title=round_.title("zh"),
+            )
+        )
+    return found
+
+
+def _page(
+    services: Services,
+    campaign: Campaign,
+    folder: str,
+    rows: list[dict[str, Any]],
+    at: Any,
+    head: str,
+    years: list[tuple[int, str]],
+    title: str | None = None,
+) -> Page:
+    root = "../" if folder else ""
+    links = [
+        {"year": year, "href": f"{root}{f'{other}/' if other else ''}index.html"}
+        for year, other in years
+        if other != folder
+    ]
+    html = services.texts.render(
+        "page/ranking.html",
+        "zh",
+        rows=rows,
+        at=at,
+        head=head,
+        campaign=campaign,
+        title=title or campaign.name,
+        threshold=fmt(campaign.scoring.threshold, 0),
+        root=root,
+        links=links,
+    )
+    lang = DEFAULT_LANG  # the public page is in Chinese
+    chart = chart_png(
+        rows,
+        services.texts.gettext(lang, labels.CHART_TITLE, campaign=title or campaign.name),
+        campaign.scoring.threshold,
+        services.texts.gettext(lang, labels.NO_SCORE),
+    )
+    year = campaign.year
+    return Page(folder, year, html + "\n", chart)
+
+
+def write_pages(directory: Path, found: list[Page], font: bytes) -> list[Path]:
+    """Write each page (index.html and ranking.png in its folder) and the web font beside
+    the front page; return the pages' paths."""
+    written = []
+    for p in found:
+        folder = directory / p.folder if p.folder else directory
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "index.html").write_text(p.html, encoding="utf-8")
+        (folder / "ranking.png").write_bytes(p.chart)
+        written.append(folder / "index.html")
+    (directory / "font.woff2").write_bytes(font)
+    return written
