@@ -115,7 +115,7 @@ async def main(
             return services.texts.render(
                 "results/rank",
                 "zh",
-                rows=[{**r, "name_shown": r["name"]} for r in rows],
+                rows=rows,
                 title="排名",
                 at=services.clock.now(),
                 head="",

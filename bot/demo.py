@@ -506,7 +506,7 @@ async def results_and_publication(stage: Stage) -> None:
         f"  evalbot publish-page: index.html ({len(html.encode())} bytes) and ranking.png "
         f"({len(chart)} bytes) written to {folder}{shown}"
     )
-    scores = {r["name"]: r["composite"] for r in snapshot(ranking, campaign)}
+    scores = {r.name: r.composite for r in snapshot(ranking, campaign)}
     stage.on_page = sum(
         f">{name}<" in html and f">{score}<" in html for name, score in scores.items()
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
 
 from bot import rounds
@@ -28,14 +26,6 @@ async def require_watcher(update: Update, context: Context) -> None:
     roles = await roles_of(context.services, user.id)
     if not (roles.organiser or roles.supervisor):
         raise UserError("case/not_allowed")
-
-
-def shown_rows(context: Context, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    lang = context.lang
-    return [
-        {**r, "name_shown": r["name_en"] if lang == "en" and r["name_en"] else r["name"]}
-        for r in rows
-    ]
 
 
 async def daily(update: Update, context: Context) -> None:
@@ -102,7 +92,7 @@ async def rank_command(update: Update, context: Context) -> None:
         context,
         context.render(
             "results/rank",
-            rows=shown_rows(context, rows),
+            rows=rows,
             title=title,
             at=at,
             head=head,
@@ -126,7 +116,7 @@ async def earlier_rank(update: Update, context: Context, round_: Round) -> None:
         context,
         context.render(
             "results/rank",
-            rows=shown_rows(context, published.ranking),
+            rows=published.ranking,
             title=f"{name} · {context.label(labels.PUBLISHED_RANKING)}",
             at=published.published_at,
             head=published.head,

@@ -444,8 +444,9 @@ class Console:
         )
 
     async def ranking(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
-        services, lang = self.services, asker.who.lang
+        services = self.services
         previous: str | None = None
+        changes: dict[str, str] = {}
         if asker.who.watcher:
             rows = results.snapshot(await results.current_ranking(services), services.campaign)
             live = True
@@ -454,18 +455,16 @@ class Console:
             if past.previous is not None:
                 previous = str(past.previous.year)
                 for row in rows:
-                    found = past.changes.get(row["unit_id"])
-                    row["change"] = fmt_change(found.composite if found else None)
+                    found = past.changes.get(row.unit_id)
+                    changes[row.unit_id] = fmt_change(found.composite if found else None)
         else:
             published = await result_store.last_publication(services.db)
             rows = published.ranking if published else []
             live = False
             at = published.published_at if published else None
         return "console/results.html", {
-            "rows": [
-                {**r, "shown": r["name_en"] if lang == "en" and r.get("name_en") else r["name"]}
-                for r in rows
-            ],
+            "rows": rows,
+            "changes": changes,
             "live": live,
             "at": at,
             "threshold": services.campaign.scoring.threshold,

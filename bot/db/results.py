@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -88,20 +88,57 @@ async def proposals(db: Database, round_id: str | None = None) -> dict[str, list
 
 
 @dataclass(frozen=True)
+class RankingRow:
+    """One office in a ranking as shown and as a publication keeps it: its place and its
+    figures with two places ("" where there is none: no ballots, no daily score)."""
+
+    rank: int | None  # None: no ballots, so no democratic score and no place
+    unit_id: str
+    name: str
+    name_en: str
+    composite: str
+    democratic: str
+    complaint: str
+    daily: str
+    flagged: bool
+    ballots: int
+
+    def name_in(self, lang: str) -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RankingRow:
+        """A row as stored (a key added later has its default in an older publication)."""
+        known = {f.name for f in fields(cls)}
+        given: dict[str, Any] = {"name_en": "", "ballots": 0}
+        given.update((k, v) for k, v in data.items() if k in known)
+        return cls(**given)
+
+
+@dataclass(frozen=True)
 class Publication:
     id: int
     published_at: dt.datetime
     head: str
-    ranking: list[dict[str, Any]]
+    ranking: list[RankingRow]
 
 
 async def add_publication(
-    tx: Tx, by: int, head: str, ranking: list[dict[str, Any]], now: dt.datetime, origin: str
+    tx: Tx, by: int, head: str, ranking: list[RankingRow], now: dt.datetime, origin: str
 ) -> int | None:
     cursor = await tx.execute(
         "INSERT INTO publications (round, published_at, published_by, head, ranking, origin) "
         f"VALUES ({CURRENT}, ?, ?, ?, ?, ?) ON CONFLICT (origin) DO NOTHING RETURNING id",
-        (iso(now), by, head, json.dumps(ranking, ensure_ascii=False), origin),
+        (
+            iso(now),
+            by,
+            head,
+            json.dumps([r.as_json() for r in ranking], ensure_ascii=False),
+            origin,
+        ),
     )
     row = await cursor.fetchone()
     await cursor.close()
@@ -134,7 +171,10 @@ async def last_publication(db: Database, round_id: str | None = None) -> Publica
 
 def _publication(row: Row) -> Publication:
     return Publication(
-        row["id"], parse_iso(row["published_at"]), row["head"], json.loads(row["ranking"])
+        row["id"],
+        parse_iso(row["published_at"]),
+        row["head"],
+        [RankingRow.from_json(r) for r in json.loads(row["ranking"])],
     )
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from io import BytesIO
-from typing import Any
 
 import noto_cjk_sans_otc
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.chat import labels
+from bot.db.results import RankingRow
 from bot.services import Services
 from scoring import fmt
 
@@ -20,7 +20,7 @@ def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(noto_cjk_sans_otc.FONT_PATH), size, index=SC_FACE)
 
 
-def chart_png(rows: list[dict[str, Any]], title: str, threshold: Decimal, no_score: str) -> bytes:
+def chart_png(rows: list[RankingRow], title: str, threshold: Decimal, no_score: str) -> bytes:
     """A horizontal bar chart of the composites, Chinese names drawn in Noto Sans CJK SC;
     units below the threshold in red, the threshold as a line."""
     width, row_h, left, right, top = 1100, 54, 330, 120, 90
@@ -33,15 +33,15 @@ def chart_png(rows: list[dict[str, Any]], title: str, threshold: Decimal, no_sco
     x_threshold = left + span * float(threshold) / 100
     for n, row in enumerate(rows):
         y = top + n * row_h
-        place = f"{row['rank']}." if row["rank"] else "—"
-        draw.text((24, y + 12), f"{place} {row['name']}", font=label_font, fill="#111111")
-        if row["composite"]:
-            value = float(row["composite"])
-            colour = "#c62828" if row["flagged"] else "#1565c0"
+        place = f"{row.rank}." if row.rank else "—"
+        draw.text((24, y + 12), f"{place} {row.name}", font=label_font, fill="#111111")
+        if row.composite:
+            value = float(row.composite)
+            colour = "#c62828" if row.flagged else "#1565c0"
             draw.rectangle((left, y + 10, left + span * value / 100, y + row_h - 10), fill=colour)
             draw.text(
                 (left + span * value / 100 + 10, y + 12),
-                row["composite"],
+                row.composite,
                 font=value_font,
                 fill="#111111",
             )
@@ -55,7 +55,7 @@ def chart_png(rows: list[dict[str, Any]], title: str, threshold: Decimal, no_sco
     return buffer.getvalue()
 
 
-def ranking_chart(services: Services, rows: list[dict[str, Any]], lang: str) -> bytes:
+def ranking_chart(services: Services, rows: list[RankingRow], lang: str) -> bytes:
     t = services.texts
     title = t.gettext(lang, labels.CHART_TITLE, campaign=services.campaign.title(lang))
     return chart_png(

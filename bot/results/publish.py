@@ -11,6 +11,7 @@ from bot.campaign import Campaign
 from bot.chat import labels, notify
 from bot.db import ballots as ballot_store
 from bot.db import results as store
+from bot.db.results import RankingRow
 from bot.results.chart import chart_png, ranking_chart
 from bot.results.ranking import current_ranking, snapshot
 from bot.services import Services
@@ -22,7 +23,7 @@ from scoring import fmt
 class Published:
     id: int | None  # None: this update had published already (a replay)
     head: str
-    rows: list[dict[str, Any]]
+    rows: list[RankingRow]
     recipients: int
 
 
@@ -135,7 +136,7 @@ def _page(
     services: Services,
     campaign: Campaign,
     folder: str,
-    rows: list[dict[str, Any]],
+    rows: list[RankingRow],
     at: Any,
     head: str,
     years: list[tuple[int, str]],

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from bot.args import parse_decimal
 from bot.campaign import Campaign
 from bot.db import results as store
 from bot.db import tallies as tally_store
+from bot.db.results import RankingRow
 from bot.errors import UserError
 from bot.results.findings import unit_findings
 from bot.rounds import Round
@@ -118,25 +118,25 @@ async def history(services: Services) -> History:
     return History(tuple(rankings), previous, changes)
 
 
-def snapshot(ranking: Ranking, campaign: Campaign) -> list[dict[str, Any]]:
+def snapshot(ranking: Ranking, campaign: Campaign) -> list[RankingRow]:
     """The ranking as published: plain values, two places, kept with the publication."""
     rows = []
     for ranked in ranking.units:
         r = ranked.result
         unit = campaign.unit(r.unit_id)
         rows.append(
-            {
-                "rank": ranked.rank,
-                "unit_id": r.unit_id,
-                "name": unit.name if unit else r.unit_id,
-                "name_en": unit.name_en if unit else "",
-                "composite": fmt(r.composite, none=""),
-                "democratic": fmt(r.democratic, none=""),
-                "complaint": fmt(r.complaint.score),
-                "daily": fmt(r.daily, none=""),
-                "flagged": r.flagged,
-                "ballots": r.counts.total,
-            }
+            RankingRow(
+                rank=ranked.rank,
+                unit_id=r.unit_id,
+                name=unit.name if unit else r.unit_id,
+                name_en=unit.name_en if unit else "",
+                composite=fmt(r.composite, none=""),
+                democratic=fmt(r.democratic, none=""),
+                complaint=fmt(r.complaint.score),
+                daily=fmt(r.daily, none=""),
+                flagged=r.flagged,
+                ballots=r.counts.total,
+            )
         )
     return rows
 

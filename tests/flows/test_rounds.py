@@ -290,7 +290,7 @@ async def test_three_rounds_one_database(console_harness: Harness, tmp_path: Pat
     said = (await organiser.reply()).text
     assert "2025年度" in said and published_2025.head in said
     for row in published_2025.ranking:
-        assert f"{row['name']} — {row['composite']}" in said or not row["composite"]
+        assert f"{row.name} — {row.composite}" in said or not row.composite
     assert "98.00" in said
     await organiser.send("/rank 2024")
     said_2024 = (await organiser.reply()).text
