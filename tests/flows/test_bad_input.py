@@ -286,6 +286,7 @@ async def test_english_speakers_get_english(harness: Harness) -> None:
     assert "Which office is your opinion about?" in (await user.reply()).text
 
 
+@pytest.mark.on_postgresql
 async def test_control_characters_are_stored_as_sent_and_exported_safely(
     harness: Harness,
 ) -> None:

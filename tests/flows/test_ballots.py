@@ -43,6 +43,7 @@ def telegram_limits(harness: Harness) -> None:
 ANSWER_NAMES = ("满意", "基本满意", "不满意", "不了解")
 
 
+@pytest.mark.on_postgresql
 async def test_sixty_evaluators_and_their_tallies(harness: Harness) -> None:
     organiser = harness.organiser()
     people: list[tuple[SimUser, str]] = []
@@ -156,6 +157,7 @@ async def test_registering_while_open_gets_the_ballots_at_once(harness: Harness)
     assert len(cards) == 1 and "西街街道社保所" in cards[0].text  # the card, at once
 
 
+@pytest.mark.on_postgresql
 async def test_verify_passes_on_an_honest_database_and_fails_on_a_changed_ballot(
     harness: Harness,
 ) -> None:

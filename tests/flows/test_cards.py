@@ -145,6 +145,7 @@ async def test_a_card_whose_message_was_never_recorded_is_adopted(harness: Harne
     assert row == (card.message_id,)
 
 
+@pytest.mark.on_postgresql
 async def test_a_crash_between_a_press_and_its_edit_is_mended_at_restart(
     harness: Harness,
 ) -> None:
@@ -157,6 +158,7 @@ async def test_a_crash_between_a_press_and_its_edit_is_mended_at_restart(
     assert "廉洁自律：不了解" in card_of(person).text
 
 
+@pytest.mark.on_postgresql
 async def test_a_copy_of_the_database_does_not_tell_who_answered_what(
     harness: Harness, tmp_path: Path
 ) -> None:

@@ -96,6 +96,7 @@ async def test_the_permission_matrix(harness: Harness) -> None:
     assert card.labels == ["开始核实"]
 
 
+@pytest.mark.on_postgresql
 async def test_reminders_and_escalation_on_a_moving_clock(harness: Harness) -> None:
     staff = await staffed(harness)
     organiser = harness.organiser()

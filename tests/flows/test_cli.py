@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.db import users as user_store
 from bot.settings import REPO_EXAMPLE
 from tests.support.harness import Harness
@@ -55,6 +57,7 @@ def test_run_without_a_token_says_what_to_do(tmp_path: Path) -> None:
     assert done.returncode == 2 and "TELEGRAM_BOT_TOKEN is not set" in done.stderr
 
 
+@pytest.mark.on_postgresql
 async def test_a_backup_taken_while_the_bot_runs(harness: Harness, tmp_path: Path) -> None:
     resident = harness.resident(2301)
     await resident.send("/start src-jw-dongjie")

@@ -182,6 +182,7 @@ async def test_a_move_from_the_console_tells_the_resident(
     assert (await case_store.get_case(h.services.db, 1)).state == "verifying"  # type: ignore[union-attr]
 
 
+@pytest.mark.on_postgresql
 async def test_search_finds_a_word_inside_a_sentence(
     console_harness: Harness, http: aiohttp.ClientSession
 ) -> None:

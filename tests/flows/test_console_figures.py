@@ -9,6 +9,8 @@ import sqlite3
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
+
 from bot.cases.moves import Actor, Fields, apply_move, rate_case
 from bot.console import views as console
 from bot.db import console as console_store
@@ -72,6 +74,7 @@ def expected(row: console_store.OfficeCounts) -> None:
     assert abs(row.days_to_close - 29) < 0.01  # the fake clock also runs with the wall clock
 
 
+@pytest.mark.on_postgresql
 async def test_the_rates_per_office(harness: Harness) -> None:
     judged = await scenario(harness)
     harness.clock.set(judged)
@@ -87,6 +90,7 @@ async def test_the_rates_per_office(harness: Harness) -> None:
     assert found.states["closed"] == 2 and found.states["reopened"] == 1
 
 
+@pytest.mark.on_postgresql
 async def test_migration_0009_finds_the_same_figures_in_the_history(
     harness: Harness, tmp_path: Path
 ) -> None:

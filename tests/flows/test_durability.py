@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bot.chat import flows
 from bot.db import drafts as draft_store
 from tests.support.harness import Harness, file_one, reach
 from tests.support.helpers import restart, staffed
+
+# replays and restarts: what each backend keeps across them
+pytestmark = pytest.mark.on_postgresql
 
 
 async def test_an_opinion_in_progress_survives_a_restart(harness: Harness) -> None:

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.telegram_pace  # about pacing, or under Telegram's limi
 MINUTE = 60.0
 
 
+@pytest.mark.on_postgresql  # the pace and a 429's hold are kept in PostgreSQL there
 @pytest.mark.timeout(300)
 async def test_a_minute_of_429s_loses_nothing_and_retry_after_is_honoured(
     harness: Harness,

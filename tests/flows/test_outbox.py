@@ -55,6 +55,7 @@ async def test_a_flood_answer_is_honoured_and_nothing_is_lost(harness: Harness) 
     assert harness.bot.require_outbox().rate_limited == harness.standin.limits.refused
 
 
+@pytest.mark.on_postgresql
 async def test_a_restart_sends_nothing_twice(harness: Harness) -> None:
     users = [harness.resident(4300 + i) for i in range(4)]
     await queue(harness, [u.id for u in users])

@@ -50,6 +50,7 @@ def logs() -> Iterator[Everything]:
         configure_logging(verbose=False)
 
 
+@pytest.mark.on_postgresql  # a copy of the database: what PostgreSQL keeps
 async def test_logs_staff_and_tallies_keep_people_private(
     harness: Harness, logs: Everything
 ) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.db import cases as case_store
 from bot.standin import SimUser
 from tests.support.harness import Harness, file_one, reach
 from tests.support.helpers import invite, open_card, register, staffed, substantiate
 
 
+@pytest.mark.on_postgresql
 async def test_a_whole_life_resident_organiser_staff(harness: Harness) -> None:
     organiser = harness.organiser()
     staff = harness.standin.user(3101, "东街社保所小张")

@@ -86,6 +86,7 @@ async def scenario(harness: Harness) -> None:
         await organiser.reply()
 
 
+@pytest.mark.on_postgresql
 async def test_rank_and_results_match_the_hand_computed_numbers(harness: Harness) -> None:
     await scenario(harness)
     organiser = harness.organiser()
@@ -142,6 +143,7 @@ async def test_flagged_units_and_their_proposals(harness: Harness) -> None:
     assert "约谈所长" in (await organiser.reply()).text
 
 
+@pytest.mark.on_postgresql
 async def test_publication_to_the_channel_and_subscribers(harness: Harness) -> None:
     channel = harness.standin.channel(-1007777, "评议公示", "shebao_pingyi_demo")
     reader = harness.resident(7001, "订阅的居民")

@@ -159,6 +159,7 @@ async def case_reply(user: SimUser, case_id: int) -> str:
     return (await user.reply()).text
 
 
+@pytest.mark.on_postgresql
 async def test_three_rounds_one_database(console_harness: Harness, tmp_path: Path) -> None:
     harness = console_harness
     files = {

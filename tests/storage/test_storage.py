@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,41 +20,13 @@ from bot.db import drafts as draft_store
 from bot.db import outbox as outbox_store
 from bot.db import users as user_store
 from bot.db.ballots import entry_hash
-from bot.db.cases import Attachment, NewCase
 from bot.db.database import migrations
 from bot.db.drafts import Draft
 from bot.db.users import Profile
 from bot.errors import DatabaseError, SettingsError
 from bot.settings import REPO_EXAMPLE
-from bot.vocabulary import Role
 from tests.support.backends import INTEGRITY_ERRORS
-
-NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-async def db(db_target: str) -> AsyncIterator[Database]:
-    """A new database on each backend (tests/conftest.py)."""
-    database = await open_database(db_target, "2026-shebao")
-    yield database
-    await database.close()
-
-
-def new_case(**changes: object) -> NewCase:
-    values: dict[str, object] = dict(
-        unit_id="dongjie",
-        item_id="service",
-        text="排队太久",
-        channel="telegram",
-        source=None,
-        author_id=7,
-        anonymous=True,
-        author_name="王阿姨",
-        lang="zh",
-        attachments=(Attachment("photo", "f1", "u1"),),
-    )
-    values.update(changes)
-    return NewCase(**values)  # type: ignore[arg-type]
+from tests.support.records import NOW, RESIDENT, new_case
 
 
 async def test_every_migration_builds_the_schema_from_empty(tmp_path: Path) -> None:
@@ -115,9 +86,6 @@ async def test_inbox_stores_once_and_remembers_the_offset(db: Database) -> None:
     await inbox.mark_done(db, [5, 7], NOW)
     assert [p.update_id for p in await inbox.pending(db)] == [6]
     assert await inbox.prune(db, NOW + dt.timedelta(seconds=1)) == 2
-
-
-RESIDENT = (77, Role.RESIDENT)  # who files: the resident, by id and role
 
 
 async def test_a_case_is_filed_once_per_origin(db: Database) -> None:
