@@ -33,7 +33,6 @@ from bot.chat import keyboards, labels
 from bot.chat.callbacks import decode
 from bot.chat.flows import flow_of
 from bot.db import cases as case_store
-from bot.db.cases import Case
 from bot.db.drafts import Draft
 from bot.errors import UserError
 from bot.roles import roles_of
@@ -42,21 +41,15 @@ from handlers.common import (
     answer,
     api,
     ask_first,
-    describe,
     drop_buttons,
     end_flow,
     save_flow,
     send,
-    state_label,
     tapped,
 )
 from handlers.context import Context
 
 LISTED = 20  # cases a page
-
-
-def days_old(case: Case, now: dt.datetime) -> int:
-    return max(0, (now - case.filed_at).days)
 
 
 # -- lists ------------------------------------------------------------------------------------
@@ -109,10 +102,7 @@ async def show_list(update: Update, context: Context, which: str, page: int) -> 
         states = None if which == "all" else sorted(OPEN_STATES)
         cases = await case_store.list_cases(services.db, units, states, LISTED + 1, first)
     more, cases = len(cases) > LISTED, cases[:LISTED]
-    rows = [
-        replace(row, age=days_old(row.case, now), overdue=row.case.overdue(now))
-        for row in describe(context, cases)
-    ]
+    rows = context.reader().views(cases)
     await send(
         update,
         context,
@@ -141,25 +131,12 @@ async def show_card(update: Update, context: Context, case_id: int) -> bool:
 async def send_card(update: Update, context: Context, access: CaseAccess) -> None:
     services = context.services
     case = access.case
-    history = await case_store.case_history(services.db, case.id)
-    [row] = describe(context, [case])
-    steps = []
-    for event in history:
-        role = context.label(labels.ROLES.get(event.actor_role, event.actor_role))
-        steps.append({"event": event, "state": state_label(context, event.to_state), "role": role})
+    reader = context.reader()
     text = context.render(
         "case/card",
-        case=case,
-        state=row.state,
-        unit=row.unit,
-        item=row.item,
-        outcome=context.label(labels.OUTCOMES[case.outcome]) if case.outcome else "",
-        overdue=case.overdue(services.clock.now()),
-        show_channel=access.identity,
+        row=reader.view(case),
         show_identity=access.identity,
-        history=steps,
-        channel=context.label(labels.CHANNELS.get(case.channel, case.channel)),
-        rating=context.label(labels.RATINGS.get(case.rating or "", case.rating or "")),
+        history=reader.history(await case_store.case_history(services.db, case.id)),
     )
     allowed = [(m.label, m.move.value) for m in access.moves]
     await send(update, context, text, keyboards.moves(case.id, allowed, case.attachment_count))

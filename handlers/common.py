@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,13 +14,12 @@ from telegram.error import BadRequest, RetryAfter
 from telegram.warnings import PTBUserWarning
 
 from bot.cases.moves import MOVES
-from bot.chat import keyboards, labels
+from bot.chat import keyboards
 from bot.chat.flows import flow_of
 from bot.chat.keyboards import Keyboard
 from bot.chat.split import split_html
 from bot.db import drafts as draft_store
 from bot.db import users as user_store
-from bot.db.cases import Case
 from bot.db.drafts import Draft
 from bot.runtime.pacing import retry_seconds
 from bot.runtime.processor import CURRENT_OUTCOME
@@ -37,39 +35,6 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # the user already sees the right thing.
 HARMLESS = ("message is not modified", "query is too old", "message to edit not found")
 RETRIES = 2  # a reply's call waits out this many 429s before the update is tried again
-
-
-@dataclass(frozen=True)
-class CaseRow:
-    """A case with its names resolved for display."""
-
-    case: Case
-    unit: str
-    item: str
-    state: str
-    age: int = 0
-    overdue: bool = False
-
-
-def state_label(context: Context, state: str) -> str:
-    return context.label(labels.STATES.get(state, state))
-
-
-def describe(context: Context, cases: Sequence[Case]) -> list[CaseRow]:
-    campaign = context.services.campaign
-    rows = []
-    for case in cases:
-        unit = campaign.known_unit(case.unit_id)
-        item = campaign.item(case.item_id) if case.item_id else None
-        rows.append(
-            CaseRow(
-                case,
-                unit.label(context.lang) if unit else case.unit_id,
-                item.label(context.lang) if item else context.label(labels.OTHER_ITEM),
-                state_label(context, case.state),
-            )
-        )
-    return rows
 
 
 def harmless(error: BadRequest) -> bool:

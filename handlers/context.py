@@ -8,6 +8,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.cases.view import Reader
 from bot.chat.keyboards import Keyboard, markup
 from bot.db.drafts import Draft
 from bot.db.users import User
@@ -63,6 +64,11 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
         return self.services.texts.render(
             name, self.lang, campaign=self.services.campaign, **values
         )
+
+    def reader(self) -> Reader:
+        """Cases as this person reads them (bot/cases/view.py)."""
+        services = self.services
+        return Reader(services.campaign, services.texts, self.lang, services.clock.now())
 
     def label(self, message: str, **values: Any) -> str:
         return self.services.texts.gettext(self.lang, message, **values)

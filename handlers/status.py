@@ -6,11 +6,11 @@ from telegram import Update
 
 from bot.args import parse_number
 from bot.cases.access import case_access
-from bot.chat import keyboards, labels
+from bot.chat import keyboards
 from bot.chat.callbacks import decode
 from bot.db import cases as case_store
 from handlers.cases import send_card
-from handlers.common import answer, describe, send, state_label
+from handlers.common import answer, send
 from handlers.context import Context
 
 MAX_LISTED = 20
@@ -40,7 +40,7 @@ async def list_cases(update: Update, context: Context) -> None:
         update,
         context,
         context.render(
-            "status/list", cases=describe(context, cases), total=total, shown=len(cases)
+            "status/list", cases=context.reader().views(cases), total=total, shown=len(cases)
         ),
         keyboards.my_cases([c.id for c in cases]),
     )
@@ -60,8 +60,7 @@ async def show_case(update: Update, context: Context, case_id: int) -> None:
         await send_card(update, context, access)
         return
     case = access.case
-    history = await case_store.case_history(services.db, case_id)
-    [row] = describe(context, [case])
+    reader = context.reader()
     files = (
         keyboards.keyboard([keyboards.files_button(case.id, case.attachment_count)])
         if case.attachment_count
@@ -72,17 +71,9 @@ async def show_case(update: Update, context: Context, case_id: int) -> None:
         context,
         context.render(
             "status/case",
-            row=row,
-            history=[
-                {
-                    "event": e,
-                    "state": state_label(context, e.to_state),
-                    "role": context.label(labels.ROLES.get(e.actor_role, e.actor_role)),
-                }
-                for e in history
-            ],
+            row=reader.view(case),
+            history=reader.history(await case_store.case_history(services.db, case_id)),
             organiser=access.identity,
-            channel=context.label(labels.CHANNELS.get(case.channel, case.channel)),
         ),
         files,
     )

@@ -28,6 +28,7 @@ from markupsafe import Markup
 
 from bot.cases import access
 from bot.cases.moves import MOVES, Actor, apply_move, read_fields
+from bot.cases.view import Reader
 from bot.chat import labels
 from bot.console import auth, charts, fonts
 from bot.console import views as console
@@ -238,33 +239,17 @@ class Console:
             "categories": {
                 c.id: c.label(asker.who.lang) for c in self.services.campaign.categories
             },
-            "rows": self.case_rows(asker, found.overdue),
+            "rows": self.reader(asker).views(found.overdue),
         }
 
     def state_labels(self, lang: str) -> dict[str, str]:
         texts = self.services.texts
         return {s: texts.gettext(lang, label) for s, label in labels.STATES.items()}
 
-    def case_rows(self, asker: Asker, cases: list[case_store.Case]) -> list[dict[str, Any]]:
-        lang, campaign = asker.who.lang, self.services.campaign
-        states = self.state_labels(lang)
-        now = self.services.clock.now()
-        rows = []
-        for case in cases:
-            unit = campaign.known_unit(case.unit_id)
-            item = campaign.item(case.item_id) if case.item_id else None
-            rows.append(
-                {
-                    "case": case,
-                    "unit": unit.label(lang) if unit else case.unit_id,
-                    "item": item.label(lang)
-                    if item
-                    else self.services.texts.gettext(lang, labels.OTHER_ITEM),
-                    "state": states.get(case.state, case.state),
-                    "overdue": case.overdue(now),
-                }
-            )
-        return rows
+    def reader(self, asker: Asker) -> Reader:
+        """Cases as the person asking reads them (bot/cases/view.py)."""
+        services = self.services
+        return Reader(services.campaign, services.texts, asker.who.lang, services.clock.now())
 
     def query(self, request: web.Request) -> console.CaseQuery:
         q = request.query
@@ -306,7 +291,7 @@ class Console:
         return "console/cases.html", {
             "q": q,
             "found": found,
-            "rows": self.case_rows(asker, found.cases),
+            "rows": self.reader(asker).views(found.cases),
             "units": [
                 (u, console.label(self.services, u, lang))
                 for u in console.scope(self.services, asker.who)
@@ -338,8 +323,6 @@ class Console:
         services, lang = self.services, asker.who.lang
         case = found.case
         history = await case_store.case_history(services.db, case.id)
-        states = self.state_labels(lang)
-        roles = {k: services.texts.gettext(lang, v) for k, v in labels.ROLES.items()}
         files = await console_store.attachments(services.db, case.id)
         moves = [
             {
@@ -351,29 +334,13 @@ class Console:
             }
             for spec in found.moves
         ]
-        [row] = self.case_rows(asker, [case])
+        reader = self.reader(asker)
         return "console/case.html", {
-            "row": row,
+            "row": reader.view(case),
             "access": found,
-            "history": [
-                {
-                    "event": e,
-                    "state": states.get(e.to_state, e.to_state),
-                    "role": roles.get(e.actor_role, e.actor_role),
-                }
-                for e in history
-            ],
+            "history": reader.history(history),
             "files": files,
             "moves": moves,
-            "outcome": services.texts.gettext(lang, labels.OUTCOMES[case.outcome])
-            if case.outcome
-            else "",
-            "channel": services.texts.gettext(
-                lang, labels.CHANNELS.get(case.channel, case.channel)
-            ),
-            "rating": services.texts.gettext(lang, labels.RATINGS[case.rating])
-            if case.rating in labels.RATINGS
-            else "",
             "nonce": secrets.token_urlsafe(12),
             "problem": None,
             "done": None,

@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.cases.access import access_to
+from bot.cases.view import Reader
 from bot.chat import labels
 from bot.db import cases as case_store
 from bot.db import results as result_store
@@ -76,27 +77,26 @@ async def cases_workbook(services: Services, lang: str, viewer: int) -> bytes:
     add_row(sheet, [t.gettext(lang, h) for h in labels.CASE_COLUMNS])
     points = campaign.scoring.deductions
     roles = await roles_of(services, viewer)
+    reader = Reader(campaign, t, lang, now)
     for case in reversed(await case_store.list_cases(services.db, limit=MAX_ROWS)):
         access = access_to(case, roles)
         if not access.team:
             continue
-        unit = campaign.known_unit(case.unit_id)
-        item = campaign.item(case.item_id) if case.item_id else None
-        overdue = case.overdue(now)
+        row = reader.view(case)
         add_row(
             sheet,
             [
                 case.id,
-                unit.label(lang) if unit else case.unit_id,
-                item.label(lang) if item else t.gettext(lang, labels.OTHER_ITEM),
-                t.gettext(lang, labels.CHANNELS.get(case.channel, case.channel)),
+                row.unit,
+                row.item,
+                row.channel,
                 case.source or "",
                 _local(case.filed_at, services),
-                t.gettext(lang, labels.STATES.get(case.state, case.state)),
-                t.gettext(lang, labels.OUTCOMES[case.outcome]) if case.outcome else "",
+                row.state,
+                row.outcome,
                 _local(case.due_at, services) if case.state != "closed" else "",
-                t.gettext(lang, labels.YES) if overdue else "",
-                t.gettext(lang, labels.RATINGS[case.rating]) if case.rating else "",
+                t.gettext(lang, labels.YES) if row.overdue else "",
+                row.rating,
                 float(points[case.outcome]) if case.outcome in points else 0,  # type: ignore[index]
                 t.gettext(lang, labels.YES) if case.anonymous else "",
                 (case.author_name or "") if access.identity or not case.anonymous else "",
