@@ -227,7 +227,10 @@ class EvalBot:
             self.webhook_server = WebhookServer(
                 self.webhook, app.bot, services.db, self.processor, self.clock
             )
-            await self.webhook_server.start(web_console.routes if web_console else None)
+            await self.webhook_server.start(
+                web_console.routes if web_console else None,
+                web_console.middlewares if web_console else (),
+            )
             self.console_port = self.webhook_server.port if web_console else None
             await app.bot.set_webhook(
                 self.webhook.url,

@@ -19,11 +19,13 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import Enum
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from markupsafe import Markup
 
 from bot.cases import access
@@ -80,6 +82,26 @@ CSP = (
 )
 
 
+class Door(Enum):
+    """Who a console route lets in."""
+
+    OPEN = "open"  # anyone: the sign-in link, the script, the font
+    ANYONE = "anyone"  # anyone; who asks is known if they proved it (a form's token checked)
+    TEAM = "team"  # signed in with a role (organiser, supervisor, staff): 401 or 403 otherwise
+    PAGE = "page"  # the same, a page: the sign-in shell or the residents' message otherwise
+
+
+# request[ASKER]: who asks (the middleware signed_in says)
+ASKER: web.RequestKey[Asker | None] = web.RequestKey("asker")
+
+
+def signed(request: web.Request) -> Asker:
+    """Who asks, behind a door that let only a signed-in person through."""
+    asker = request[ASKER]
+    assert asker is not None
+    return asker
+
+
 class Console:
     def __init__(
         self,
@@ -92,54 +114,101 @@ class Console:
         self.token = token
         self.config = config
         self.fetch_file = fetch_file
+        self.doors: dict[str, Door] = {}
 
     # -- the application ---------------------------------------------------------------------
 
     def routes(self, app: web.Application) -> None:
-        """Add the console's routes to ``app`` (its own, or the webhook's), each guarded."""
-        table: list[tuple[str, str, Handler, str]] = [
-            ("GET", PREFIX, self.redirect_root, "root"),
-            ("GET", PREFIX + "/", self.page(self.overview), "overview"),
-            ("GET", PREFIX + "/login", self.login, "login"),
-            ("POST", PREFIX + "/logout", self.logout, "logout"),
-            ("GET", PREFIX + "/cases", self.page(self.cases), "cases"),
-            ("GET", PREFIX + "/cases/{id}", self.page(self.case), "case"),
-            ("POST", PREFIX + "/cases/{id}/move", self.page(self.move), "move"),
-            ("GET", PREFIX + "/cases/{id}/files/{n}", self.file, "file"),
-            ("GET", PREFIX + "/results", self.page(self.ranking), "results"),
-            ("GET", PREFIX + "/results/chart.png", self.chart, "chart"),
-            ("GET", PREFIX + "/results/{unit}", self.page(self.office), "office"),
-            ("GET", PREFIX + "/export/{which}.xlsx", self.download, "export"),
-            ("GET", PREFIX + "/static/{name}", self.static, "static"),
-            ("GET", PREFIX + "/font.woff2", self.font, "font"),
+        """Add the console's routes to ``app`` (its own, or the webhook's, which then takes
+        :attr:`middlewares` too). Each route says who may ask: the middlewares sign the
+        person in, check a form's CSRF token and add the security headers, once for all."""
+        table: list[tuple[str, str, Handler, str, Door]] = [
+            ("GET", "", self.redirect_root, "root", Door.OPEN),
+            ("GET", "/", self.page(self.overview), "overview", Door.PAGE),
+            ("GET", "/login", self.login, "login", Door.OPEN),
+            ("POST", "/logout", self.logout, "logout", Door.ANYONE),
+            ("GET", "/cases", self.page(self.cases), "cases", Door.PAGE),
+            ("GET", "/cases/{id}", self.page(self.case), "case", Door.PAGE),
+            ("POST", "/cases/{id}/move", self.page(self.move), "move", Door.PAGE),
+            ("GET", "/cases/{id}/files/{n}", self.file, "file", Door.TEAM),
+            ("GET", "/results", self.page(self.ranking), "results", Door.PAGE),
+            ("GET", "/results/chart.png", self.chart, "chart", Door.TEAM),
+            ("GET", "/results/{unit}", self.page(self.office), "office", Door.PAGE),
+            ("GET", "/export/{which}.xlsx", self.download, "export", Door.TEAM),
+            ("GET", "/static/{name}", self.static, "static", Door.OPEN),
+            ("GET", "/font.woff2", self.font, "font", Door.OPEN),
         ]
-        for method, path, handler, name in table:
-            app.router.add_route(method, path, self.guard(handler, name), name=name)
+        for method, path, handler, name, door in table:
+            app.router.add_route(method, PREFIX + path, handler, name=name)
+            self.doors[name] = door
+
+    @property
+    def middlewares(self) -> list[Middleware]:
+        return [self.secured, self.signed_in]
 
     def application(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=self.middlewares)
         self.routes(app)
         return app
 
-    def guard(self, handler: Handler, name: str) -> Handler:
+    def door(self, request: web.Request) -> Door | None:
+        """The console route's door; None for a route that is not the console's."""
+        name = request.match_info.route.name
+        return self.doors.get(name) if name else None
+
+    @web.middleware
+    async def secured(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Security headers on every answer, and one log line: method, route, status (never
         the query, which may hold a search)."""
+        if self.door(request) is None:
+            return await handler(request)
+        try:
+            response: web.StreamResponse = await handler(request)
+        except web.HTTPException as exc:
+            response = exc
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Cache-Control", "no-store")
+        log.info("console %s %s %s", request.method, request.match_info.route.name, response.status)
+        if isinstance(response, web.HTTPException):
+            raise response
+        return response
 
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            try:
-                response: web.StreamResponse = await handler(request)
-            except web.HTTPException as exc:
-                response = exc
-            response.headers.setdefault("Content-Security-Policy", CSP)
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("Referrer-Policy", "no-referrer")
-            response.headers.setdefault("Cache-Control", "no-store")
-            log.info("console %s %s %s", request.method, name, response.status)
-            if isinstance(response, web.HTTPException):
-                raise response
-            return response
-
-        return guarded
+    @web.middleware
+    async def signed_in(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Who asks (request[ASKER]), a form's CSRF token, and the door's answer to someone
+        it does not let in: the sign-in shell or 401, the residents' page or 403."""
+        door = self.door(request)
+        if door is None or door is Door.OPEN:
+            return await handler(request)
+        asker = await self.asker(request)
+        request[ASKER] = asker
+        if asker is not None and asker.csrf is not None and request.method == "POST":
+            form = await request.post()  # (kept: the handler reads the same form)
+            if not secrets.compare_digest(str(form.get("csrf", "")), asker.csrf):
+                raise web.HTTPForbidden(text="the form's token does not match this session")
+        if door is Door.ANYONE:
+            return await handler(request)
+        fragment = request.headers.get(FRAGMENT_HEADER) == "1"
+        if asker is None:
+            if door is Door.PAGE and request.method == "GET" and not fragment:
+                return self.html("console/shell.html", DEFAULT_LANG, None, status=200)
+            raise web.HTTPUnauthorized(text="open the console from the bot")
+        if not asker.who.allowed:
+            if door is Door.PAGE:
+                return self.html(
+                    "console/message.html",
+                    asker.who.lang,
+                    asker,
+                    fragment=fragment,
+                    status=403,
+                    message=self.t(
+                        asker, N_("The console is for organisers, supervisors and staff.")
+                    ),
+                )
+            raise web.HTTPForbidden(text="not for residents")
+        return await handler(request)
 
     # -- who asks ----------------------------------------------------------------------------
 
@@ -175,30 +244,16 @@ class Console:
     # -- pages -------------------------------------------------------------------------------
 
     def page(self, build: Callable[[web.Request, Asker], Awaitable[Any]]) -> Handler:
-        """A console page: authenticated, allowed, rendered whole or as a fragment."""
+        """A console page (behind Door.PAGE: signed in and allowed), rendered whole or as a
+        fragment."""
 
         async def handler(request: web.Request) -> web.StreamResponse:
-            asker = await self.asker(request)
-            fragment = request.headers.get(FRAGMENT_HEADER) == "1"
-            if asker is None:
-                if request.method != "GET" or fragment:
-                    raise web.HTTPUnauthorized(text="open the console from the bot")
-                return self.html("console/shell.html", DEFAULT_LANG, None, status=200)
-            if not asker.who.allowed:
-                return self.html(
-                    "console/message.html",
-                    asker.who.lang,
-                    asker,
-                    fragment=fragment,
-                    status=403,
-                    message=self.t(
-                        asker, N_("The console is for organisers, supervisors and staff.")
-                    ),
-                )
+            asker = signed(request)
             got = await build(request, asker)
             if isinstance(got, web.StreamResponse):
                 return got
             name, values = got
+            fragment = request.headers.get(FRAGMENT_HEADER) == "1"
             return self.html(name, asker.who.lang, asker, fragment=fragment, **values)
 
         return handler
@@ -349,10 +404,6 @@ class Console:
 
     async def move(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
         form = await request.post()
-        if asker.csrf is not None and not secrets.compare_digest(
-            str(form.get("csrf", "")), asker.csrf
-        ):
-            raise web.HTTPForbidden(text="the form's token does not match this session")
         found = await self.require_case(request, asker)
         try:
             move = Move(str(form.get("move", "")))
@@ -387,11 +438,7 @@ class Console:
         return await self.case(request, asker, problem=problem, done=done)
 
     async def file(self, request: web.Request) -> web.StreamResponse:
-        asker = await self.asker(request)
-        if asker is None:
-            raise web.HTTPUnauthorized(text="open the console from the bot")
-        if not asker.who.allowed:
-            raise web.HTTPForbidden(text="not for residents")
+        asker = signed(request)
         found = await self.require_case(request, asker)
         files = await console_store.attachments(self.services.db, found.case.id)
         try:
@@ -439,11 +486,7 @@ class Console:
         }
 
     async def chart(self, request: web.Request) -> web.StreamResponse:
-        asker = await self.asker(request)
-        if asker is None:
-            raise web.HTTPUnauthorized(text="open the console from the bot")
-        if not asker.who.allowed:
-            raise web.HTTPForbidden(text="not for residents")
+        asker = signed(request)
         services = self.services
         if asker.who.watcher:
             rows = results.snapshot(await results.current_ranking(services), services.campaign)
@@ -484,9 +527,7 @@ class Console:
         }
 
     async def download(self, request: web.Request) -> web.StreamResponse:
-        asker = await self.asker(request)
-        if asker is None:
-            raise web.HTTPUnauthorized(text="open the console from the bot")
+        asker = signed(request)
         which = request.match_info["which"]
         if which not in ("cases", "results"):
             raise web.HTTPNotFound(text="no such export")
@@ -534,13 +575,10 @@ class Console:
         raise response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        asker = await self.asker(request)
-        form = await request.post()
+        asker: Asker | None = request[ASKER]  # (Door.ANYONE: its form's token is checked)
         cookie = request.cookies.get(auth.COOKIE)
         if asker is None or asker.csrf is None or cookie is None:
             raise web.HTTPUnauthorized(text="no session")
-        if not secrets.compare_digest(str(form.get("csrf", "")), asker.csrf):
-            raise web.HTTPForbidden(text="the form's token does not match this session")
         await auth.end_session(self.services, cookie)
         response = web.HTTPSeeOther(PREFIX + "/")
         response.del_cookie(auth.COOKIE, path=PREFIX)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from telegram import Bot
 
 from bot.clock import Clock
@@ -66,9 +67,14 @@ class WebhookServer:
         self._runner: web.AppRunner | None = None
         self.port = config.port
 
-    async def start(self, more: Callable[[web.Application], None] | None = None) -> None:
-        """Listen; ``more`` adds routes served beside the webhook (the console)."""
-        app = web.Application(client_max_size=MAX_BODY)
+    async def start(
+        self,
+        more: Callable[[web.Application], None] | None = None,
+        middlewares: Sequence[Middleware] = (),
+    ) -> None:
+        """Listen; ``more`` adds routes served beside the webhook (the console), with the
+        ``middlewares`` that guard them (they let every other route pass)."""
+        app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
         app.router.add_post(self.config.path, self.receive)
         if more is not None:
             more(app)

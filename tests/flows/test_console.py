@@ -180,6 +180,17 @@ async def test_a_move_from_the_console_tells_the_resident(
     ) as r:
         assert r.status == 200 and "不能" in await r.text()
     assert (await case_store.get_case(h.services.db, 1)).state == "verifying"  # type: ignore[union-attr]
+    # signing out needs the session's token too; with it the session ends
+    async with http.post(h.console_url + "/logout", data={"csrf": "forged"}) as r:
+        assert r.status == 403
+    status, _ = await get(http, h.console_url + "/cases/1")
+    assert status == 200
+    async with http.post(
+        h.console_url + "/logout", data={"csrf": csrf.group(1)}, allow_redirects=False
+    ) as r:
+        assert r.status == 303
+    async with http.get(h.console_url + "/cases/1", headers={"X-Console-Fragment": "1"}) as r:
+        assert r.status == 401
 
 
 @pytest.mark.on_postgresql
