@@ -46,6 +46,7 @@ from bot.errors import SettingsError
 from bot.runtime import jobs
 from bot.runtime.intake import Poller, replay_pending
 from bot.runtime.leases import INSTANCE, JOBS, POLLER, Lease, instance_id, while_held
+from bot.runtime.limiter import WaitOutFloods
 from bot.runtime.outbox import Outbox
 from bot.runtime.processor import Processor
 from bot.runtime.transport import AiohttpRequest
@@ -377,6 +378,7 @@ def build_application(token: str, base_url: str | None, lanes: int) -> AnyApplic
         # aiohttp under PTB (see bot/runtime/transport.py); a connection per lane, plus the outbox.
         .request(AiohttpRequest(connection_pool_size=lanes + 16))
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .rate_limiter(WaitOutFloods())  # a reply's 429s, waited out in one place
     )
     if base_url:
         builder = builder.base_url(base_url)

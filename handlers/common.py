@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import Bot, CallbackQuery, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, RetryAfter
+from telegram.error import BadRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.cases.moves import MOVES
@@ -21,7 +21,6 @@ from bot.chat.split import split_html
 from bot.db import drafts as draft_store
 from bot.db import users as user_store
 from bot.db.drafts import Draft
-from bot.runtime.pacing import retry_seconds
 from bot.runtime.processor import CURRENT_OUTCOME
 from bot.vocabulary import Flow, Move
 from handlers.context import Context
@@ -34,7 +33,6 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Telegram answers these when an action is repeated (a replayed update, a double tap);
 # the user already sees the right thing.
 HARMLESS = ("message is not modified", "query is too old", "message to edit not found")
-RETRIES = 2  # a reply's call waits out this many 429s before the update is tried again
 
 
 def harmless(error: BadRequest) -> bool:
@@ -52,19 +50,11 @@ class Posted:
 async def api(bot: Bot, method: str, **params: Any) -> Any:
     """A Bot API call whose answer we do not need as PTB objects (every reply a handler
     sends): PTB's ``do_api_request``, which leaves the JSON as it came. Parsing each sent
-    message back into objects took a fifth of the bot's CPU under load (measured).
-
-    A 429 is waited out and the same call made again (twice at most), so a reply of
-    several calls is not started over, which would repeat its first part."""
-    for attempt in range(RETRIES + 1):
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", "Please use 'Bot\\.", PTBUserWarning)
-                return await bot.do_api_request(method, api_kwargs=params)
-        except RetryAfter as exc:
-            if attempt == RETRIES or method == "answerCallbackQuery":
-                raise  # (a press's answer is worth nothing after a wait)
-            await asyncio.sleep(retry_seconds(exc))
+    message back into objects took a fifth of the bot's CPU under load (measured). A 429
+    is waited out by the rate limiter (bot/runtime/limiter.py)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Please use 'Bot\\.", PTBUserWarning)
+        return await bot.do_api_request(method, api_kwargs=params)
 
 
 async def send_file(
@@ -75,21 +65,11 @@ async def send_file(
     caption: str,
     filename: str | None = None,
 ) -> None:
-    """A picture (``kind`` "photo") or a document of ours; a 429 is waited out as for
-    :func:`api`, so the message before it is not sent again."""
-    for attempt in range(RETRIES + 1):
-        try:
-            if kind == "photo":
-                await context.bot.send_photo(chat_id, photo=data, caption=caption)
-            else:
-                await context.bot.send_document(
-                    chat_id, document=data, filename=filename, caption=caption
-                )
-            return
-        except RetryAfter as exc:
-            if attempt == RETRIES:
-                raise
-            await asyncio.sleep(retry_seconds(exc))
+    """A picture (``kind`` "photo") or a document of ours."""
+    if kind == "photo":
+        await context.bot.send_photo(chat_id, photo=data, caption=caption)
+    else:
+        await context.bot.send_document(chat_id, document=data, filename=filename, caption=caption)
 
 
 def _markup(reply_markup: dict[str, Any] | None) -> dict[str, Any]:

@@ -24,9 +24,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.ext import ExtBot
 
 from bot.ballots.cards import Desk
 from bot.clock import Clock
@@ -57,7 +57,7 @@ class Outbox:
     def __init__(
         self,
         db: Database,
-        bot: Bot,
+        bot: ExtBot[Any],
         clock: Clock,
         *,
         per_second: float = 30.0,
