@@ -15,7 +15,7 @@ from bot.args import parse_number
 from bot.ballots import cards
 from bot.ballots import evaluation as ballots
 from bot.chat import keyboards, labels
-from bot.chat.callbacks import Kind, decode, is_card_button
+from bot.chat.callbacks import Kind, is_card_button
 from bot.db import cards as card_store
 from bot.errors import UserError
 from bot.vocabulary import Role
@@ -32,11 +32,7 @@ async def on_ballot(update: Update, context: Context) -> None:
     """An answer on a ballot card: record it, confirm it at once in the pop-up; the card
     is edited soon after (coalesced: a fast evaluator's presses make one edit). A press
     counts from any card of the current round (a crash may have left two)."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
-    callback = decode(query.data)
-    assert callback is not None
+    query, user, callback = context.press
     unit_id, item_id, index = callback.args[0], callback.args[1], int(callback.args[2])
     services = context.services
     pressed = await card_source(query, context, user.id)
@@ -100,11 +96,7 @@ async def point_to_live(query: CallbackQuery, context: Context) -> None:
 async def on_card(update: Update, context: Context) -> None:
     """The card's own buttons: another office, the list, what is left, an item's name,
     or (from a reminder) the card brought back to the bottom of the chat."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
-    callback = decode(query.data)
-    assert callback is not None
+    query, user, callback = context.press
     services = context.services
     kind, arg = callback.args
     if kind == "back":
@@ -147,8 +139,7 @@ async def ballot_command(update: Update, context: Context) -> None:
 async def bring_card(update: Update, context: Context) -> None:
     """Send the evaluator's card anew at the bottom of the chat; the card it replaces is
     disabled and points to it. Only one card is in use at a time."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     services = context.services
     person = await ballots.evaluator(services, user.id)
     if person is None:

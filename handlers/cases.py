@@ -30,7 +30,6 @@ from bot.cases.moves import (
 )
 from bot.cases.opinions import origin_key
 from bot.chat import keyboards, labels
-from bot.chat.callbacks import decode
 from bot.chat.flows import flow_of
 from bot.db import cases as case_store
 from bot.db.drafts import Draft
@@ -66,10 +65,7 @@ async def overdue_command(update: Update, context: Context) -> None:
 
 
 async def on_list_button(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None
-    callback = decode(query.data)
-    assert callback is not None
+    query, _, callback = context.press
     await answer(query)
     page = int(callback.args[1]) if len(callback.args) > 1 else 0
     await show_list(update, context, callback.arg, page)
@@ -77,8 +73,7 @@ async def on_list_button(update: Update, context: Context) -> None:
 
 async def show_list(update: Update, context: Context, which: str, page: int) -> None:
     """A page of a case list: open (the default), all, overdue, or one unit's open cases."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     services = context.services
     roles = await roles_of(services, user.id)
     if not roles.team:
@@ -119,8 +114,7 @@ async def show_list(update: Update, context: Context, which: str, page: int) -> 
 async def show_card(update: Update, context: Context, case_id: int) -> bool:
     """The case card for the unit's team or an organiser, with the moves they may make.
     Returns False when the person is not on the case's team (the caller decides)."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     access = await case_access(context.services, user.id, case_id)
     if access is None or not access.team:
         return False
@@ -151,11 +145,7 @@ def actor(context: Context, access: CaseAccess, user_id: int, name: str) -> Acto
 
 async def on_move_button(update: Update, context: Context) -> None:
     """A move's button on a case card: make it, or ask for what it needs first."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
-    callback = decode(query.data)
-    assert callback is not None
+    query, user, callback = context.press
     case_id, move_name = int(callback.args[0]), callback.args[1]
     try:
         move = Move(move_name)
@@ -196,8 +186,7 @@ def same_move(draft: Draft, case_id: int, move: Move) -> bool:
 
 async def start_move(update: Update, context: Context, case_id: int, spec: MoveSpec) -> None:
     """Ask the move's first question; the answers are a flow of their own."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     need = spec.needs[0]
     await send(
         update,
@@ -214,8 +203,7 @@ async def start_move(update: Update, context: Context, case_id: int, spec: MoveS
 async def start_move_by_name(update: Update, context: Context, then: str) -> None:
     """Start the move named ``v.<case>.<move>`` (after another flow was discarded), if the
     person may still make it."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     _, case_id, move_name = then.split(".")
     access = await case_access(context.services, user.id, int(case_id))
     if access is None:
@@ -279,8 +267,7 @@ async def make_move(
     update: Update, context: Context, case_id: int, move: Move, fields: Fields
 ) -> None:
     """Make the move (once per update), then show the card as it now stands."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     access = await case_access(context.services, user.id, case_id)
     if access is None:
         raise UserError("status/not_found", case_id=case_id)
@@ -294,11 +281,7 @@ async def make_move(
 
 async def on_rating(update: Update, context: Context) -> None:
     """满意 / 基本满意 / 不满意 on a rectified case, by its author."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
-    callback = decode(query.data)
-    assert callback is not None
+    query, user, callback = context.press
     try:
         rating = Rating(callback.args[1])
         made = await rate_case(
@@ -325,11 +308,7 @@ async def on_rating(update: Update, context: Context) -> None:
 
 async def on_files_button(update: Update, context: Context) -> None:
     """Send a case's photos and documents to someone who may see the case."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
-    callback = decode(query.data)
-    assert callback is not None
+    query, user, callback = context.press
     services = context.services
     access = await case_access(services, user.id, int(callback.arg))
     if access is None:

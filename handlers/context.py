@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
-from telegram import Update
+from telegram import CallbackQuery, Update, User
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.cases.view import Reader
+from bot.chat.callbacks import Callback
 from bot.chat.keyboards import Keyboard, markup
 from bot.db.drafts import Draft
-from bot.db.users import User
+from bot.db.users import User as StoredUser
 from bot.services import Services
 from bot.texts import DEFAULT_LANG, lang_of
 
 SERVICES = "services"
+
+
+class Press(NamedTuple):
+    """A button pressed: its query, who pressed it, and its data as the gate read it."""
+
+    query: CallbackQuery
+    user: User
+    button: Callback
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -26,7 +35,9 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
     user_name: str = ""
     # filled in by the gate (handlers.gate) before any handler runs
     draft: Draft | None = None  # the flow the person is in, as the update found it
-    person: User | None = None  # the person's stored record
+    person: StoredUser | None = None  # the person's stored record
+    button: Callback | None = None  # a pressed button's data, read once
+    incoming: Update | None = None  # the update being handled
     _started: dt.datetime | None = None
 
     @property
@@ -51,7 +62,24 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
             context.lang = lang_of(user.language_code if user else None)
             context.update_id = update.update_id
             context.user_name = user.full_name if user else ""
+            context.incoming = update
         return context
+
+    @property
+    def sender(self) -> User:
+        """Who sent the update (every handler but the groups' and channels' has one)."""
+        user = self.incoming.effective_user if self.incoming is not None else None
+        if user is None:
+            raise LookupError("this update has no sender")
+        return user
+
+    @property
+    def press(self) -> Press:
+        """The button a button's handler answers (its pattern admitted the data)."""
+        query = self.incoming.callback_query if self.incoming is not None else None
+        if query is None or self.button is None:
+            raise LookupError("this update is no press of a button of ours")
+        return Press(query, self.sender, self.button)
 
     @property
     def services(self) -> Services:

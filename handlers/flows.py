@@ -11,7 +11,6 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.chat import keyboards
-from bot.chat.callbacks import decode
 from bot.chat.flows import flow_of
 from bot.vocabulary import Flow
 from handlers import cases, opinion
@@ -21,8 +20,6 @@ from handlers.context import Context
 
 async def cancel(update: Update, context: Context) -> None:
     """/cancel: leave the flow at any step; nothing is filed."""
-    user = update.effective_user
-    assert user is not None
     draft = context.draft
     if draft is None:
         await send(
@@ -37,11 +34,7 @@ async def cancel(update: Update, context: Context) -> None:
 async def cancel_button(update: Update, context: Context) -> None:
     """A flow's Cancel button: it ends the run of the flow it was shown with, and nothing
     else (one left over from an earlier run says so)."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
-    callback = decode(query.data)
-    assert callback is not None
+    query, _, callback = context.press
     draft = context.draft
     if draft is None or draft.stamp != int(callback.arg):
         await answer(query, context.render("opinion/closed"), alert=True)
@@ -59,11 +52,7 @@ async def cancel_button(update: Update, context: Context) -> None:
 async def on_resume(update: Update, context: Context) -> None:
     """The answer to "continue it, or discard it?": ``r:go:<stamp>:-`` continues the open
     flow; ``r:drop:<stamp>:<then>`` discards it and goes on to ``then``."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
-    callback = decode(query.data)
-    assert callback is not None
+    query, _, callback = context.press
     action, stamp, then = callback.args[0], int(callback.args[1]), callback.args[2]
     await answer(query)
     await drop_buttons(context, *tapped(query))
@@ -112,10 +101,7 @@ async def go_on(update: Update, context: Context, then: str) -> None:
 
 async def on_page(update: Update, context: Context) -> None:
     """Another page of a long list: the office picker, or a case list."""
-    query = update.callback_query
-    assert query is not None
-    callback = decode(query.data)
-    assert callback is not None
+    callback = context.press.button
     if callback.arg == "units":
         await opinion.on_button(update, context)
     else:

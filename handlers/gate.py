@@ -6,6 +6,7 @@ It is the one home of the per-update bookkeeping:
 - the person is recorded (name, language), once per update and only when it changed;
 - an update applied already (a replay after a restart) goes no further: its effects and
   its answer were committed together with the person's applied mark;
+- a pressed button's data is read once (``context.button``; ``context.press``);
 - the flow the person is in is read once, for every handler (``context.draft``);
 - a button pressed on a message the bot cannot see (an inline message) is answered here.
 
@@ -19,6 +20,7 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
+from bot.chat.callbacks import decode
 from bot.db import users as user_store
 from bot.db.users import Profile
 from bot.runtime.processor import lane_of
@@ -29,7 +31,11 @@ log = logging.getLogger(__name__)
 
 
 async def admit(update: Update, context: Context) -> None:
-    """Record the person, stop replays, read the flow in progress."""
+    """Read a pressed button's data, record the person, stop replays, read the flow in
+    progress."""
+    query = update.callback_query
+    if query is not None and isinstance(query.data, str):
+        context.button = decode(query.data)
     user = update.effective_user
     if user is None or user.is_bot or lane_of(update) != user.id:
         return  # channel posts, group chatter: nobody's flow, nothing to replay
@@ -45,7 +51,6 @@ async def admit(update: Update, context: Context) -> None:
         await user_store.record_user(services.db, profile, services.clock.now())
     context.draft = seen.draft
     context.person = seen.user
-    query = update.callback_query
     if query is not None and query.message is None:
         # pressed on an inline message (or one too old to be sent along): there is no chat
         # to answer in, so the pop-up says it

@@ -20,7 +20,7 @@ from bot.campaign import Named
 from bot.cases import opinions
 from bot.cases.opinions import Filer, Opinion
 from bot.chat import keyboards, labels
-from bot.chat.callbacks import Callback, Kind, decode
+from bot.chat.callbacks import Callback, Kind
 from bot.chat.flows import flow_of
 from bot.db.cases import Attachment
 from bot.db.drafts import Draft
@@ -125,8 +125,7 @@ async def show(
     The question it replaces loses its buttons, so they cannot be pressed by mistake; the
     text step's question has only Cancel, which stays valid anywhere, so it is left as is.
     """
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     if keep is not None and keep.step != Step.TEXT:
         await drop_buttons(context, keep.prompt_chat_id, keep.prompt_msg_id)
     stamp = keep.stamp if keep is not None and keep.started_at else context.stamp
@@ -176,11 +175,7 @@ async def resume(update: Update, context: Context, draft: Draft) -> None:
 
 async def on_button(update: Update, context: Context) -> None:
     """A step's button: choose, go on, confirm."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
-    callback = decode(query.data)
-    assert callback is not None  # the handler's pattern admits only our kinds
+    query, user, callback = context.press
     draft = context.draft
     if draft is None or flow_of(draft) not in OPINIONS:
         await answer(query, context.render("opinion/closed"), alert=True)
@@ -256,8 +251,7 @@ async def confirm(
     callback: Callback,
     draft: Draft,
 ) -> None:
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     if opinion.step is not Step.CONFIRM:
         raise UserError("opinion/wrong_step")
     if callback.arg == "restart":

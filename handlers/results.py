@@ -21,8 +21,7 @@ from scoring import Answer, fmt, fmt_percent
 
 async def require_watcher(update: Update, context: Context) -> None:
     """Organisers and supervisors follow the live results."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     roles = await roles_of(context.services, user.id)
     if not (roles.organiser or roles.supervisor):
         raise UserError("case/not_allowed")
@@ -59,8 +58,7 @@ async def rank_command(update: Update, context: Context) -> None:
     """/rank: every unit with its rank and composite (to organisers and supervisors the
     live ranking, to everyone else what was published); /rank 2025 (a round's year or id):
     an earlier round's ranking as it was published."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     services = context.services
     hint = ", ".join(f"/rank {r.year}" for r in services.rounds if r.id != services.campaign.id)
     if context.args:
@@ -256,8 +254,7 @@ async def said_published(update: Update, context: Context) -> bool:
 
 
 async def do_publish(update: Update, context: Context) -> None:
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     await say_published(
         update, context, await publication.publish(context.services, user.id, context.update_id)
     )
@@ -273,14 +270,12 @@ async def say_published(update: Update, context: Context, done: publication.Publ
 
 async def subscribe(update: Update, context: Context) -> None:
     """/subscribe: receive the results when they are published."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     await publication.subscribe(context.services, user.id, True)
     await send(update, context, context.render("results/subscribed", on=True))
 
 
 async def unsubscribe(update: Update, context: Context) -> None:
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     await publication.subscribe(context.services, user.id, False)
     await send(update, context, context.render("results/subscribed", on=False))

@@ -9,7 +9,6 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from bot import roles
 from bot.ballots import evaluation as ballots
 from bot.chat import keyboards, labels, notify
-from bot.chat.callbacks import decode
 from bot.db import users as user_store
 from bot.roles import INVITE_PREFIX, roles_of
 from bot.vocabulary import Role
@@ -33,8 +32,7 @@ def welcome(context: Context, note: str = "") -> str:
 
 async def start(update: Update, context: Context) -> None:
     """Show the campaign and what a resident can do; note the poster that brought them."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     services = context.services
     payload = context.args[0] if context.args else ""
     note = ""
@@ -71,8 +69,7 @@ async def start(update: Update, context: Context) -> None:
 
 async def register(update: Update, context: Context, code: str) -> None:
     """An invite link: register the account in the role it grants, set its menu."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     services = context.services
     invite = await roles.accept_invite(services, user.id, code)
     category = next((c for c in services.campaign.categories if c.id == invite.category), None)
@@ -116,8 +113,7 @@ async def set_user_commands(context: Context, user_id: int) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     """/help: how to use the bot, in plain words."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     roles = await roles_of(context.services, user.id)
     resident = {c for c, _ in labels.COMMANDS_RESIDENT}
     held = [
@@ -139,10 +135,7 @@ async def help_command(update: Update, context: Context) -> None:
 
 async def on_menu(update: Update, context: Context) -> None:
     """A main-menu button."""
-    query = update.callback_query
-    assert query is not None
-    callback = decode(query.data)
-    assert callback is not None
+    query, _, callback = context.press
     await answer(query)
     if callback.arg == "opinion":
         await opinion.begin(update, context)

@@ -7,7 +7,6 @@ from telegram import Update
 from bot.args import parse_number
 from bot.cases.access import case_access
 from bot.chat import keyboards
-from bot.chat.callbacks import decode
 from bot.db import cases as case_store
 from handlers.cases import send_card
 from handlers.common import answer, send
@@ -29,8 +28,7 @@ async def status(update: Update, context: Context) -> None:
 
 
 async def list_cases(update: Update, context: Context) -> None:
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     cases = await case_store.list_cases_by_author(context.services.db, user.id, MAX_LISTED)
     if not cases:
         await send(update, context, context.render("status/none"), keyboards.main_menu())
@@ -49,8 +47,7 @@ async def list_cases(update: Update, context: Context) -> None:
 async def show_case(update: Update, context: Context, case_id: int) -> None:
     """One case's card and history: the team's card for the unit's staff, its supervisors
     and organisers; the resident's view for its author; "not found" for everyone else."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     services = context.services
     access = await case_access(services, user.id, case_id)
     if access is None:
@@ -80,9 +77,6 @@ async def show_case(update: Update, context: Context, case_id: int) -> None:
 
 
 async def on_case_button(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None
-    callback = decode(query.data)
-    assert callback is not None
+    query, _, callback = context.press
     await answer(query)
     await show_case(update, context, int(callback.arg))

@@ -170,8 +170,7 @@ def item_label(context: Context, item_id: str) -> str:
 async def console_command(update: Update, context: Context) -> None:
     """/console: a single-use link to the web console, valid ten minutes, for this account
     (organisers, supervisors and staff); and the console's menu button in this chat."""
-    user = update.effective_user
-    assert user is not None
+    user = context.sender
     services = context.services
     roles = await roles_of(services, user.id)
     if not roles.team:

@@ -6,6 +6,7 @@ recognise (stale, forged or foreign data), so handlers never parse strings thems
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -74,7 +75,11 @@ def encode(kind: Kind, *args: str | int) -> str:
     return data
 
 
+@functools.lru_cache(maxsize=4096)
 def decode(data: str | None) -> Callback | None:
+    """The button's data read, or None (stale, forged, foreign). Read once per update:
+    the gate and the handler's pattern share the answer (it is cached; a Callback is
+    frozen)."""
     if not data or len(data.encode("utf-8")) > MAX_BYTES:
         return None
     head, *args = data.split(":")
