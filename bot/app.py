@@ -11,10 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import logging
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from aiohttp import web
 from telegram import (
@@ -41,11 +40,11 @@ from bot.db import open_database
 from bot.db import roles as role_store
 from bot.db import users as user_store
 from bot.db.database import is_url, peek
-from bot.db.postgres import PgDatabase, SessionLocks
 from bot.errors import SettingsError
 from bot.runtime import jobs
+from bot.runtime.coordination import Alone, coordination
 from bot.runtime.intake import Poller, replay_pending
-from bot.runtime.leases import INSTANCE, JOBS, POLLER, Lease, instance_id, while_held
+from bot.runtime.leases import instance_id
 from bot.runtime.limiter import WaitOutFloods
 from bot.runtime.outbox import Outbox
 from bot.runtime.processor import Processor
@@ -112,7 +111,7 @@ class EvalBot:
         self.application = build_application(token, base_url, lanes)
         self._tasks: list[asyncio.Task[None]] = []
         self.instance = instance_id()
-        self.lane_locks: SessionLocks | None = None
+        self.sharing: Alone = Alone()  # chosen when the database is open (coordination)
         self.services: Services | None = None
         self.outbox: Outbox | None = None
         self.processor: Processor | None = None
@@ -153,6 +152,7 @@ class EvalBot:
                 {"evalbot_pseudonym": key.pseudonym, "evalbot_origin": key.origin},
             )
         log.info("%s", said)
+        self.sharing = coordination(db, self.instance)
         try:
             await ballot_key.bind(db, key, new=self.new_ballot_key)
             history = await rounds.load(db, self.campaign)
@@ -168,7 +168,7 @@ class EvalBot:
             per_group_seconds=self.group_gap,
             on_blocked=self._blocked,
             edits_overall=self.edits_overall,
-            instance=self.instance if db.dialect == "postgresql" else None,
+            sharing=self.sharing,
         )
         services = Services(
             rounds.with_history(self.campaign, history),
@@ -199,27 +199,13 @@ class EvalBot:
         await self.post_init(app)
         await app.start()
         services = self.require_services()
-        if self.shared:  # a lane runs on one instance at a time (design §13)
-            self.lane_locks = SessionLocks(cast(PgDatabase, services.db).url)
-            self.processor = Processor(
-                app.process_update,
-                services.db,
-                self.clock,
-                max_lanes=self.lanes,
-                locks=self.lane_locks,
-                decode=lambda body: Update.de_json(json.loads(body), app.bot),
-            )
-            self._tasks.append(asyncio.create_task(self.processor.sweep(), name="sweeper"))
-        else:
-            self.processor = Processor(
-                app.process_update, services.db, self.clock, max_lanes=self.lanes
-            )
+        sharing = self.sharing
+        self.processor = sharing.processor(
+            app.process_update, services.db, self.clock, self.lanes, app.bot
+        )
         await replay_pending(services.db, self.processor, app.bot)
         assert self.outbox is not None
-        if self.shared:  # this instance's heartbeat: its calls in flight are its own
-            beat = Lease(services.db, INSTANCE + self.instance, self.instance)
-            await beat.try_once()
-            self._tasks.append(asyncio.create_task(beat.run(), name="heartbeat"))
+        self._tasks += await sharing.start(services.db, self.processor)
         await self.outbox.prepare()
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         web_console = self.build_console(services)
@@ -238,32 +224,18 @@ class EvalBot:
                 secret_token=self.webhook.secret_token,
                 allowed_updates=list(Update.ALL_TYPES),
             )
-        elif self.shared:
-            # several instances may share the database: one polls, the others stand by
-            lease = Lease(services.db, POLLER, self.instance)
-            if not await lease.try_once():
-                log.info("standby: another instance polls; this one takes over if it stops")
-            self._tasks.append(asyncio.create_task(lease.run(), name="poller-lease"))
-            self._tasks.append(asyncio.create_task(while_held(lease, self.poll), name="poller"))
         else:
-            self._tasks.append(asyncio.create_task(self.poll(), name="poller"))
+            self._tasks += await sharing.polling(services.db, self.poll)
         if web_console is not None and self.webhook is None:
             await self.serve_console(web_console)
         if web_console is not None:
             await give_console_buttons(services)
         if self.run_jobs:
-            if self.shared:  # the scheduled work runs on the instance holding this lease
-                lease = Lease(services.db, JOBS, self.instance)
-                await lease.try_once()
-                self._tasks.append(asyncio.create_task(lease.run(), name="jobs-lease"))
+            lease, tasks = await sharing.jobs(services.db)
+            if lease is not None:  # the scheduled work runs while this lease is held
                 app.bot_data[jobs.LEASE] = lease
+            self._tasks += tasks
             jobs.schedule(app)
-
-    @property
-    def shared(self) -> bool:
-        """Whether other instances may share the database (PostgreSQL): then leases decide
-        which one polls and which one runs the scheduled work (design §13)."""
-        return self.services is not None and self.services.db.dialect == "postgresql"
 
     async def poll(self) -> None:
         """Long polling into the inbox, until cancelled."""
@@ -273,8 +245,7 @@ class EvalBot:
         # a webhook left set by an earlier run would refuse getUpdates (its updates stay at
         # Telegram and come by polling)
         await bot.delete_webhook(drop_pending_updates=False)
-        if self.shared:  # taking over: what the last poller stored and did not process
-            await replay_pending(services.db, self.processor, bot)
+        await self.sharing.taking_over(services.db, self.processor, bot)
         self.poller = Poller(bot, services.db, self.processor, self.clock, self.poll_timeout)
         log.info("polling (instance %s)", self.instance)
         await self.poller.run()
@@ -318,9 +289,7 @@ class EvalBot:
             self.webhook_server = None
         if self.processor is not None:
             await self.processor.stop()
-        if self.lane_locks is not None:
-            await self.lane_locks.close()
-            self.lane_locks = None
+        await self.sharing.close()
         if self.outbox is not None:
             await self.outbox.stop()
         for task in self._tasks:
