@@ -94,8 +94,8 @@ OFFLINE_CHANNELS = ("visit", "forum", "mailbox", "letter")
 OTHER_ITEM = "-"  # an opinion about something that is none of the plan's items
 
 
-class Flow(StrEnum):
-    """What a person can be in the middle of (a row in ``drafts``)."""
+class FlowKind(StrEnum):
+    """What a person can be in the middle of: a flow's kind (its row is in ``drafts``)."""
 
     OPINION = "opinion"  # a resident's opinion
     RECORD = "record"  # an organiser's record of an opinion that came offline

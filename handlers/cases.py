@@ -30,12 +30,12 @@ from bot.cases.moves import (
 )
 from bot.cases.opinions import origin_key
 from bot.chat import keyboards, labels
-from bot.chat.flows import flow_of
+from bot.chat.flows import kind_of
 from bot.db import cases as case_store
-from bot.db.drafts import Draft
+from bot.db.flows import Flow
 from bot.errors import UserError
 from bot.roles import roles_of
-from bot.vocabulary import OPEN_STATES, Flow, Move, Need, Rating
+from bot.vocabulary import OPEN_STATES, FlowKind, Move, Need, Rating
 from handlers.common import (
     answer,
     api,
@@ -171,17 +171,17 @@ async def on_move_button(update: Update, context: Context) -> None:
     if not spec.needs:
         await make_move(update, context, case_id, move, Fields())
         return
-    draft = context.draft
-    if draft is None:
+    flow = context.flow
+    if flow is None:
         await start_move(update, context, case_id, spec)
-    elif flow_of(draft) is Flow.MOVE and same_move(draft, case_id, move):
-        await ask_again(update, context, draft)
+    elif kind_of(flow) is FlowKind.MOVE and same_move(flow, case_id, move):
+        await ask_again(update, context, flow)
     else:
-        await ask_first(update, context, draft, f"v.{case_id}.{move.value}")
+        await ask_first(update, context, flow, f"v.{case_id}.{move.value}")
 
 
-def same_move(draft: Draft, case_id: int, move: Move) -> bool:
-    return draft.data.get("case_id") == case_id and draft.data.get("move") == move.value
+def same_move(flow: Flow, case_id: int, move: Move) -> bool:
+    return flow.data.get("case_id") == case_id and flow.data.get("move") == move.value
 
 
 async def start_move(update: Update, context: Context, case_id: int, spec: MoveSpec) -> None:
@@ -196,7 +196,7 @@ async def start_move(update: Update, context: Context, case_id: int, spec: MoveS
     )
     data = {"case_id": case_id, "move": spec.move.value}
     await save_flow(
-        context, Draft(user.id, Flow.MOVE, need.value, data, started_at=context.started)
+        context, Flow(user.id, FlowKind.MOVE, need.value, data, started_at=context.started)
     )
 
 
@@ -214,14 +214,14 @@ async def start_move_by_name(update: Update, context: Context, then: str) -> Non
     await start_move(update, context, int(case_id), spec)
 
 
-async def ask_again(update: Update, context: Context, draft: Draft) -> None:
+async def ask_again(update: Update, context: Context, flow: Flow) -> None:
     """The question the move's flow is at, asked again (continuing it)."""
-    move, need = Move(draft.data["move"]), Need(draft.step)
+    move, need = Move(flow.data["move"]), Need(flow.step)
     await send(
         update,
         context,
-        ask_text(context, int(draft.data["case_id"]), move, need),
-        keyboards.keyboard([keyboards.cancel(draft.stamp)]),
+        ask_text(context, int(flow.data["case_id"]), move, need),
+        keyboards.keyboard([keyboards.cancel(flow.stamp)]),
     )
 
 
@@ -235,12 +235,12 @@ def ask_text(context: Context, case_id: int, move: Move, need: Need) -> str:
     )
 
 
-async def on_field(update: Update, context: Context, draft: Draft) -> None:
+async def on_field(update: Update, context: Context, flow: Flow) -> None:
     """An answer to what a move needs (a reason, a plan, a deadline)."""
     message = update.effective_message
     assert message is not None
-    data: dict[str, Any] = dict(draft.data)
-    move, need = Move(data["move"]), Need(draft.step)
+    data: dict[str, Any] = dict(flow.data)
+    move, need = Move(data["move"]), Need(flow.step)
     value = read_field(context.services, need, message.text or "")
     data[need.value] = value.isoformat() if isinstance(value, dt.datetime) else value
     needs = MOVES[move].needs
@@ -250,9 +250,9 @@ async def on_field(update: Update, context: Context, draft: Draft) -> None:
             update,
             context,
             ask_text(context, data["case_id"], move, following[0]),
-            keyboards.keyboard([keyboards.cancel(draft.stamp)]),
+            keyboards.keyboard([keyboards.cancel(flow.stamp)]),
         )
-        await save_flow(context, replace(draft, step=following[0].value, data=data))
+        await save_flow(context, replace(flow, step=following[0].value, data=data))
         return
     fields = Fields(
         reason=data.get("reason", ""),
@@ -260,7 +260,7 @@ async def on_field(update: Update, context: Context, draft: Draft) -> None:
         deadline=dt.datetime.fromisoformat(data["deadline"]) if "deadline" in data else None,
     )
     await make_move(update, context, int(data["case_id"]), move, fields)
-    await end_flow(context, draft)
+    await end_flow(context, flow)
 
 
 async def make_move(

@@ -15,14 +15,14 @@ from telegram.warnings import PTBUserWarning
 
 from bot.cases.moves import MOVES
 from bot.chat import keyboards
-from bot.chat.flows import flow_of
+from bot.chat.flows import kind_of
 from bot.chat.keyboards import Keyboard
 from bot.chat.split import split_html
-from bot.db import drafts as draft_store
+from bot.db import flows as flow_store
 from bot.db import users as user_store
-from bot.db.drafts import Draft
+from bot.db.flows import Flow
 from bot.runtime.processor import CURRENT_OUTCOME
-from bot.vocabulary import Flow, Move
+from bot.vocabulary import FlowKind, Move
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -200,48 +200,48 @@ def tapped(query: CallbackQuery) -> tuple[int | None, int | None]:
 # -- flows: one open at a time --------------------------------------------------------------
 
 
-async def save_flow(context: Context, draft: Draft) -> None:
+async def save_flow(context: Context, flow: Flow) -> None:
     """Commit a flow's new state together with the update's applied mark (after the
     person was answered: a replay before this commit simply does the step again)."""
     services = context.services
     async with services.db.batch() as tx:
-        await draft_store.save_draft(tx, draft, services.clock.now())
-        await user_store.mark_applied(tx, draft.user_id, context.update_id)
+        await flow_store.save_flow(tx, flow, services.clock.now())
+        await user_store.mark_applied(tx, flow.user_id, context.update_id)
 
 
-async def end_flow(context: Context, draft: Draft) -> None:
-    """End the flow ``draft`` is (that run of it only), with the update's applied mark."""
+async def end_flow(context: Context, flow: Flow) -> None:
+    """End ``flow`` (that run of it only), with the update's applied mark."""
     async with context.services.db.batch() as tx:
-        await draft_store.end_flow(tx, draft.user_id, draft.started_at)
-        await user_store.mark_applied(tx, draft.user_id, context.update_id)
+        await flow_store.end_flow(tx, flow.user_id, flow.started_at)
+        await user_store.mark_applied(tx, flow.user_id, context.update_id)
 
 
-def flow_name(context: Context, draft: Draft) -> str:
+def flow_name(context: Context, flow: Flow) -> str:
     """What the person is in the middle of, in a few words."""
     campaign = context.services.campaign
-    flow = flow_of(draft)
-    if flow is Flow.MOVE:
-        spec = MOVES.get(Move(draft.data["move"])) if draft.data.get("move") in set(Move) else None
+    kind = kind_of(flow)
+    if kind is FlowKind.MOVE:
+        spec = MOVES.get(Move(flow.data["move"])) if flow.data.get("move") in set(Move) else None
         return context.render(
             "flows/name_move",
-            case_id=draft.data.get("case_id"),
+            case_id=flow.data.get("case_id"),
             move=context.label(spec.label) if spec else "",
         )
-    unit = campaign.unit(str(draft.data.get("unit_id") or ""))
+    unit = campaign.unit(str(flow.data.get("unit_id") or ""))
     return context.render(
         "flows/name_opinion",
-        record=flow is Flow.RECORD,
+        record=kind is FlowKind.RECORD,
         unit=unit.label(context.lang) if unit else "",
     )
 
 
-async def ask_first(update: Update, context: Context, draft: Draft, then: str) -> None:
+async def ask_first(update: Update, context: Context, flow: Flow, then: str) -> None:
     """Another flow is open: ask whether to continue it or discard it (and go on to
     ``then``: a flow's name, ``v.<case>.<move>``, or ``-`` for nothing). Nothing is
     discarded without the person saying so."""
     await send(
         update,
         context,
-        context.render("flows/ask", open=flow_name(context, draft), then=then != "-"),
-        keyboards.continue_or_discard(draft.stamp, then),
+        context.render("flows/ask", open=flow_name(context, flow), then=then != "-"),
+        keyboards.continue_or_discard(flow.stamp, then),
     )

@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.cases.view import Reader
 from bot.chat.callbacks import Callback
 from bot.chat.keyboards import Keyboard, markup
-from bot.db.drafts import Draft
+from bot.db.flows import Flow
 from bot.db.users import User as StoredUser
 from bot.services import Services
 from bot.texts import DEFAULT_LANG, lang_of
@@ -34,7 +34,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
     update_id: int = 0
     user_name: str = ""
     # filled in by the gate (handlers.gate) before any handler runs
-    draft: Draft | None = None  # the flow the person is in, as the update found it
+    flow: Flow | None = None  # the flow the person is in, as the update found it
     person: StoredUser | None = None  # the person's stored record
     button: Callback | None = None  # a pressed button's data, read once
     incoming: Update | None = None  # the update being handled
@@ -49,7 +49,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
 
     @property
     def stamp(self) -> int:
-        """The stamp of a flow this update starts (see bot.db.drafts.Draft.stamp)."""
+        """The stamp of a flow this update starts (see bot.db.flows.Flow.stamp)."""
         return int(self.started.timestamp() * 1000)
 
     @classmethod

@@ -11,8 +11,8 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.chat import keyboards
-from bot.chat.flows import flow_of
-from bot.vocabulary import Flow
+from bot.chat.flows import kind_of
+from bot.vocabulary import FlowKind
 from handlers import cases, opinion
 from handlers.common import answer, answer_and_edit, drop_buttons, end_flow, send, tapped
 from handlers.context import Context
@@ -20,33 +20,33 @@ from handlers.context import Context
 
 async def cancel(update: Update, context: Context) -> None:
     """/cancel: leave the flow at any step; nothing is filed."""
-    draft = context.draft
-    if draft is None:
+    flow = context.flow
+    if flow is None:
         await send(
             update, context, context.render("opinion/nothing_to_cancel"), keyboards.main_menu()
         )
         return
-    await drop_buttons(context, draft.prompt_chat_id, draft.prompt_msg_id)
+    await drop_buttons(context, flow.prompt_chat_id, flow.prompt_msg_id)
     await send(update, context, context.render("opinion/cancelled"), keyboards.main_menu())
-    await end_flow(context, draft)
+    await end_flow(context, flow)
 
 
 async def cancel_button(update: Update, context: Context) -> None:
     """A flow's Cancel button: it ends the run of the flow it was shown with, and nothing
     else (one left over from an earlier run says so)."""
     query, _, callback = context.press
-    draft = context.draft
-    if draft is None or draft.stamp != int(callback.arg):
+    flow = context.flow
+    if flow is None or flow.stamp != int(callback.arg):
         await answer(query, context.render("opinion/closed"), alert=True)
-        if draft is None or tapped(query)[1] != draft.prompt_msg_id:
+        if flow is None or tapped(query)[1] != flow.prompt_msg_id:
             await drop_buttons(context, *tapped(query))  # a message of a flow long over
         return
     await answer_and_edit(
         query, context, context.render("opinion/cancelled"), keyboards.main_menu()
     )
-    if draft.prompt_msg_id != tapped(query)[1]:
-        await drop_buttons(context, draft.prompt_chat_id, draft.prompt_msg_id)
-    await end_flow(context, draft)
+    if flow.prompt_msg_id != tapped(query)[1]:
+        await drop_buttons(context, flow.prompt_chat_id, flow.prompt_msg_id)
+    await end_flow(context, flow)
 
 
 async def on_resume(update: Update, context: Context) -> None:
@@ -56,9 +56,9 @@ async def on_resume(update: Update, context: Context) -> None:
     action, stamp, then = callback.args[0], int(callback.args[1]), callback.args[2]
     await answer(query)
     await drop_buttons(context, *tapped(query))
-    draft = context.draft
+    flow = context.flow
     if action == "go":
-        if draft is None or draft.stamp != stamp:
+        if flow is None or flow.stamp != stamp:
             await send(update, context, context.render("opinion/closed"))
             return
         await resume(update, context)
@@ -66,9 +66,9 @@ async def on_resume(update: Update, context: Context) -> None:
     if action != "drop":
         await send(update, context, context.render("common/invalid_button"))
         return
-    if draft is not None and draft.stamp == stamp:
-        await end_flow(context, draft)
-        context.draft = None
+    if flow is not None and flow.stamp == stamp:
+        await end_flow(context, flow)
+        context.flow = None
         if then == "-":
             await send(update, context, context.render("opinion/cancelled"), keyboards.main_menu())
             return
@@ -77,23 +77,23 @@ async def on_resume(update: Update, context: Context) -> None:
 
 async def resume(update: Update, context: Context) -> None:
     """Continue the open flow: ask its question again."""
-    draft = context.draft
-    assert draft is not None
-    if flow_of(draft) is Flow.MOVE:
-        await cases.ask_again(update, context, draft)
+    flow = context.flow
+    assert flow is not None
+    if kind_of(flow) is FlowKind.MOVE:
+        await cases.ask_again(update, context, flow)
     else:
-        await opinion.resume(update, context, draft)
+        await opinion.resume(update, context, flow)
 
 
 async def go_on(update: Update, context: Context, then: str) -> None:
     """Start what the person asked for before they were asked about the open flow."""
-    if then == Flow.OPINION:
+    if then == FlowKind.OPINION:
         await opinion.begin(update, context)
-    elif then == Flow.RECORD:
+    elif then == FlowKind.RECORD:
         await opinion.record(update, context)
     elif then.startswith("v."):
         await cases.start_move_by_name(update, context, then)
-    elif context.draft is not None:
+    elif context.flow is not None:
         await resume(update, context)
     else:
         await send(update, context, context.render("common/menu_hint"), keyboards.main_menu())

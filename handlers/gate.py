@@ -7,7 +7,7 @@ It is the one home of the per-update bookkeeping:
 - an update applied already (a replay after a restart) goes no further: its effects and
   its answer were committed together with the person's applied mark;
 - a pressed button's data is read once (``context.button``; ``context.press``);
-- the flow the person is in is read once, for every handler (``context.draft``);
+- the flow the person is in is read once, for every handler (``context.flow``);
 - a button pressed on a message the bot cannot see (an inline message) is answered here.
 
 No handler repeats any of this.
@@ -49,7 +49,7 @@ async def admit(update: Update, context: Context) -> None:
     )
     if seen.differs(profile):
         await user_store.record_user(services.db, profile, services.clock.now())
-    context.draft = seen.draft
+    context.flow = seen.flow
     context.person = seen.user
     if query is not None and query.message is None:
         # pressed on an inline message (or one too old to be sent along): there is no chat

@@ -2,7 +2,7 @@
 (an organiser's /record of an opinion that came offline asks first for its channel, and
 for the person's name when named). See ``opinion.mmd`` beside this file.
 
-The state of the flow is a draft row in the database, so a restart resumes it. Every step
+The state of the flow is a row in the database, so a restart resumes it. Every step
 first talks to Telegram and then commits the new state together with the update's applied
 mark: a replay of an update whose state was committed goes no further than the gate; a
 replay of one that was not committed simply does it again. Filing is the one step that
@@ -21,11 +21,11 @@ from bot.cases import opinions
 from bot.cases.opinions import Filer, Opinion
 from bot.chat import keyboards, labels
 from bot.chat.callbacks import Callback, Kind
-from bot.chat.flows import flow_of
+from bot.chat.flows import kind_of
 from bot.db.cases import Attachment
-from bot.db.drafts import Draft
+from bot.db.flows import Flow
 from bot.errors import UserError
-from bot.vocabulary import Flow, Role, Step
+from bot.vocabulary import FlowKind, Role, Step
 from handlers import cases
 from handlers.common import (
     Posted,
@@ -43,7 +43,7 @@ from handlers.context import Context
 
 log = logging.getLogger(__name__)
 
-OPINIONS = (Flow.OPINION, Flow.RECORD)
+OPINIONS = (FlowKind.OPINION, FlowKind.RECORD)
 SEARCH_MIN = 1  # characters of an office's name that find it at the office step
 
 
@@ -98,7 +98,7 @@ async def commit(
     user_id: int,
     opinion: Opinion,
     prompt: Posted | None,
-    keep: Draft | None,
+    keep: Flow | None,
 ) -> None:
     """Store the opinion as of this update, with the message that now carries its buttons."""
     where = (
@@ -109,7 +109,7 @@ async def commit(
         else None
     )
     started = keep.started_at if keep is not None and keep.started_at else context.started
-    await save_flow(context, opinion.draft(user_id, where, started))
+    await save_flow(context, opinion.flow(user_id, where, started))
 
 
 async def show(
@@ -117,7 +117,7 @@ async def show(
     context: Context,
     opinion: Opinion,
     notice: str = "",
-    keep: Draft | None = None,
+    keep: Flow | None = None,
     found: list[Named] | None = None,
 ) -> None:
     """Send the step's question as a new message and commit the opinion with it.
@@ -143,30 +143,30 @@ async def show(
 
 async def begin(update: Update, context: Context) -> None:
     """Start an opinion, or pick up the one in progress where it stopped."""
-    await enter(update, context, Opinion(), Flow.OPINION)
+    await enter(update, context, Opinion(), FlowKind.OPINION)
 
 
 async def record(update: Update, context: Context) -> None:
     """/record: an organiser records an opinion that came in offline (a visit, a forum, a
     mailbox, a letter), answering the questions a resident would (organisers only: declared
     where it is registered)."""
-    await enter(update, context, opinions.offline(), Flow.RECORD)
+    await enter(update, context, opinions.offline(), FlowKind.RECORD)
 
 
-async def enter(update: Update, context: Context, fresh: Opinion, flow: Flow) -> None:
-    draft = context.draft
-    if draft is None:
+async def enter(update: Update, context: Context, fresh: Opinion, kind: FlowKind) -> None:
+    flow = context.flow
+    if flow is None:
         await show(update, context, fresh)
-    elif flow_of(draft) is flow:
-        await resume(update, context, draft)
+    elif kind_of(flow) is kind:
+        await resume(update, context, flow)
     else:
-        await ask_first(update, context, draft, flow.value)
+        await ask_first(update, context, flow, kind.value)
 
 
-async def resume(update: Update, context: Context, draft: Draft) -> None:
+async def resume(update: Update, context: Context, flow: Flow) -> None:
     """Ask the question of the step the opinion stopped at, again."""
     await show(
-        update, context, Opinion.from_draft(draft), context.render("opinion/resumed"), keep=draft
+        update, context, Opinion.from_flow(flow), context.render("opinion/resumed"), keep=flow
     )
 
 
@@ -176,18 +176,18 @@ async def resume(update: Update, context: Context, draft: Draft) -> None:
 async def on_button(update: Update, context: Context) -> None:
     """A step's button: choose, go on, confirm."""
     query, user, callback = context.press
-    draft = context.draft
-    if draft is None or flow_of(draft) not in OPINIONS:
+    flow = context.flow
+    if flow is None or kind_of(flow) not in OPINIONS:
         await answer(query, context.render("opinion/closed"), alert=True)
         await drop_buttons(context, *tapped(query))
         return
-    opinion = Opinion.from_draft(draft)
+    opinion = Opinion.from_flow(flow)
     try:
         if callback.kind is Kind.CONFIRM:
-            await confirm(update, context, query, opinion, callback, draft)
+            await confirm(update, context, query, opinion, callback, flow)
             return
         if callback.kind is Kind.PAGE:
-            await turn_page(query, context, opinion, draft, callback)
+            await turn_page(query, context, opinion, flow, callback)
             return
         opinion = apply_button(context, opinion, callback)
     except UserError as refusal:
@@ -202,19 +202,19 @@ async def on_button(update: Update, context: Context) -> None:
         await answer(query, context.render(template, **refusal.context), alert=True)
         return
     await answer_and_edit(
-        query, context, prompt_text(context, opinion), step_keyboard(context, opinion, draft.stamp)
+        query, context, prompt_text(context, opinion), step_keyboard(context, opinion, flow.stamp)
     )
     chat_id, message_id = tapped(query)
     here = Posted(chat_id, message_id) if chat_id is not None and message_id else None
-    await commit(context, user.id, opinion, here, keep=draft)
-    if draft.prompt_msg_id != message_id:
+    await commit(context, user.id, opinion, here, keep=flow)
+    if flow.prompt_msg_id != message_id:
         # The question was asked again below (after a restart, or with a notice): that
         # copy is now out of date.
-        await remove(context, draft.prompt_chat_id, draft.prompt_msg_id)
+        await remove(context, flow.prompt_chat_id, flow.prompt_msg_id)
 
 
 async def turn_page(
-    query: CallbackQuery, context: Context, opinion: Opinion, draft: Draft, callback: Callback
+    query: CallbackQuery, context: Context, opinion: Opinion, flow: Flow, callback: Callback
 ) -> None:
     """Another page of offices: the same question, other choices (nothing is stored)."""
     if opinion.step is not Step.UNIT:
@@ -224,7 +224,7 @@ async def turn_page(
         query,
         context,
         prompt_text(context, opinion),
-        step_keyboard(context, opinion, draft.stamp, page=page),
+        step_keyboard(context, opinion, flow.stamp, page=page),
     )
 
 
@@ -249,7 +249,7 @@ async def confirm(
     query: CallbackQuery,
     opinion: Opinion,
     callback: Callback,
-    draft: Draft,
+    flow: Flow,
 ) -> None:
     user = context.sender
     if opinion.step is not Step.CONFIRM:
@@ -257,11 +257,11 @@ async def confirm(
     if callback.arg == "restart":
         fresh = opinions.offline() if opinion.offline else Opinion()
         await answer_and_edit(
-            query, context, prompt_text(context, fresh), step_keyboard(context, fresh, draft.stamp)
+            query, context, prompt_text(context, fresh), step_keyboard(context, fresh, flow.stamp)
         )
         chat_id, message_id = tapped(query)
         here = Posted(chat_id, message_id) if chat_id is not None and message_id else None
-        await commit(context, user.id, fresh, here, keep=draft)
+        await commit(context, user.id, fresh, here, keep=flow)
         return
     if callback.arg != "send":
         raise UserError("common/invalid_button")
@@ -283,7 +283,7 @@ async def confirm(
     await answer_and_edit(
         query, context, context.render(done, case_id=case_id), keyboards.after_filing(case_id)
     )
-    await end_flow(context, draft)
+    await end_flow(context, flow)
 
 
 # -- messages ---------------------------------------------------------------------------------
@@ -294,16 +294,16 @@ async def on_message(update: Update, context: Context) -> None:
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
-    draft = context.draft
-    if draft is not None and flow_of(draft) is Flow.MOVE:
-        await cases.on_field(update, context, draft)
+    flow = context.flow
+    if flow is not None and kind_of(flow) is FlowKind.MOVE:
+        await cases.on_field(update, context, flow)
         return
-    if draft is None:
+    if flow is None:
         await send(update, context, context.render("common/menu_hint"), keyboards.main_menu())
         return
-    opinion = Opinion.from_draft(draft)
+    opinion = Opinion.from_flow(flow)
     if opinion.step is Step.UNIT and message.text and not message.text.startswith("/"):
-        await search_office(update, context, opinion, draft, message.text)
+        await search_office(update, context, opinion, flow, message.text)
         return
     campaign = context.services.campaign
     notice = ""
@@ -322,7 +322,7 @@ async def on_message(update: Update, context: Context) -> None:
                 message.media_group_id,
             )
             if not first_of_album:  # the album's first photo already answered
-                await commit(context, user.id, updated, None, keep=draft)
+                await commit(context, user.id, updated, None, keep=flow)
                 return
             notice = context.render(
                 "opinion/attachment_added",
@@ -344,14 +344,14 @@ async def on_message(update: Update, context: Context) -> None:
             context,
             opinion,
             context.render(refusal.template, **refusal.context),
-            keep=draft,
+            keep=flow,
         )
         return
-    await show(update, context, updated, notice, keep=draft)
+    await show(update, context, updated, notice, keep=flow)
 
 
 async def search_office(
-    update: Update, context: Context, opinion: Opinion, draft: Draft, typed: str
+    update: Update, context: Context, opinion: Opinion, flow: Flow, typed: str
 ) -> None:
     """At the office step, typed text finds offices by their name: one found is chosen; a
     few are offered as buttons; none, or too many, say so and show the list again."""
@@ -359,11 +359,11 @@ async def search_office(
     if len(found) == 1:
         chosen = opinions.choose_unit(opinion, context.services.campaign, found[0].id)
         notice = context.render("opinion/office_found", name=found[0].label(context.lang))
-        await show(update, context, chosen, notice, keep=draft)
+        await show(update, context, chosen, notice, keep=flow)
         return
     shown = found[: keyboards.PAGE] if found else None
     notice = context.render("opinion/office_search", typed=typed[:40], count=len(found))
-    await show(update, context, opinion, notice, keep=draft, found=shown)
+    await show(update, context, opinion, notice, keep=flow, found=shown)
 
 
 def attachment_of(message: Message) -> Attachment | None:
@@ -380,11 +380,11 @@ async def on_edited(update: Update, context: Context) -> None:
     """An edited message: if it is part of the text being written, take the new wording."""
     message = update.edited_message
     assert message is not None
-    draft = context.draft
-    if draft is None or flow_of(draft) not in OPINIONS:
+    flow = context.flow
+    if flow is None or kind_of(flow) not in OPINIONS:
         await send(update, context, context.render("opinion/edit_ignored"))
         return
-    opinion = Opinion.from_draft(draft)
+    opinion = Opinion.from_flow(flow)
     try:
         updated = opinions.edit_text(
             opinion, context.services.campaign, message.message_id, message.text or ""
@@ -398,7 +398,7 @@ async def on_edited(update: Update, context: Context) -> None:
             context,
             opinion,
             context.render(refusal.template, **refusal.context),
-            keep=draft,
+            keep=flow,
         )
         return
-    await show(update, context, updated, context.render("opinion/text_edited"), keep=draft)
+    await show(update, context, updated, context.render("opinion/text_edited"), keep=flow)

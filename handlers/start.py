@@ -53,15 +53,15 @@ async def start(update: Update, context: Context) -> None:
         async with services.db.transaction() as tx:
             await notify.console_button(tx, services, user.id)
         services.outbox.wake()
-    draft = context.draft
-    if draft is not None:
+    flow = context.flow
+    if flow is not None:
         await send(
             update,
             context,
             welcome(context, note)
             + "\n\n"
-            + context.render("flows/ask", open=flow_name(context, draft), then=False),
-            keyboards.continue_or_discard(draft.stamp, "-"),
+            + context.render("flows/ask", open=flow_name(context, flow), then=False),
+            keyboards.continue_or_discard(flow.stamp, "-"),
         )
         return
     await send(update, context, welcome(context, note), keyboards.main_menu())

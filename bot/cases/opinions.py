@@ -1,9 +1,10 @@
 """The opinion a resident is writing: its steps and the rules of each, with no Telegram.
 
-A draft moves UNIT → ITEM → TEXT → ATTACH → IDENTITY → CONFIRM. Each function here takes
-a draft and what the resident did, and returns the next draft (and sometimes a notice for
-the resident), or raises :class:`bot.errors.UserError` saying why not. Nothing is stored
-here; :func:`file_opinion` turns a confirmed draft into a case.
+An opinion moves UNIT → ITEM → TEXT → ATTACH → IDENTITY → CONFIRM (the steps of its flow).
+Each function here takes the opinion as it stands and what the resident did, and returns
+the next (and sometimes a notice for the resident), or raises
+:class:`bot.errors.UserError` saying why not. Nothing is stored here; :func:`file_opinion`
+turns a confirmed opinion into a case.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from bot.campaign import Campaign, Named
 from bot.cases.moves import announce_new_case
 from bot.db import cases as case_store
 from bot.db.cases import Attachment, NewCase
-from bot.db.drafts import Draft
+from bot.db.flows import Flow
 from bot.errors import UserError
 from bot.services import Services
 from bot.vocabulary import (
@@ -24,7 +25,7 @@ from bot.vocabulary import (
     OTHER_ITEM,
     TELEGRAM,
     CaseState,
-    Flow,
+    FlowKind,
     Role,
     Step,
 )
@@ -87,10 +88,10 @@ class Opinion:
         }
 
     @classmethod
-    def from_draft(cls, draft: Draft) -> Opinion:
-        data = draft.data
+    def from_flow(cls, flow: Flow) -> Opinion:
+        data = flow.data
         return cls(
-            step=Step(draft.step),
+            step=Step(flow.step),
             unit_id=data.get("unit_id"),
             item_id=data.get("item_id"),
             parts=tuple((int(m), str(t)) for m, t in data.get("parts", [])),
@@ -102,13 +103,13 @@ class Opinion:
         )
 
     @property
-    def flow(self) -> Flow:
-        return Flow.RECORD if self.offline else Flow.OPINION
+    def kind(self) -> FlowKind:
+        return FlowKind.RECORD if self.offline else FlowKind.OPINION
 
-    def draft(self, user_id: int, prompt: tuple[int, int] | None, started: dt.datetime) -> Draft:
+    def flow(self, user_id: int, prompt: tuple[int, int] | None, started: dt.datetime) -> Flow:
         chat_id, message_id = prompt if prompt else (None, None)
-        return Draft(
-            user_id, self.flow, self.step.value, self.to_json(), chat_id, message_id, started
+        return Flow(
+            user_id, self.kind, self.step.value, self.to_json(), chat_id, message_id, started
         )
 
 

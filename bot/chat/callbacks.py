@@ -20,7 +20,7 @@ class Kind(StrEnum):
     ATTACHED = "a"  # a:done: no (more) attachments
     IDENTITY = "n"  # n:named | n:anon
     CONFIRM = "c"  # c:send | c:restart
-    CANCEL = "x"  # x:<stamp>: leave the flow of that run (see bot.db.drafts.Draft.stamp)
+    CANCEL = "x"  # x:<stamp>: leave the flow of that run (see bot.db.flows.Flow.stamp)
     RESUME = "r"  # r:go|drop:<stamp>:<then>: continue or discard an open flow, then do <then>
     CASE = "k"  # k:<case id>: show a case
     MOVE = "v"  # v:<case id>:<move>: a move on a case (bot.cases.moves.Move)

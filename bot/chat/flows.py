@@ -7,20 +7,20 @@ import datetime as dt
 import logging
 
 from bot.chat import notify
-from bot.db import drafts as draft_store
-from bot.db.drafts import Draft
+from bot.db import flows as flow_store
+from bot.db.flows import Flow
 from bot.services import Services
-from bot.vocabulary import TELEGRAM, Flow
+from bot.vocabulary import TELEGRAM, FlowKind
 
 log = logging.getLogger(__name__)
 
 
-def flow_of(draft: Draft) -> Flow:
-    """Which flow a draft belongs to (an opinion stored before flows had their own names
+def kind_of(flow: Flow) -> FlowKind:
+    """Which kind of flow it is (an opinion stored before flows had their own names
     is a record when it came through another channel than Telegram)."""
-    if draft.flow == Flow.OPINION and draft.data.get("channel", TELEGRAM) != TELEGRAM:
-        return Flow.RECORD
-    return Flow(draft.flow)
+    if flow.kind == FlowKind.OPINION and flow.data.get("channel", TELEGRAM) != TELEGRAM:
+        return FlowKind.RECORD
+    return FlowKind(flow.kind)
 
 
 async def expire(services: Services) -> int:
@@ -28,15 +28,15 @@ async def expire(services: Services) -> int:
     now = services.clock.now()
     minutes = services.campaign.intake.draft_timeout_minutes
     async with services.db.transaction() as tx:
-        expired = await draft_store.take_expired(tx, now - dt.timedelta(minutes=minutes))
-        for draft in expired:
-            key = f"expired:{draft.user_id}:{draft.stamp}"
-            if draft.prompt_chat_id is not None and draft.prompt_msg_id is not None:
+        expired = await flow_store.take_expired(tx, now - dt.timedelta(minutes=minutes))
+        for flow in expired:
+            key = f"expired:{flow.user_id}:{flow.stamp}"
+            if flow.prompt_chat_id is not None and flow.prompt_msg_id is not None:
                 await notify.take_buttons(
-                    tx, services, draft.prompt_chat_id, draft.prompt_msg_id, f"{key}:buttons"
+                    tx, services, flow.prompt_chat_id, flow.prompt_msg_id, f"{key}:buttons"
                 )
             await notify.notify(
-                tx, services, draft.user_id, "opinion/expired", key, values={"minutes": minutes}
+                tx, services, flow.user_id, "opinion/expired", key, values={"minutes": minutes}
             )
     if expired:
         log.info("%s unfinished flows ended after %s idle minutes", len(expired), minutes)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.clock import iso
 from bot.db.database import Database, Row, Tx, Writer
-from bot.db.drafts import DRAFT_COLUMNS, Draft, draft_of
+from bot.db.flows import FLOW_COLUMNS, Flow, read_flow
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Seen:
     """A person as an update finds them: who they are and the flow they are in."""
 
     user: User | None
-    draft: Draft | None
+    flow: Flow | None
 
     def is_replay(self, update_id: int) -> bool:
         """Whether the update was applied already (a replay after a restart)."""
@@ -84,9 +84,9 @@ USER_COLUMNS = (
 
 async def seen(db: Database, user_id: int) -> Seen:
     """The person and their flow in progress, in one read."""
-    draft_columns = ", ".join(f"d.{c}" for c in DRAFT_COLUMNS.split(", "))
+    flow_columns = ", ".join(f"d.{c}" for c in FLOW_COLUMNS.split(", "))
     row = await db.fetchone(
-        f"SELECT {USER_COLUMNS}, {draft_columns} FROM (SELECT CAST(? AS BIGINT) AS user_id) k "
+        f"SELECT {USER_COLUMNS}, {flow_columns} FROM (SELECT CAST(? AS BIGINT) AS user_id) k "
         "LEFT JOIN users u ON u.user_id = k.user_id "
         "LEFT JOIN drafts d ON d.user_id = k.user_id",
         (user_id,),
@@ -94,8 +94,8 @@ async def seen(db: Database, user_id: int) -> Seen:
     if row is None:
         return Seen(None, None)
     user = _user(row) if row["user_id"] is not None else None
-    draft = draft_of(user_id, row) if row["flow"] is not None else None
-    return Seen(user, draft)
+    flow = read_flow(user_id, row) if row["flow"] is not None else None
+    return Seen(user, flow)
 
 
 async def record_user(db: Database, profile: Profile, now: dt.datetime) -> None:

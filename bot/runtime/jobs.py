@@ -12,7 +12,7 @@ from telegram.ext import Application, CallbackContext
 from bot.ballots.evaluation import remind as remind_evaluators
 from bot.ballots.evaluation import sync_window
 from bot.cases.moves import check_deadlines
-from bot.chat.flows import expire as expire_drafts
+from bot.chat.flows import expire as expire_flows
 from bot.db import inbox
 from bot.services import Services
 
@@ -45,7 +45,7 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     queue = application.job_queue
     if queue is None:
         raise RuntimeError("the job queue is missing: install python-telegram-bot[job-queue]")
-    queue.run_repeating(_shell(expire_drafts), interval=60, first=5, name="expire_drafts")
+    queue.run_repeating(_shell(expire_flows), interval=60, first=5, name="expire_flows")
     queue.run_repeating(_shell(prune_inbox), interval=3600, first=60, name="prune_inbox")
     # Reminders and escalations are keyed in the outbox, so a scan every minute sends each
     # once, and one that fell due while the bot was down goes out at the first scan.

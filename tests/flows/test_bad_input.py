@@ -10,15 +10,15 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.db import cases as case_store
-from bot.db import drafts as draft_store
+from bot.db import flows as flow_store
 from bot.standin import SimUser
 from tests.support.harness import STEPS, Harness, file_one, reach
 from tests.support.helpers import errors_logged
 
 
-async def draft_step(harness: Harness, user_id: int) -> str | None:
-    draft = await draft_store.get_draft(harness.services.db, user_id)
-    return draft.step if draft is not None else None
+async def flow_step(harness: Harness, user_id: int) -> str | None:
+    flow = await flow_store.get_flow(harness.services.db, user_id)
+    return flow.step if flow is not None else None
 
 
 async def case_count(harness: Harness) -> int:
@@ -32,7 +32,7 @@ async def test_cancel_works_at_every_step(harness: Harness, step: str) -> None:
     await user.send("/cancel")
     assert "已取消，没有提交任何内容" in (await user.reply()).text
     await harness.settle()
-    assert await draft_step(harness, 2101) is None
+    assert await flow_step(harness, 2101) is None
     assert await case_count(harness) == 0
 
 
@@ -43,7 +43,7 @@ async def test_the_cancel_button_works_at_every_step(harness: Harness, step: str
     await user.tap("取消")
     assert "已取消" in (await user.reply()).text
     await harness.settle()
-    assert await draft_step(harness, 2102) is None
+    assert await flow_step(harness, 2102) is None
 
 
 async def test_nothing_to_cancel(harness: Harness) -> None:
@@ -72,7 +72,7 @@ async def test_things_that_are_not_text_where_text_is_expected(
     assert "这里只能接收文字、照片和文件" in answer.text
     assert "请用您自己的话写下具体情况" in answer.text  # the question is asked again
     await harness.settle()
-    assert await draft_step(harness, 2104) == "text"
+    assert await flow_step(harness, 2104) == "text"
 
 
 async def test_ten_thousand_characters_are_refused_with_the_reason(harness: Harness) -> None:
@@ -82,7 +82,7 @@ async def test_ten_thousand_characters_are_refused_with_the_reason(harness: Harn
     answer = await user.reply()
     assert "您的文字有 10000 字，超过了 3000 字的上限" in answer.text
     await harness.settle()
-    assert await draft_step(harness, 2105) == "text"
+    assert await flow_step(harness, 2105) == "text"
     await user.send("短一点的意见。")
     assert "共 7 字" in (await user.reply()).text
 
@@ -197,7 +197,7 @@ async def test_commands_in_the_middle_of_a_flow_keep_it(harness: Harness) -> Non
     await user.send("/nonsense")
     assert "没有这个命令" in (await user.reply()).text
     await harness.settle()
-    assert await draft_step(harness, 2113) == "attach"
+    assert await flow_step(harness, 2113) == "attach"
 
 
 async def test_stale_and_forged_buttons(harness: Harness) -> None:
@@ -213,7 +213,7 @@ async def test_stale_and_forged_buttons(harness: Harness) -> None:
         tap = await user.press(user.latest().message_id, forged)
         assert (await tap.answer()).text, forged
     await harness.settle()
-    assert await draft_step(harness, 2114) == "attach"
+    assert await flow_step(harness, 2114) == "attach"
 
 
 async def test_a_button_of_a_closed_form(harness: Harness) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.chat import flows
-from bot.db import drafts as draft_store
+from bot.db import flows as flow_store
 from tests.support.harness import Harness, file_one, reach
 from tests.support.helpers import restart, staffed
 
@@ -49,8 +49,8 @@ async def test_updates_replayed_after_a_crash_change_nothing_twice(harness: Harn
     assert await db.fetchval("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL") == 0
     assert await db.fetchval("SELECT COUNT(*) FROM cases") == 1
     assert await db.fetchval("SELECT COUNT(*) FROM case_events") == 1
-    draft = await draft_store.get_draft(db, 2202)
-    assert draft is not None and draft.step == "unit"
+    flow = await flow_store.get_flow(db, 2202)
+    assert flow is not None and flow.step == "unit"
     # every update was already applied, so the replay sent nobody anything
     assert len(user.transcript()) == before
 

@@ -29,7 +29,7 @@ from bot.cases.moves import MOVES, Actor, Fields, apply_move
 from bot.cases.opinions import Filer, Opinion, file_opinion
 from bot.chat.callbacks import Kind
 from bot.db import cases as case_store
-from bot.db import drafts as draft_store
+from bot.db import flows as flow_store
 from bot.settings import REPO_EXAMPLE
 from bot.standin import SimUser
 from bot.vocabulary import Move, Role, Step
@@ -195,8 +195,8 @@ async def interject(
 
 
 async def open_stamp(harness: Harness, user_id: int) -> int:
-    draft = await draft_store.get_draft(harness.services.db, user_id)
-    return draft.stamp if draft is not None else 1
+    flow = await flow_store.get_flow(harness.services.db, user_id)
+    return flow.stamp if flow is not None else 1
 
 
 Step_ = Callable[[], Awaitable[None]]

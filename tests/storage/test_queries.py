@@ -10,7 +10,7 @@ from bot.db import ballots as ballot_store
 from bot.db import cards as card_store
 from bot.db import cases as case_store
 from bot.db import console as console_store
-from bot.db import drafts as draft_store
+from bot.db import flows as flow_store
 from bot.db import outbox as outbox_store
 from bot.db import results as result_store
 from bot.db import roles as role_store
@@ -18,7 +18,7 @@ from bot.db import rounds as round_store
 from bot.db import tallies as tally_store
 from bot.db import users as user_store
 from bot.db.cases import Attachment
-from bot.db.drafts import Draft
+from bot.db.flows import Flow
 from bot.db.roundfile import RoundFile
 from bot.db.users import Profile
 from tests.support.records import NOW, RESIDENT, new_case
@@ -166,16 +166,16 @@ async def test_a_new_round_carries_the_team_and_ends_the_roles_it_asks(db: Datab
 
 async def test_ending_a_flow_ends_only_the_run_it_names(db: Database) -> None:
     async with db.transaction() as tx:
-        await draft_store.save_draft(tx, Draft(7, "opinion", "text"), NOW)
-    draft = await draft_store.get_draft(db, 7)
-    assert draft is not None and draft.started_at == NOW
+        await flow_store.save_flow(tx, Flow(7, "opinion", "text"), NOW)
+    flow = await flow_store.get_flow(db, 7)
+    assert flow is not None and flow.started_at == NOW
     async with db.transaction() as tx:
-        await draft_store.end_flow(tx, 7, NOW - dt.timedelta(seconds=1))  # an earlier run
-    assert await draft_store.get_draft(db, 7) is not None
+        await flow_store.end_flow(tx, 7, NOW - dt.timedelta(seconds=1))  # an earlier run
+    assert await flow_store.get_flow(db, 7) is not None
     async with db.transaction() as tx:
-        await draft_store.end_flow(tx, 7, NOW)
-    assert await draft_store.get_draft(db, 7) is None
+        await flow_store.end_flow(tx, 7, NOW)
+    assert await flow_store.get_flow(db, 7) is None
     async with db.transaction() as tx:
-        await draft_store.save_draft(tx, Draft(7, "record", "unit"), LATER)
-        await draft_store.end_flow(tx, 7)
-    assert await draft_store.get_draft(db, 7) is None
+        await flow_store.save_flow(tx, Flow(7, "record", "unit"), LATER)
+        await flow_store.end_flow(tx, 7)
+    assert await flow_store.get_flow(db, 7) is None

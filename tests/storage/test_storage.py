@@ -16,12 +16,12 @@ from bot.campaign import load_campaign
 from bot.db import Database, inbox, open_database
 from bot.db import cases as case_store
 from bot.db import console as console_store
-from bot.db import drafts as draft_store
+from bot.db import flows as flow_store
 from bot.db import outbox as outbox_store
 from bot.db import users as user_store
 from bot.db.ballots import entry_hash
 from bot.db.database import migrations
-from bot.db.drafts import Draft
+from bot.db.flows import Flow
 from bot.db.users import Profile
 from bot.errors import DatabaseError, SettingsError
 from bot.settings import REPO_EXAMPLE
@@ -135,27 +135,27 @@ async def test_marking_an_update_applied_never_touches_a_flow(db: Database) -> N
     profile = Profile(7, "王", "", "", "zh")
     await user_store.record_user(db, profile, NOW)
     async with db.transaction() as tx:
-        await draft_store.save_draft(tx, Draft(7, "opinion", "text", {"a": 1}, 7, 3), NOW)
+        await flow_store.save_flow(tx, Flow(7, "opinion", "text", {"a": 1}, 7, 3), NOW)
         await user_store.mark_applied(tx, 7, 20)
         await user_store.mark_applied(tx, 7, 15)  # an older update never lowers the mark
     seen = await user_store.seen(db, 7)
-    assert seen.draft is not None and seen.draft.step == "text" and seen.draft.data == {"a": 1}
+    assert seen.flow is not None and seen.flow.step == "text" and seen.flow.data == {"a": 1}
     assert seen.is_replay(20) and seen.is_replay(3) and not seen.is_replay(21)
     async with db.transaction() as tx:
         await user_store.mark_applied(tx, 7, 21)
     seen = await user_store.seen(db, 7)
-    assert seen.draft is not None and seen.draft.step == "text"  # the flow goes on
-    started = seen.draft.started_at
+    assert seen.flow is not None and seen.flow.step == "text"  # the flow goes on
+    started = seen.flow.started_at
     assert started is not None
     async with db.batch() as tx:  # another run's Cancel ends nothing
-        await draft_store.end_flow(tx, 7, started + dt.timedelta(milliseconds=1))
-    assert (await user_store.seen(db, 7)).draft is not None
+        await flow_store.end_flow(tx, 7, started + dt.timedelta(milliseconds=1))
+    assert (await user_store.seen(db, 7)).flow is not None
     async with db.batch() as tx:
-        await draft_store.end_flow(tx, 7, started)
+        await flow_store.end_flow(tx, 7, started)
     seen = await user_store.seen(db, 7)
-    assert seen.draft is None and seen.is_replay(21)
+    assert seen.flow is None and seen.is_replay(21)
     nobody = await user_store.seen(db, 8)
-    assert nobody.user is None and nobody.draft is None and not nobody.is_replay(1)
+    assert nobody.user is None and nobody.flow is None and not nobody.is_replay(1)
 
 
 async def test_outbox_queues_a_keyed_notification_once(db: Database) -> None:

@@ -22,7 +22,7 @@ from tests.support.backends import BACKENDS
 
 MODULES = (
     "users",
-    "drafts",
+    "flows",
     "inbox",
     "outbox",
     "cases",

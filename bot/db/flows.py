@@ -1,4 +1,5 @@
-"""Flows in progress, one row per user, kept in the database so restarts resume them.
+"""Flows in progress, one row per user, kept in the database so restarts resume them
+(the table keeps its first name, ``drafts``).
 
 A row exists only while its flow is in progress: ending a flow (filed, cancelled, timed
 out) deletes it. Whether an update was applied is recorded elsewhere
@@ -16,13 +17,13 @@ from typing import Any
 from bot.clock import iso, parse_iso
 from bot.db.database import Database, Row, Tx, Writer
 
-DRAFT_COLUMNS = "flow, step, data, prompt_chat_id, prompt_msg_id, started_at, updated_at"
+FLOW_COLUMNS = "flow, step, data, prompt_chat_id, prompt_msg_id, started_at, updated_at"
 
 
 @dataclass(frozen=True)
-class Draft:
+class Flow:
     user_id: int
-    flow: str
+    kind: str
     step: str
     data: Mapping[str, Any] = field(default_factory=dict)
     prompt_chat_id: int | None = None
@@ -37,11 +38,11 @@ class Draft:
         return int(self.started_at.timestamp() * 1000) if self.started_at else 0
 
 
-def draft_of(user_id: int, row: Row) -> Draft:
-    """A draft from a row holding :data:`DRAFT_COLUMNS`."""
-    return Draft(
+def read_flow(user_id: int, row: Row) -> Flow:
+    """A flow from a row holding :data:`FLOW_COLUMNS`."""
+    return Flow(
         user_id=user_id,
-        flow=row["flow"],
+        kind=row["flow"],
         step=row["step"],
         data=json.loads(row["data"]),
         prompt_chat_id=row["prompt_chat_id"],
@@ -51,13 +52,13 @@ def draft_of(user_id: int, row: Row) -> Draft:
     )
 
 
-async def get_draft(db: Database, user_id: int) -> Draft | None:
-    row = await db.fetchone(f"SELECT {DRAFT_COLUMNS} FROM drafts WHERE user_id = ?", (user_id,))
-    return draft_of(user_id, row) if row else None
+async def get_flow(db: Database, user_id: int) -> Flow | None:
+    row = await db.fetchone(f"SELECT {FLOW_COLUMNS} FROM drafts WHERE user_id = ?", (user_id,))
+    return read_flow(user_id, row) if row else None
 
 
-async def save_draft(tx: Writer, draft: Draft, now: dt.datetime) -> None:
-    """Create or replace the user's flow; a draft without ``started_at`` starts now."""
+async def save_flow(tx: Writer, flow: Flow, now: dt.datetime) -> None:
+    """Create or replace the user's flow; a flow without ``started_at`` starts now."""
     await tx.execute(
         """
         INSERT INTO drafts (user_id, flow, step, data, prompt_chat_id, prompt_msg_id,
@@ -69,13 +70,13 @@ async def save_draft(tx: Writer, draft: Draft, now: dt.datetime) -> None:
             started_at = excluded.started_at, updated_at = excluded.updated_at
         """,
         (
-            draft.user_id,
-            draft.flow,
-            draft.step,
-            json.dumps(draft.data, ensure_ascii=False),
-            draft.prompt_chat_id,
-            draft.prompt_msg_id,
-            iso(draft.started_at or now),
+            flow.user_id,
+            flow.kind,
+            flow.step,
+            json.dumps(flow.data, ensure_ascii=False),
+            flow.prompt_chat_id,
+            flow.prompt_msg_id,
+            iso(flow.started_at or now),
             iso(now),
         ),
     )
@@ -92,12 +93,12 @@ async def end_flow(tx: Writer, user_id: int, started: dt.datetime | None = None)
         )
 
 
-async def take_expired(tx: Tx, idle_since: dt.datetime) -> list[Draft]:
+async def take_expired(tx: Tx, idle_since: dt.datetime) -> list[Flow]:
     """End the flows untouched since ``idle_since``; return them as they were."""
     rows = await tx.execute_fetchall(
-        f"SELECT user_id, {DRAFT_COLUMNS} FROM drafts WHERE flow != '' AND updated_at < ?",
+        f"SELECT user_id, {FLOW_COLUMNS} FROM drafts WHERE flow != '' AND updated_at < ?",
         (iso(idle_since),),
     )
-    expired = [draft_of(r["user_id"], r) for r in rows]
+    expired = [read_flow(r["user_id"], r) for r in rows]
     await tx.executemany("DELETE FROM drafts WHERE user_id = ?", [(d.user_id,) for d in expired])
     return expired
