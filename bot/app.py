@@ -245,7 +245,14 @@ class EvalBot:
         # a webhook left set by an earlier run would refuse getUpdates (its updates stay at
         # Telegram and come by polling)
         await bot.delete_webhook(drop_pending_updates=False)
-        await self.sharing.taking_over(services.db, self.processor, bot)
+        while True:  # (the database away, a failover: ask again; polling never stops for it)
+            try:
+                await self.sharing.taking_over(services.db, self.processor, bot)
+                break
+            except Exception as exc:  # noqa: BLE001
+                log.warning("cannot read the inbox to take over (%s); again in 1 s",
+                            type(exc).__name__)  # fmt: skip
+                await asyncio.sleep(1.0)
         self.poller = Poller(bot, services.db, self.processor, self.clock, self.poll_timeout)
         log.info("polling (instance %s)", self.instance)
         await self.poller.run()

@@ -16,6 +16,7 @@ Reads go to a pool and never wait for the writer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections import OrderedDict
@@ -33,6 +34,15 @@ from bot.db.roundfile import RoundFile
 from bot.errors import DatabaseError
 
 log = logging.getLogger(__name__)
+
+# what a connection the server dropped raises (a read is then made on another): its own
+# errors, the socket's, and asyncpg's confusion when the drop arrives mid-read ("cannot
+# switch to state …; another operation is in progress", seen in test_instances)
+DROPPED = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InternalClientError,
+    ConnectionError,
+)
 
 # advisory lock keys (one 64-bit space per database): "evalbot" and what each guards
 WRITE_LOCK = 0x6576616C_626F7401  # every write transaction
@@ -375,13 +385,36 @@ class PgDatabase(Database):
             yield PgTx(await self._writing(), self._types)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._pool.acquire() as conn:
-            text, args = await self._types.bind(conn, sql, params)
-            return list(await conn.fetch(text, *args))
+        """A read. When the server has dropped the pooled connections (a failover, a
+        restart), each dead one fails the read it is handed to and is discarded; a read
+        changes nothing, so it is made again on the next, until a live one (or a new one)
+        answers. Without this a reader meeting the dead pool stopped for good (the poller
+        did, found by test_instances)."""
+        tries = self._pool.get_max_size() + 1
+        for attempt in range(tries):
+            try:
+                return await self._on_pooled(sql, params)
+            except DROPPED:
+                if attempt == tries - 1:
+                    raise
+        raise AssertionError("unreachable")  # (the loop returns or raises)
 
     async def at_once(self, sql: str, params: Params = ()) -> list[Row]:
-        # a pooled connection in autocommit: the row's own lock, not the write lock
-        return await self.fetchall(sql, params)
+        # a pooled connection in autocommit: the row's own lock, not the write lock; made
+        # once (a statement cut short by a drop may have been applied)
+        return await self._on_pooled(sql, params)
+
+    async def _on_pooled(self, sql: str, params: Params) -> list[Row]:
+        async with self._pool.acquire() as conn:
+            try:
+                text, args = await self._types.bind(conn, sql, params)
+                return list(await conn.fetch(text, *args))
+            except DROPPED:
+                # (the pool discards it instead of handing it out again; one already
+                # closed was let go by the pool itself)
+                with contextlib.suppress(asyncpg.exceptions.InterfaceError):
+                    conn.terminate()
+                raise
 
 
 class SessionLocks:

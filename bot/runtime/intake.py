@@ -122,8 +122,19 @@ class Poller:
         self.timeout = timeout
         self.received = 0
 
+    async def stored_offset(self) -> int:
+        """Where polling resumes; while the database is away (a failover), asked again
+        each second: polling starts when it answers, and never stops for it."""
+        while True:
+            try:
+                return await inbox.offset(self.db)
+            except Exception as exc:  # noqa: BLE001 - the database away: ask again
+                log.warning("cannot read the stored offset (%s); again in 1 s",
+                            type(exc).__name__)  # fmt: skip
+                await asyncio.sleep(1.0)
+
     async def run(self) -> None:
-        offset = await inbox.offset(self.db)
+        offset = await self.stored_offset()
         failures = 0
         while True:
             try:

@@ -18,6 +18,7 @@ import pytest
 
 from bot.ballots.evaluation import verify
 from bot.cases.moves import check_deadlines
+from bot.db import inbox, open_database
 from bot.db import leases as lease_store
 from bot.db import outbox as outbox_store
 from bot.runtime import jobs
@@ -33,7 +34,7 @@ from bot.standin.process import (
 )
 from tests.support.backends import cluster, drop_every_connection, new_database
 from tests.support.harness import Harness, file_one
-from tests.support.helpers import staffed
+from tests.support.helpers import open_window, staffed
 from tests.support.storm import (
     EVALUATORS,
     ITEMS,
@@ -124,7 +125,7 @@ async def test_two_webhook_instances_one_killed_during_a_mixed_storm(tmp_path: P
             evaluators = [standin.user(7100 + n, f"代表{n}") for n in range(EVALUATORS)]
             for person, code in zip(evaluators, codes, strict=True):
                 await command(person, f"/start {code}", "测评代表")
-            await command(organiser, "/ballots open", "测评已开放")
+            assert "测评已开放" in (await open_window(organiser)).text
             for person in evaluators:
                 await wait_for(person, lambda m: "制度建设" in m.text, 60)
             residents = [standin.user(7200 + n, f"居民{n}") for n in range(RESIDENTS)]
@@ -390,3 +391,19 @@ async def test_evalbot_run_stops_within_10_seconds_after_the_database_dropped_it
     assert took < 10.0, f"the bot took {took:.1f}s to stop"
     assert code == 0, log[-2000:]
     assert "evalbot stopped" in log
+
+
+async def test_a_read_after_the_server_dropped_every_connection_is_answered() -> None:
+    """A failover drops every pooled connection: the next reads are answered on fresh ones
+    (the poller's first read used to fail on a dead one, and polling stopped for good)."""
+    url = await new_database()
+    db = await open_database(url, "2026-shebao")
+    try:
+        for _ in range(20):  # a dropped connection is noticed at a moment of its own
+            await asyncio.gather(*(inbox.offset(db) for _ in range(8)))  # the pool fills
+            await drop_every_connection(url)
+            reads = await asyncio.gather(*(inbox.offset(db) for _ in range(8)))
+            assert reads == [0] * 8
+            assert await inbox.pending(db) == []
+    finally:
+        await db.close()
