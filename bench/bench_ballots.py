@@ -213,8 +213,11 @@ async def run(
             organiser = standin.user(ORGANISER, "纠风办")
             try:
                 await organiser.send("/ballots open")
+                asked = await organiser.reply(timeout=60)
                 opened = time.perf_counter()
-                await organiser.reply(timeout=60)
+                if any("现在开放" in label for row in asked.buttons for label in row):
+                    await organiser.tap("现在开放", asked)  # before the plan's phase: asked
+                    await organiser.reply(timeout=60)
                 await asyncio.gather(*(until(p, has_card) for p in people))
                 delivery = time.perf_counter() - opened
                 messages = statistics.mean(len(p.transcript()) for p in people)

@@ -8,9 +8,10 @@ nothing ever starts half-configured. :func:`load_campaign` returns a frozen
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
@@ -63,6 +64,13 @@ class Deadlines:
 @dataclass(frozen=True)
 class BallotSettings:
     reminders_hours: tuple[int, ...] = (24,)  # remind this many hours before the close
+    # small-group secrecy: no breakdown (per item, per category) is shown that rests on
+    # fewer answers than this; D and the composite are shown as the plan requires
+    smallest_group: int = 5
+
+    def shows(self, answers: int) -> bool:
+        """Whether a figure built from ``answers`` answers may be shown broken down."""
+        return answers >= self.smallest_group
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,36 @@ class Campaign:
         if found is None:
             found = next((u for u in self.former_units if u.id == unit_id), None)
         return found
+
+    def find_unit(self, text: str) -> Named:
+        """An office as an organiser names it: its code, its name (Chinese or English), or
+        any part of either (东湖, 东湖街道社保所). Several matches, or none, are refused with
+        the names to choose from (the closest first)."""
+        given = text.strip()
+        if not given:
+            raise UserError("units/none", given="", names=self.unit_names(self.units))
+        folded = given.casefold()
+        for unit in self.units:
+            if folded in (unit.id.casefold(), unit.name.casefold(), unit.name_en.casefold()):
+                return unit
+        found = [
+            u
+            for u in self.units
+            if folded in u.name.casefold() or (u.name_en and folded in u.name_en.casefold())
+        ]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise UserError("units/several", given=given[:40], names=self.unit_names(found))
+        names = [u.name for u in self.units]
+        close = difflib.get_close_matches(given, names, n=5, cutoff=0.3)
+        nearest = [u for name in close for u in self.units if u.name == name] or list(self.units)
+        raise UserError("units/none", given=given[:40], names=self.unit_names(nearest))
+
+    @staticmethod
+    def unit_names(units: Sequence[Named]) -> list[str]:
+        """The names to choose from in an answer (at most 20: a long list helps nobody)."""
+        return [u.name for u in units[:20]]
 
     def require_unit(self, unit_id: str) -> Named:
         """The unit, or the answer a person gets for a unit that does not exist."""
@@ -487,7 +525,7 @@ def parse_campaign(text: str, path: Path) -> Campaign:
     deadlines_t = r.table(data, "deadlines", required=False)
     r.unknown_keys(deadlines_t, "deadlines", ("verify_days", "rectify_days", "remind_before_hours"))
     ballots_t = r.table(data, "ballots", required=False)
-    r.unknown_keys(ballots_t, "ballots", ("reminders_hours",))
+    r.unknown_keys(ballots_t, "ballots", ("reminders_hours", "smallest_group"))
     round_t = r.table(data, "round", required=False)
     r.unknown_keys(round_t, "round", ("year", "carry_over", "invite_again"))
     intake_t = r.table(data, "intake", required=False)
@@ -549,7 +587,10 @@ def parse_campaign(text: str, path: Path) -> Campaign:
         ballots=BallotSettings(
             reminders_hours=tuple(
                 r.value(ballots_t, "ballots", "reminders_hours", list, [24], _hours) or (24,)
-            )
+            ),
+            smallest_group=r.value(
+                ballots_t, "ballots", "smallest_group", int, 5, in_range(1, 1000)
+            ),
         ),
     )
     again = r.value(round_t, "round", "invite_again", list, [], _id_list) or []

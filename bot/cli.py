@@ -284,6 +284,7 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
     Chinese web font for browsers without CJK fonts)."""
     from bot.app import EvalBot
     from bot.console import fonts
+    from bot.db.results import last_publication
     from bot.results.publish import Page, pages, write_pages
 
     settings = Settings.from_env()
@@ -294,7 +295,7 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
         print(f"evalbot publish-page: {settings.db} does not exist", file=sys.stderr)
         return EXIT_USAGE
 
-    async def main() -> list[Page]:
+    async def main() -> list[Page] | None:
         bot = EvalBot(
             campaign,
             "0:offline",
@@ -304,7 +305,9 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
         )
         services = await bot.open_services()
         try:
-            return await pages(services)
+            if not args.live and await last_publication(services.db) is None:
+                return None
+            return await pages(services, live=args.live)
         finally:
             await services.db.close()
 
@@ -312,6 +315,13 @@ def cmd_publish_page(args: argparse.Namespace) -> int:
         found = asyncio.run(main())
     except (DatabaseError, SettingsError) as exc:
         print(f"evalbot publish-page: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if found is None:
+        print(
+            "evalbot publish-page: nothing is published yet in this round (/publish); "
+            "--live writes the ranking as it stands, titled as not published",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     directory = Path(args.directory)
     written = write_pages(directory, found, fonts.web_font())
@@ -428,6 +438,11 @@ def parser() -> argparse.ArgumentParser:
     page = sub.add_parser("publish-page", help="write the static results page into DIR")
     page.add_argument("directory")
     page.add_argument("--campaign", help="campaign file (default: $EVALBOT_CAMPAIGN)")
+    page.add_argument(
+        "--live",
+        action="store_true",
+        help="before the first publication: the ranking as it stands, titled as not published",
+    )
     page.set_defaults(func=cmd_publish_page)
     return p
 

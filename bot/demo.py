@@ -32,7 +32,7 @@ from bot.db import ballots as ballot_store
 from bot.db import cases as case_store
 from bot.db import open_database
 from bot.db import users as user_store
-from bot.results.publish import pages, write_pages
+from bot.results.publish import pages, report_deliveries, write_pages
 from bot.results.ranking import current_ranking, snapshot
 from bot.services import Services
 from bot.standin import BotMessage, SimUser, StandIn
@@ -417,7 +417,9 @@ async def the_ballots(stage: Stage) -> None:
             await voter.user.send(f"/start {link}")
             await voter.user.reply()
         voters.append(voter)
-    await organiser.says("/ballots open")
+    asked = await organiser.says("/ballots open")  # before the plan's phase: it asks first
+    if any("现在开放" in label for m in asked for row in m.buttons for label in row):
+        await organiser.taps("现在开放测评")
     out("  (each evaluator receives one message: the ballot card, edited as they answer)")
     await stage.settle()
     first = voters[0]
@@ -490,12 +492,16 @@ async def results_and_publication(stage: Stage) -> None:
             f"/proposal {flagged[0]} 约谈所长，限期一个月整改，整改情况书面报区纠风办。"
         )
         await organiser.says("/flagged")
-    await organiser.says("/publish")
+    await organiser.says("/publish")  # first what would go out, and what is not ready
+    await organiser.taps("公布")
     await stage.settle()
     for message in channel.transcript():
         headline = (message.text.splitlines() or [""])[0]
         out(f"  (the channel @shebao_pingyi_demo receives a {message.kind}) {headline}")
     await wang.notified()
+    await report_deliveries(services)  # (the bot's job does this every 15 s)
+    await stage.settle()
+    await organiser.notified()
     await organiser.says("/publish")
     found = await pages(services)
     html, chart = found[0].html, found[0].chart
@@ -574,7 +580,10 @@ async def next_round(stage: Stage) -> None:
         await voter.user.reply()
         voters.append(voter)
     await organiser.user.send("/ballots open")
-    await organiser.user.reply()
+    asked = await organiser.user.reply()
+    if any("现在开放" in label for row in asked.buttons for label in row):
+        await organiser.user.tap("现在开放", asked)
+        await organiser.user.reply()
     await stage.settle()
     for n, voter in enumerate(voters):
         for u, unit in enumerate(following.units):

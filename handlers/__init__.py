@@ -115,9 +115,11 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(cases.on_files_button, pattern=pattern(Kind.FILES)),
             CallbackQueryHandler(ballots.on_ballot, pattern=pattern(Kind.BALLOT)),
             CallbackQueryHandler(ballots.on_card, pattern=pattern(Kind.CARD)),
-            CallbackQueryHandler(organisers(ballots.on_reopen), pattern=pattern(Kind.WINDOW)),
             CallbackQueryHandler(
-                organisers(results.on_publish_again), pattern=pattern(Kind.PUBLISH)
+                organisers(ballots.on_open_confirmed), pattern=pattern(Kind.WINDOW)
+            ),
+            CallbackQueryHandler(
+                organisers(results.on_publish_confirmed), pattern=pattern(Kind.PUBLISH)
             ),
             CallbackQueryHandler(misc.unknown_button),
             # Edits, then everything else typed or sent in private.

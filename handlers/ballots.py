@@ -174,11 +174,16 @@ async def ballots_command(update: Update, context: Context) -> None:
     action = (context.args or [""])[0]
     if action == "open":
         state = await ballots.window(services)
-        _, end = ballots.phase_window(services)
-        reopening = state == "closed" or (state == "auto" and services.clock.now() > end)
-        if reopening:
+        start, end = ballots.phase_window(services)
+        now = services.clock.now()
+        if state == "closed" or (state == "auto" and now > end):  # opening again asks first
             confirm = keyboards.confirm(labels.REOPEN, Kind.WINDOW, "reopen")
             await send(update, context, context.render("ballots/confirm_reopen"), confirm)
+            return
+        if state == "auto" and now < start:  # before the plan's phase: asks first too
+            confirm = keyboards.confirm(labels.OPEN_EARLY, Kind.WINDOW, "early")
+            text = context.render("ballots/confirm_early", start=start, end=end)
+            await send(update, context, text, confirm)
             return
         await ballots.set_window(services, "open")
     elif action == "close":
@@ -189,18 +194,29 @@ async def ballots_command(update: Update, context: Context) -> None:
     await show_window(update, context)
 
 
-async def on_reopen(update: Update, context: Context) -> None:
-    """The organiser confirms opening the window again after a close."""
-    query = update.callback_query
-    assert query is not None
-    await answer(query)
+async def on_open_confirmed(update: Update, context: Context) -> None:
+    """The organiser confirms opening the window: again after a close, or before the plan's
+    evaluation phase."""
+    await answer(context.press.query)
     await ballots.set_window(context.services, "open")
     await show_window(update, context)
 
 
 async def show_window(update: Update, context: Context) -> None:
+    """The window's state; once it is open, the offices with fewer evaluators than small-
+    group secrecy needs (their breakdowns will not be shown)."""
     services = context.services
     start, end = ballots.phase_window(services)
+    small: list[str] = []
+    if await ballots.is_open(services):
+        evaluators: dict[str, int] = {}
+        for row in await ballots.turnout(services):
+            evaluators[row.unit_id] = evaluators.get(row.unit_id, 0) + row.evaluators
+        small = [
+            f"{unit.label(context.lang)}（{evaluators.get(unit.id, 0)}）"
+            for unit in services.campaign.units
+            if not services.campaign.ballots.shows(evaluators.get(unit.id, 0))
+        ]
     await send(
         update,
         context,
@@ -211,6 +227,8 @@ async def show_window(update: Update, context: Context) -> None:
             end=end,
             open=await ballots.is_open(services),
             before=services.clock.now() < start,
+            small=small,
+            k=services.campaign.ballots.smallest_group,
         ),
     )
 
@@ -246,7 +264,7 @@ async def turnout_command(update: Update, context: Context) -> None:
     await send(
         update,
         context,
-        context.render("ballots/turnout", units=units, open=await ballots.is_open(services)),
+        context.render("ballots/turnout", units=units, window=await ballots.window_now(services)),
     )
 
 

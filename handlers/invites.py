@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import Update
 
 from bot import roles as role_core
@@ -17,9 +19,10 @@ async def invite(update: Update, context: Context) -> None:
     deep links (evaluators also get a printable sheet of QR codes)."""
     organiser = asker(update)
     campaign = context.services.campaign
-    unit_ids = [u.id for u in campaign.units]
     args = context.args or []
-    usage = context.render("team/invite_usage", unit_ids=", ".join(unit_ids))
+    usage = context.render(
+        "team/invite_usage", unit_ids="、".join(u.label(context.lang) for u in campaign.units)
+    )
     if args and args[0] == "evaluator":
         await invite_evaluators(update, context, args[1:])
         return
@@ -27,8 +30,9 @@ async def invite(update: Update, context: Context) -> None:
         await send(update, context, usage)
         return
     role = args[0]
-    units = [u for part in args[1:] for u in part.split(",") if u]
-    if any(u not in unit_ids for u in units) or (role == "staff" and len(units) != 1):
+    named = [u for part in args[1:] for u in re.split(r"[,，、]", part) if u]
+    units = [campaign.find_unit(u).id for u in named]  # by name, part of it, or code
+    if role == "staff" and len(units) != 1:
         await send(update, context, usage)
         return
     codes = await role_core.make_invites(context.services, organiser, role, units)

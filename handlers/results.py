@@ -13,6 +13,7 @@ from bot.results import publish as publication
 from bot.results import ranking as results
 from bot.roles import roles_of
 from bot.rounds import Round
+from bot.texts import DEFAULT_LANG
 from handlers.access import asker
 from handlers.common import answer, send
 from handlers.context import Context
@@ -40,13 +41,12 @@ async def daily(update: Update, context: Context) -> None:
             context.render(
                 "results/daily_usage",
                 limit=limit,
-                unit_ids=", ".join(u.id for u in services.campaign.units),
+                unit_ids="、".join(u.label(context.lang) for u in services.campaign.units),
             ),
         )
         return
-    value = await results.set_daily(services, organiser, args[0], args[1])
-    unit = services.campaign.unit(args[0])
-    assert unit is not None
+    unit = services.campaign.find_unit(args[0])  # by name, part of it, or code
+    value = await results.set_daily(services, organiser, unit.id, args[1])
     await send(
         update,
         context,
@@ -132,17 +132,19 @@ async def results_command(update: Update, context: Context) -> None:
     if not context.args:
         await rank_command(update, context)
         return
-    unit_id = context.args[0]
-    unit = services.campaign.require_unit(unit_id)
+    unit = services.campaign.find_unit(" ".join(context.args))
+    unit_id = unit.id
     ranking = await results.current_ranking(services)
     ranked = ranking.get(unit_id)
     r = ranked.result
     items = []
+    shows = services.campaign.ballots.shows
     for item_result in r.items:
         item = services.campaign.item(item_result.item_id)
         items.append(
             {
                 "name": item.label(context.lang) if item else item_result.item_id,
+                "hidden": not shows(item_result.counts.total),
                 "s": fmt_percent(item_result.rate(Answer.SATISFIED)),
                 "b": fmt_percent(item_result.rate(Answer.BASIC)),
                 "n": fmt_percent(item_result.rate(Answer.UNSATISFIED)),
@@ -160,6 +162,7 @@ async def results_command(update: Update, context: Context) -> None:
             rank=ranked.rank,
             r=r,
             items=items,
+            k=services.campaign.ballots.smallest_group,
             proposals=proposals,
             threshold=fmt(services.campaign.scoring.threshold, 0),
             severities={s: context.label(labels.SEVERITIES[s]) for s in labels.SEVERITIES},
@@ -208,39 +211,58 @@ async def proposal(update: Update, context: Context) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     text = message.text.split(maxsplit=2)[2] if len(message.text.split(maxsplit=2)) > 2 else ""
-    await results.add_proposal(context.services, organiser, args[0], text, context.update_id)
-    unit = context.services.campaign.unit(args[0])
-    assert unit is not None
+    unit = context.services.campaign.find_unit(args[0])
+    await results.add_proposal(context.services, organiser, unit.id, text, context.update_id)
     await send(
         update, context, context.render("results/proposal_recorded", unit=unit.label(context.lang))
     )
 
 
 async def publish(update: Update, context: Context) -> None:
-    """/publish: the ranking, as text and chart, to the channel and subscribers; a second
-    publication asks first."""
+    """/publish: first what would go out, exactly as the channel will read it, and what is
+    not ready (the window open, offices without ballots or daily scores); the organiser's
+    press on "publish" then sends that ranking, and no other."""
     if await said_published(update, context):
         return
-    last = await result_store.last_publication(context.services.db)
-    if last is not None:
-        confirm = keyboards.confirm(labels.PUBLISH_AGAIN, Kind.PUBLISH, "again")
-        await send(
-            update,
-            context,
-            context.render("results/confirm_republish", last=last.published_at),
-            confirm,
-        )
-        return
-    await do_publish(update, context)
+    await show_preview(update, context)
 
 
-async def on_publish_again(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None
+async def show_preview(update: Update, context: Context, changed: bool = False) -> None:
+    services = context.services
+    found = await publication.preview(services)
+    threshold = fmt(services.campaign.scoring.threshold, 0)
+    shown = services.texts.render(  # the channel's text (the default language)
+        "results/published",
+        DEFAULT_LANG,
+        campaign=services.campaign,
+        rows=found.rows,
+        head=found.head,
+        at=services.clock.now(),
+        threshold=threshold,
+    )
+    label = labels.PUBLISH_AGAIN if found.last else labels.PUBLISH_NOW
+    await send(
+        update,
+        context,
+        context.render("results/preview", p=found, shown=shown, changed=changed),
+        keyboards.confirm(label, Kind.PUBLISH, found.fingerprint),
+    )
+
+
+async def on_publish_confirmed(update: Update, context: Context) -> None:
+    """The organiser's "publish" under a preview: the ranking previewed, if it still is."""
+    query, user, button = context.press
     await answer(query)
     if await said_published(update, context):
         return
-    await do_publish(update, context)
+    try:
+        done = await publication.publish(context.services, user.id, context.update_id, button.arg)
+    except UserError as refusal:
+        if refusal.template != "results/changed":
+            raise
+        await show_preview(update, context, changed=True)
+        return
+    await say_published(update, context, done)
 
 
 async def said_published(update: Update, context: Context) -> bool:
@@ -251,13 +273,6 @@ async def said_published(update: Update, context: Context) -> bool:
         return False
     await say_published(update, context, done)
     return True
-
-
-async def do_publish(update: Update, context: Context) -> None:
-    user = context.sender
-    await say_published(
-        update, context, await publication.publish(context.services, user.id, context.update_id)
-    )
 
 
 async def say_published(update: Update, context: Context, done: publication.Published) -> None:

@@ -36,16 +36,27 @@ def units_label(context: Context, units: tuple[str, ...]) -> str:
     return "、".join(names) if context.lang == "zh" else ", ".join(names)
 
 
+# a severity as organisers write it
+SEVERITY_NAMES = {
+    "一般": "general",
+    "处分": "punished",
+    "general": "general",
+    "punished": "punished",
+}
+
+
 async def finding(update: Update, context: Context) -> None:
     """/finding UNIT general|punished REF [text]: a substantiated problem found outside."""
     organiser = asker(update)
     services = context.services
-    unit_ids = ", ".join(u.id for u in services.campaign.units)
+    unit_ids = "、".join(u.label(context.lang) for u in services.campaign.units)
     args = context.args or []
     if len(args) < 3:
         await send(update, context, context.render("findings/usage", unit_ids=unit_ids))
         return
-    unit_id, severity, ref = args[0], args[1], args[2]
+    unit_id = services.campaign.find_unit(args[0]).id
+    severity = SEVERITY_NAMES.get(args[1].casefold(), args[1])
+    ref = args[2]
     text = " ".join(args[3:])
     try:
         await record_finding(services, organiser, unit_id, severity, ref, text, context.update_id)
@@ -93,20 +104,14 @@ async def hot(update: Update, context: Context) -> None:
     """/hot [UNIT] [DAYS]: how many opinions per office, item and channel, and the topics
     that recur in them (the plan's 热点问题, 归纳整理)."""
     campaign = context.services.campaign
-    unit_ids = [u.id for u in campaign.units]
     unit_id: str | None = None
     days = 30
     for arg in context.args or []:
         number = parse_number(arg, 1, 3660)
-        if arg in unit_ids:
-            unit_id = arg
-        elif number is not None:
+        if number is not None:
             days = number
         else:
-            await send(
-                update, context, context.render("team/hot_usage", unit_ids=", ".join(unit_ids))
-            )
-            return
+            unit_id = campaign.find_unit(arg).id  # by name, part of it, or code
     report = await hot_issues(context.services, unit_id, days)
     sep = " · "
     by_unit = []

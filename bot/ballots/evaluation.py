@@ -63,6 +63,18 @@ async def is_open(services: Services) -> bool:
     return start <= services.clock.now() <= end
 
 
+async def window_now(services: Services) -> str:
+    """The window as people should be told it: "open", "not started" (before the plan's
+    phase, never opened) or "closed"."""
+    if await is_open(services):
+        return "open"
+    state = await window(services)
+    start, _ = phase_window(services)
+    if state == "auto" and services.clock.now() < start:
+        return "not started"
+    return "closed"
+
+
 async def closes_at(services: Services) -> dt.datetime | None:
     """When answers stop counting, if known (an organiser may also close by hand)."""
     if await window(services) != "auto":

@@ -29,8 +29,8 @@ class Kind(StrEnum):
     CHANNEL = "h"  # h:<channel>: how an opinion recorded by an organiser came in
     FILES = "f"  # f:<case id>: show a case's photos and documents
     BALLOT = "b"  # b:<unit id>:<item id>:<answer index>: an evaluator's answer
-    WINDOW = "w"  # w:reopen: an organiser confirms opening the ballot window again
-    PUBLISH = "p"  # p:again: an organiser confirms publishing the results again
+    WINDOW = "w"  # w:reopen|early: an organiser confirms opening the ballot window
+    PUBLISH = "p"  # p:<fingerprint>: an organiser publishes the ranking a preview showed
     PAGE = "g"  # g:<list>:<page>: turn the pages of a long list
     CARD = "d"  # d:u|l|t:<n>: show a page of the ballot card; d:i:<item>; d:back:0
 

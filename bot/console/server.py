@@ -311,10 +311,18 @@ class Console:
         campaign = self.services.campaign
 
         def day(name: str) -> dt.date | None:
-            try:
-                return dt.date.fromisoformat(q.get(name, "").strip())
-            except ValueError:
+            text = q.get(name, "").strip()
+            if not text:
                 return None
+            try:
+                value = dt.date.fromisoformat(text)
+            except ValueError:
+                value = None
+            if value is None or not FIRST_DAY <= value <= LAST_DAY:
+                raise web.HTTPBadRequest(
+                    text=f"{name}: a day between {FIRST_DAY} and {LAST_DAY}, as YYYY-MM-DD"
+                )
+            return value
 
         def pick(name: str, allowed: set[str]) -> str | None:
             value = q.get(name, "")
@@ -362,10 +370,9 @@ class Console:
 
     async def require_case(self, request: web.Request, asker: Asker) -> access.CaseAccess:
         """The case, for its team or an organiser; 404 for anyone else, as for no case."""
-        try:
-            case_id = int(request.match_info["id"])
-        except ValueError:
-            raise web.HTTPNotFound(text="no such case") from None
+        case_id = number(request.match_info["id"])
+        if case_id is None:
+            raise web.HTTPNotFound(text="no such case")
         found = await access.case_access(self.services, asker.who.user_id, case_id)
         if found is None or not found.team:
             raise web.HTTPNotFound(text="no such case")
@@ -442,9 +449,9 @@ class Console:
         found = await self.require_case(request, asker)
         files = await console_store.attachments(self.services.db, found.case.id)
         try:
-            position = int(request.match_info["n"])
+            position = number(request.match_info["n"], least=0)
             _, kind, file_id, name = next(f for f in files if f[0] == position)
-        except (ValueError, StopIteration):
+        except StopIteration:
             raise web.HTTPNotFound(text="no such file") from None
         if self.fetch_file is None:
             raise web.HTTPServiceUnavailable(text="files cannot be fetched here")
@@ -514,6 +521,8 @@ class Console:
             "r": ranked.result,
             "items": {i.id: i.label(lang) for i in services.campaign.items},
             "categories": {c.id: c.label(lang) for c in services.campaign.categories},
+            "shows": services.campaign.ballots.shows,
+            "k": services.campaign.ballots.smallest_group,
             "previous": str(past.previous.year) if past.previous and found else None,
             "change": found,
             "delta": fmt_change,
@@ -602,6 +611,20 @@ class Console:
             content_type="font/woff2",
             headers={"Cache-Control": "public, max-age=86400"},
         )
+
+
+# the days a filter may name (a date beyond them cannot be a case's, and far ones do not
+# fit a datetime once the campaign's time zone is applied)
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
+def number(text: str, least: int = 1) -> int | None:
+    """A number in a path as the database can hold it (64-bit), or None: a path with
+    anything else names nothing (404), whatever its size."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    value = int(text)
+    return value if value >= least else None
 
 
 def disposition(filename: str, *, inline: bool) -> str:

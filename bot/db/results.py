@@ -178,6 +178,40 @@ def _publication(row: Row) -> Publication:
     )
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One destination of a publication: its text message as the outbox left it."""
+
+    chat_id: int | str
+    sent: bool
+    failed: bool
+    error: str
+
+
+async def publications_after(db: Database, after_id: int) -> list[tuple[int, int, dt.datetime]]:
+    """The publications after ``after_id``, oldest first: id, who published, when."""
+    rows = await db.fetchall(
+        "SELECT id, published_by, published_at FROM publications WHERE id > ? ORDER BY id",
+        (after_id,),
+    )
+    return [(int(r["id"]), int(r["published_by"]), parse_iso(r["published_at"])) for r in rows]
+
+
+async def deliveries(db: Database, publication_id: int) -> list[Delivery]:
+    """Each destination of a publication (its text; the chart follows it)."""
+    rows = await db.fetchall(
+        "SELECT chat_id, sent_at, failed_at, error FROM outbox "
+        "WHERE dedupe_key LIKE ? AND dedupe_key NOT LIKE ? ORDER BY id",
+        (f"publication:{publication_id}:%", f"publication:{publication_id}:%:chart"),
+    )
+    return [
+        Delivery(
+            r["chat_id"], r["sent_at"] is not None, r["failed_at"] is not None, r["error"] or ""
+        )
+        for r in rows
+    ]
+
+
 async def subscribe(tx: Tx, user_id: int, now: dt.datetime) -> bool:
     cursor = await tx.execute(
         "INSERT INTO subscribers (user_id, since) VALUES (?, ?) ON CONFLICT DO NOTHING",

@@ -159,6 +159,7 @@ async def results_workbook(services: Services, lang: str, viewer: int) -> bytes:
             ],
         )
     _style(sheet, widths=[6, 24, 12, 10, 10, 12, 8, 10, 40])
+    hidden = t.gettext(lang, labels.FEWER_THAN, k=campaign.ballots.smallest_group)
     items = book.create_sheet(t.gettext(lang, labels.SHEET_ITEMS))
     add_row(items, [t.gettext(lang, h) for h in labels.ITEM_COLUMNS])
     for ranked in ranking.units:
@@ -166,13 +167,18 @@ async def results_workbook(services: Services, lang: str, viewer: int) -> bytes:
         unit = campaign.unit(r.unit_id)
         for item_result in r.items:
             item = campaign.item(item_result.item_id)
+            figures: list[Any] = [
+                *(_percent(item_result.rate(a)) for a in ANSWERS),
+                _number(item_result.score),
+            ]
+            if not campaign.ballots.shows(item_result.counts.total):  # small-group secrecy
+                figures = [hidden] + [None] * (len(figures) - 1)
             add_row(
                 items,
                 [
                     unit.label(lang) if unit else r.unit_id,
                     item.label(lang) if item else item_result.item_id,
-                    *(_percent(item_result.rate(a)) for a in ANSWERS),
-                    _number(item_result.score),
+                    *figures,
                     item_result.counts.total,
                 ],
             )
@@ -244,7 +250,13 @@ def _changes_sheet(
             (r.daily, found.daily if found else None),
         ):
             values += [_number(now), _number(delta)]
-        values += [_number(found.items.get(i.id)) if found else None for i in items]
+        counts = {i.item_id: i.counts.total for i in r.items}
+        values += [
+            _number(found.items.get(i.id))
+            if found and campaign.ballots.shows(counts.get(i.id, 0))
+            else None  # (no change shown of an item that small-group secrecy hides)
+            for i in items
+        ]
         add_row(sheet, values)
     _style(sheet, widths=[24] + [11] * (8 + len(items)))
 

@@ -1,17 +1,28 @@
 """Publication (design §7): the ranking as it stands, with the ballot log's chain head, to
-the campaign's channel and every subscriber; and the public pages, one per round."""
+the campaign's channel and every subscriber; and the public pages, one per round.
+
+Nothing is published by mistake: :func:`preview` shows the organiser what will go out and
+what is not ready (the window still open, offices without ballots or daily scores, nobody
+to receive it), and :func:`publish` publishes only the ranking that was previewed (its
+fingerprint): if a ballot or a score changed in between, it refuses and a new preview is
+shown."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.ballots import evaluation
 from bot.campaign import Campaign
 from bot.chat import labels, notify
 from bot.db import ballots as ballot_store
 from bot.db import results as store
 from bot.db.results import RankingRow
+from bot.errors import UserError
 from bot.results.chart import chart_png, ranking_chart
 from bot.results.ranking import current_ranking, snapshot
 from bot.services import Services
@@ -36,12 +47,63 @@ async def published_by(services: Services, update_id: int) -> Published | None:
     return Published(publication.id, publication.head, publication.ranking, recipients)
 
 
-async def publish(services: Services, organiser_id: int, update_id: int) -> Published:
-    """Publish the ranking as it stands: as text and as a chart, with the ballot log's
-    chain head, to the campaign's channel and every subscriber, through the outbox."""
+@dataclass(frozen=True)
+class Preview:
+    """What a publication would send now, and what is not ready for it."""
+
+    rows: list[RankingRow]
+    head: str
+    fingerprint: str  # of the rows and the head: the confirmation publishes only these
+    window_open: bool
+    no_ballots: list[str]  # offices, by name
+    no_daily: list[str]
+    channel: bool  # the campaign's channel receives it
+    subscribers: int
+    last: dt.datetime | None  # when the results were last published, if ever
+
+    @property
+    def recipients(self) -> int:
+        return int(self.channel) + self.subscribers
+
+
+def fingerprint(rows: list[RankingRow], head: str) -> str:
+    shown = json.dumps([r.as_json() for r in rows], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(f"{shown}|{head}".encode()).hexdigest()[:12]
+
+
+async def preview(services: Services) -> Preview:
+    campaign = services.campaign
+    rows = snapshot(await current_ranking(services), campaign)
+    head = await ballot_store.head(services.db)
+    daily = await store.daily_scores(services.db)
+    async with services.db.transaction() as tx:
+        subscribers = len(await store.subscribers(tx))
+    last = await store.last_publication(services.db)
+    return Preview(
+        rows=rows,
+        head=head,
+        fingerprint=fingerprint(rows, head),
+        window_open=await evaluation.is_open(services),
+        no_ballots=[r.name for r in rows if r.ballots == 0],
+        no_daily=[u.name for u in campaign.units if u.id not in daily],
+        channel=campaign.broadcast_chat is not None,
+        subscribers=subscribers,
+        last=last.published_at if last else None,
+    )
+
+
+async def publish(
+    services: Services, organiser_id: int, update_id: int, previewed: str
+) -> Published:
+    """Publish the ranking as it stands, if it is the one previewed (``previewed``: its
+    fingerprint; else :class:`bot.errors.UserError` "results/changed"): as text and as a
+    chart, with the ballot log's chain head, to the campaign's channel and every
+    subscriber, through the outbox."""
     ranking = await current_ranking(services)
     rows = snapshot(ranking, services.campaign)
     head = await ballot_store.head(services.db)
+    if fingerprint(rows, head) != previewed:
+        raise UserError("results/changed")
     now = services.clock.now()
     recipients: list[tuple[int | str, str]] = []
     async with services.db.transaction() as tx:
@@ -77,6 +139,44 @@ async def publish(services: Services, organiser_id: int, update_id: int) -> Publ
     return Published(publication, head, rows, len(recipients))
 
 
+REPORTED = "publications_reported"  # meta: the last publication whose delivery was reported
+
+
+async def report_deliveries(services: Services) -> int:
+    """Tell whoever published how it went, once every destination is settled (sent, or
+    given up): delivered to how many, and each that failed, in words. Oldest first; a
+    publication still on its way holds the later ones back. Returns how many reported."""
+    db, campaign = services.db, services.campaign
+    done = int(await ballot_store.get_meta(db, REPORTED) or 0)
+    reported = 0
+    for publication_id, by, at in await store.publications_after(db, done):
+        found = await store.deliveries(db, publication_id)
+        if any(not d.sent and not d.failed for d in found):
+            break  # still on its way
+        channel = [d for d in found if str(d.chat_id) == str(campaign.broadcast_chat)]
+        people = [d for d in found if d not in channel]
+        async with db.transaction() as tx:
+            await notify.notify(
+                tx,
+                services,
+                by,
+                "results/delivered",
+                f"delivered:{publication_id}",
+                values={
+                    "at": at,
+                    "total": len(found),
+                    "sent": sum(d.sent for d in found),
+                    "channel": channel[0] if channel else None,
+                    "people_failed": sum(d.failed for d in people),
+                },
+            )
+            await ballot_store.set_meta(tx, REPORTED, str(publication_id))
+        reported += 1
+    if reported:
+        services.outbox.wake()
+    return reported
+
+
 async def subscribe(services: Services, user_id: int, on: bool) -> bool:
     async with services.db.transaction() as tx:
         if on:
@@ -95,10 +195,11 @@ class Page:
     chart: bytes
 
 
-async def pages(services: Services) -> list[Page]:
-    """The static pages for the district's website: the current round's (its last
-    publication, or before one the ranking as it stands) and one per earlier round that was
-    published, as it was; each links the others (design §7, §12)."""
+async def pages(services: Services, live: bool = False) -> list[Page]:
+    """The static pages for the district's website: the current round's last publication
+    (with ``live``, before one, the ranking as it stands, titled as live and not
+    published) and one per earlier round that was published, as it was; each links the
+    others (design §7, §12)."""
     campaign = services.campaign
     earlier = []
     for round_ in services.rounds:
@@ -112,10 +213,11 @@ async def pages(services: Services) -> list[Page]:
     published = await store.last_publication(services.db)
     if published is not None:
         rows, at, head = published.ranking, published.published_at, published.head
-    else:
+        found.append(_page(services, campaign, "", rows, at, head, years))
+    elif live:
         rows = snapshot(await current_ranking(services), campaign)
         at, head = services.clock.now(), await ballot_store.head(services.db)
-    found.append(_page(services, campaign, "", rows, at, head, years))
+        found.append(_page(services, campaign, "", rows, at, head, years, live=True))
     for round_, publication in earlier:
         found.append(
             _page(
@@ -141,6 +243,7 @@ def _page(
     head: str,
     years: list[tuple[int, str]],
     title: str | None = None,
+    live: bool = False,
 ) -> Page:
     root = "../" if folder else ""
     links = [
@@ -159,6 +262,7 @@ def _page(
         threshold=fmt(campaign.scoring.threshold, 0),
         root=root,
         links=links,
+        live=live,
     )
     lang = DEFAULT_LANG  # the public page is in Chinese
     chart = chart_png(

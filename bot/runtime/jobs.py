@@ -14,6 +14,7 @@ from bot.ballots.evaluation import sync_window
 from bot.cases.moves import check_deadlines
 from bot.chat.flows import expire as expire_flows
 from bot.db import inbox
+from bot.results.publish import report_deliveries
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -54,3 +55,5 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # it opens, takes their buttons away once it closes, and reminds before the close.
     queue.run_repeating(_shell(sync_window), interval=60, first=3, name="ballot_window")
     queue.run_repeating(_shell(remind_evaluators), interval=300, first=20, name="ballot_remind")
+    # whoever published is told how the delivery went, once it is settled
+    queue.run_repeating(_shell(report_deliveries), interval=15, first=15, name="deliveries")

@@ -95,7 +95,9 @@ BUTTONS: list[tuple[str, frozenset[str]]] = [
     ("d:back:0", frozenset({"evaluator"})),
     ("t:1:satisfied", frozenset({"author"})),  # the author's (now only "not yet": not done)
     ("w:reopen", DECLARED),
+    ("w:early", DECLARED),
     ("p:again", DECLARED),
+    ("p:0123456789ab", DECLARED),
     ("m:opinion", ALL),
     ("x:1", ALL),
     ("r:go:1:-", ALL),

@@ -18,7 +18,7 @@ from bot.db import tallies as tally_store
 from bot.standin import FloodLimits, SimUser
 from scoring import ANSWERS
 from tests.support.harness import Harness
-from tests.support.helpers import card_of, invite_links, press, register, staffed
+from tests.support.helpers import card_of, invite_links, open_window, press, register, staffed
 
 pytestmark = pytest.mark.telegram_pace  # about pacing, or under Telegram's limits
 
@@ -54,8 +54,15 @@ async def test_sixty_evaluators_and_their_tallies(harness: Harness) -> None:
             person = harness.standin.user(5000 + 10 * c + n, f"{category}-{n}")
             assert "测评代表" in await register(harness, person, code)
             people.append((person, category))
-    await organiser.send("/ballots open")
-    assert "测评已开放" in (await organiser.reply()).text
+    organiser.skip_unread()
+    await organiser.send("/turnout")  # before the plan's phase, never opened: not started
+    assert "测评参与情况 · 尚未开始" in (await organiser.reply()).text
+    await organiser.send("/ballots open")  # before the plan's phase: it asks first
+    asked = await organiser.reply()
+    assert "还没有开始" in asked.text and "测评已开放" not in asked.text
+    assert "测评已开放" in (await open_window(organiser)).text
+    await organiser.send("/turnout")
+    assert "测评参与情况 · 进行中" in (await organiser.reply()).text
     await harness.settle()
     for person, _ in people:
         cards = [m for m in person.transcript() if m.buttons and "🗳" in m.text]
@@ -147,8 +154,7 @@ async def test_codes_are_single_use_and_staff_cannot_evaluate_their_unit(
 
 async def test_registering_while_open_gets_the_ballots_at_once(harness: Harness) -> None:
     organiser = harness.organiser()
-    await organiser.send("/ballots open")
-    await organiser.reply()
+    await open_window(organiser)
     [code] = await invite_links(organiser, "/invite evaluator npc_deputy 1 xijie")
     late = harness.standin.user(5201, "迟到的代表")
     await register(harness, late, code)
@@ -168,8 +174,7 @@ async def test_verify_passes_on_an_honest_database_and_fails_on_a_changed_ballot
         person = harness.standin.user(5300 + n, f"代表{n}")
         await register(harness, person, code)
         voters.append(person)
-    await organiser.send("/ballots open")
-    await organiser.reply()
+    await open_window(organiser)
     await harness.settle()
     for person in voters:
         await press(person, "service", 0, harness)
@@ -290,8 +295,7 @@ async def test_a_burst_of_answers_is_slowed_and_fast_invites_are_reported(
     await harness.settle()
     warned = [m for m in organiser.transcript() if "最近一分钟内有" in m.text]
     assert len(warned) == 1 and "31 个测评邀请" in warned[0].text
-    await organiser.send("/ballots open")
-    await organiser.reply()
+    await open_window(organiser)
     await harness.settle()
     quick = people[0]
     answers = []

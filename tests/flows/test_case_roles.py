@@ -189,7 +189,9 @@ async def test_hot_issues_count_and_find_recurring_topics(harness: Harness) -> N
     assert "电报机器人 3" in report
     assert "窗口 (3)" in report and "退休 (2)" in report and "手续 (2)" in report
     await organiser.send("/hot nowhere")
-    assert "用法" in (await organiser.reply()).text
+    assert "没有叫“nowhere”的单位" in (await organiser.reply()).text
+    await organiser.send("/hot 东街 7")  # an office by part of its name, and days
+    assert "东街街道社保所：服务质量 3" in (await organiser.reply()).text
 
 
 async def test_the_cases_spreadsheet_reads_back(harness: Harness) -> None:

@@ -14,11 +14,14 @@ from typing import Any
 
 import aiohttp
 import pytest
+from openpyxl import load_workbook
 
 from bot.db import cases as case_store
+from bot.results import export
 from tests.support.console import init_data, link_of
 from tests.support.harness import Harness, file_one, reach
 from tests.support.helpers import people, staffed
+from tests.support.records import cast
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -379,3 +382,89 @@ async def test_a_move_s_answers_are_read_alike_in_chat_and_in_the_console(
     await organiser.reply()
     await h.settle()
     assert (await case_store.get_case(h.services.db, 1)).state == "closed"  # type: ignore[union-attr]
+
+
+async def test_any_id_date_or_query_gets_words_not_a_500(
+    console_harness: Harness, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ids beyond 64 bits, far dates, numbers in other scripts, unknown names: 404 or 400
+    in words, and no traceback in the log."""
+    h = console_harness
+    organiser = h.organiser()
+    await file_one(h.resident(4200, "居民"))
+    await h.settle()
+    data = init_data(h, organiser)
+    caplog.set_level(logging.INFO)
+    big = str(2**63)
+    wrong = {
+        f"/cases/{big}": 404,
+        "/cases/99999999999999999999999999": 404,
+        "/cases/0": 404,
+        "/cases/-1": 404,
+        "/cases/１": 404,
+        "/cases/1e3": 404,
+        f"/cases/1/files/{big}": 404,
+        "/cases/1/files/-1": 404,
+        "/results/nowhere": 404,
+        "/export/everything.xlsx": 404,
+        "/static/../../etc/passwd": 404,
+    }
+    for path, expected in wrong.items():
+        status, text = await get(http, h.console_url + path, data)
+        assert status == expected and text.strip(), (path, status)
+    for query in (
+        {"since": "0001-01-01"},
+        {"until": "9999-12-31"},
+        {"since": "2026-13-45"},
+        {"until": "yesterday"},
+    ):
+        status, text = await get(http, h.console_url + "/cases", data, params=query)
+        assert status == 400 and "YYYY-MM-DD" in text, (query, status)
+    for query in (
+        {"since": "2026-01-01", "until": "2030-12-31"},
+        {"page": "9" * 5000},
+        {"page": "-3"},
+        {"sort": "'; DROP TABLE cases; --"},
+        {"state": "nonsense", "unit": "nowhere", "item": "x", "channel": "y"},
+        {"q": "\x00" * 50},
+    ):
+        status, _ = await get(http, h.console_url + "/cases", data, params=query)
+        assert status == 200, (query, status)
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_small_groups_stay_secret(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    """With 1 and with k−1 answers no item's or category's figures are shown, in chat, the
+    console or the spreadsheet; with k they are."""
+    h = console_harness
+    organiser = h.organiser()
+    data = init_data(h, organiser)
+    k = h.services.campaign.ballots.smallest_group
+    hidden = f"不足 {k} 份作答"
+    n = 1
+    for more in (1, k - 2, 1):  # 1, k - 1, then k answers on 服务质量 of 西街
+        n = await cast(h, "xijie", {"satisfied": more}, n)
+        secret = n - 1 < k
+        organiser.skip_unread()
+        await organiser.send("/results xijie")
+        card = (await organiser.reply()).text
+        line = next(x for x in card.splitlines() if x.startswith("· 服务质量"))
+        assert (hidden in line) == secret and ("满意 100.00%" in line) == (not secret), line
+        _, page = await get(http, h.console_url + "/results/xijie", data)
+        row = re.search(r"<tr><td>服务质量</td>.*?</tr>", page)
+        assert row is not None
+        assert (hidden in row.group(0)) == secret and ("100.00" in row.group(0)) == (not secret)
+        category = re.search(r"<tr><td>社会群众代表</td>.*?</tr>", page)
+        assert category is not None and (hidden in category.group(0)) == secret
+        book = load_workbook(
+            io.BytesIO(await export.results_workbook(h.services, "zh", organiser.id))
+        )
+        [sheet_row] = [
+            r
+            for sheet in book.worksheets
+            for r in sheet.iter_rows(values_only=True)
+            if r[:2] == ("西街街道社保所", "服务质量")
+        ]
+        assert (sheet_row[2] == hidden) == secret and (sheet_row[6] == 100) == (not secret)

@@ -26,7 +26,7 @@ from bot.standin import SimUser, StandIn
 from bot.standin.process import BotProcess, opinion_text, resident_files, wait_for
 from bot.standin.users import NoReply
 from scoring import ANSWERS
-from tests.support.helpers import invite_links
+from tests.support.helpers import invite_links, open_window
 from tests.support.storm import (
     EVALUATORS,
     ITEMS,
@@ -59,7 +59,7 @@ async def test_kill_9_at_random_moments_during_a_mixed_storm(tmp_path: Path) -> 
             evaluators = [standin.user(7100 + n, f"代表{n}") for n in range(EVALUATORS)]
             for person, code in zip(evaluators, codes, strict=True):
                 await command(person, f"/start {code}", "测评代表")
-            await command(organiser, "/ballots open", "测评已开放")
+            assert "测评已开放" in (await open_window(organiser)).text
             for person in evaluators:  # five ballots each, one a second per chat
                 await wait_for(person, lambda m: "制度建设" in m.text, 60)
             residents = [standin.user(7200 + n, f"居民{n}") for n in range(RESIDENTS)]
@@ -211,7 +211,7 @@ async def test_kill_9_while_cards_are_delivered_and_pressed(tmp_path: Path) -> N
             )
             organiser.skip_unread()
             standin.latency = 0.1  # a card reaches its chat 50 ms before the bot learns of it
-            await organiser.send("/ballots open")
+            await open_window(organiser)
             work = asyncio.gather(*(votes_on_first_card(u, n) for n, u in enumerate(evaluators)))
             # the first kill while the cards go out, the second while they are pressed
             await first_card_out(evaluators)

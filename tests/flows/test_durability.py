@@ -137,7 +137,9 @@ async def test_a_publication_replayed_after_a_crash_says_it_was_published(
     organiser = harness.organiser()
     organiser.skip_unread()
     await organiser.send("/publish")
-    assert "已向 2 处" in (await organiser.reply()).text
+    await organiser.reply()  # the preview
+    await organiser.tap("公布")
+    assert "正在发送到 2 处" in (await organiser.reply()).text
     await harness.settle()
     update_id = await harness.services.db.fetchval("SELECT MAX(update_id) FROM inbox")
     async with harness.services.db.transaction() as tx:
@@ -145,6 +147,6 @@ async def test_a_publication_replayed_after_a_crash_says_it_was_published(
     await restart(harness)
     await harness.settle()
     again = (await organiser.reply()).text
-    assert "已向 2 处" in again and "确定再次" not in again
+    assert "正在发送到 2 处" in again and "公布前请核对" not in again
     assert await harness.services.db.fetchval("SELECT COUNT(*) FROM publications") == 1
     assert len([m for m in reader.transcript() if m.kind == "photo"]) == 1

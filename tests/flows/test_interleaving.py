@@ -34,7 +34,14 @@ from bot.settings import REPO_EXAMPLE
 from bot.standin import SimUser
 from bot.vocabulary import Move, Role, Step
 from tests.support.harness import ORGANISER, Harness
-from tests.support.helpers import done, errors_logged, invite_links, register, registered
+from tests.support.helpers import (
+    done,
+    errors_logged,
+    invite_links,
+    open_window,
+    register,
+    registered,
+)
 
 ORGANISERS = range(900_000_001, 900_000_061)  # each run of the organiser's flow has its own
 EVALUATORS = range(910_001, 910_061)
@@ -95,7 +102,7 @@ BUTTONS: dict[Kind, list[str]] = {
     Kind.FILES: ["f:{case}"],
     Kind.BALLOT: ["b:dongjie:service:0"],
     Kind.CARD: ["d:u:0", "d:l:0", "d:t:0", "d:i:service", "d:back:0"],
-    Kind.WINDOW: ["w:reopen"],
+    Kind.WINDOW: ["w:reopen", "w:early"],
     Kind.PUBLISH: ["p:again"],
 }
 
@@ -299,8 +306,7 @@ async def test_a_resident_opinion_survives_everything_else(harness: Harness) -> 
     people = [harness.resident(uid, f"居民代表{n}") for n, uid in enumerate(EVALUATORS[:PARALLEL])]
     for person, code in zip(people, codes, strict=True):
         await register(harness, person, code)
-    await organiser.send("/ballots open")
-    await organiser.reply()
+    await open_window(organiser)
     await harness.settle()
     own = {p.id: await rectified(harness, p.id, f"own-{p.id}") for p in people}
     target = await quick_case(harness, None, "target-resident")

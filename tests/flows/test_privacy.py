@@ -13,7 +13,15 @@ from openpyxl import load_workbook
 
 from bot.cli import configure_logging
 from tests.support.harness import Harness, reach
-from tests.support.helpers import invite_links, open_card, press, register, staffed, substantiate
+from tests.support.helpers import (
+    invite_links,
+    open_card,
+    open_window,
+    press,
+    register,
+    staffed,
+    substantiate,
+)
 
 NAME, USERNAME, RESIDENT_ID = "王秀英", "wxy_private", 4501
 PHONE, CONTACT = "13912345678", "13800001111"
@@ -90,8 +98,7 @@ async def test_logs_staff_and_tallies_keep_people_private(
     [code] = await invite_links(organiser, "/invite evaluator public_rep 1 dongjie")
     voter = harness.standin.user(VOTER_ID, VOTER)
     await register(harness, voter, code)
-    await organiser.send("/ballots open")
-    await organiser.reply()
+    await open_window(organiser)
     await harness.settle()
     await press(voter, "service", 2, harness)
     await press(voter, "integrity", 0, harness)

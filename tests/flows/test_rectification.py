@@ -165,7 +165,7 @@ async def test_findings_and_cases_feed_the_complaint_score(harness: Harness) -> 
     await organiser.send("/finding dongjie punished case-1 纪检处分")
     assert "C 现为 5.00（扣分 15.00）" in (await organiser.reply()).text
     await organiser.send("/finding nowhere general X")
-    assert "没有单位代码 nowhere" in (await organiser.reply()).text
+    assert "没有叫“nowhere”的单位" in (await organiser.reply()).text
     await organiser.send("/finding dongjie serious X")
     assert "用法" in (await organiser.reply()).text
     await organiser.send("/summary")

@@ -8,6 +8,7 @@ import io
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,13 @@ from PIL import Image, ImageChops
 
 from bot.campaign import Campaign, parse_campaign
 from bot.db import ballots as ballot_store
+from bot.db import results as result_store
 from bot.results.chart import font
+from bot.results.publish import report_deliveries
 from bot.settings import REPO_EXAMPLE
 from tests.support.harness import Harness
-from tests.support.helpers import sheet_rows
+from tests.support.helpers import open_window, sheet_rows
+from tests.support.records import cast
 
 EXTRA_UNITS = """
 [[units]]
@@ -45,21 +49,6 @@ def five_units(policy: str = "score") -> Campaign:
 @pytest.fixture
 def campaign(request: pytest.FixtureRequest) -> Campaign:
     return five_units(getattr(request, "param", "score"))
-
-
-async def cast(harness: Harness, unit: str, answers: dict[str, int], start: int) -> int:
-    """Store ballots for ``unit`` on the item 服务质量 from distinct evaluators."""
-    db = harness.services.db
-    n = start
-    now = harness.services.clock.now()
-    async with db.transaction() as tx:
-        for answer, count in answers.items():
-            for _ in range(count):
-                await ballot_store.record(
-                    tx, f"v{n}", unit, "service", "public_rep", answer, now, f"test:{n}:{unit}"
-                )
-                n += 1
-    return n
 
 
 async def scenario(harness: Harness) -> None:
@@ -153,10 +142,15 @@ async def test_publication_to_the_channel_and_subscribers(harness: Harness) -> N
     assert "结果尚未公布" in (await reader.reply()).text
     await scenario(harness)
     organiser = harness.organiser()
-    await organiser.send("/publish")
+    await organiser.send("/publish")  # first what would go out, and nothing published
+    preview = (await organiser.reply()).text
+    assert "公布前请核对" in preview and "1. 西街街道社保所 — 100.00" in preview
+    assert "将发送到频道和 1 位订阅者" in preview
+    assert await harness.services.db.fetchval("SELECT COUNT(*) FROM publications") == 0
+    await organiser.tap("公布")
     done = (await organiser.reply()).text
     head = await ballot_store.head(harness.services.db)
-    assert "已向 2 处" in done and head in done
+    assert "正在发送到 2 处" in done and head in done and "✅" not in done
     await harness.settle()
     for said in (channel.transcript(), reader.transcript()[-2:]):
         text, chart = said[-2], said[-1]
@@ -169,11 +163,16 @@ async def test_publication_to_the_channel_and_subscribers(harness: Harness) -> N
     await reader.send("/rank")
     published = (await reader.reply()).text
     assert "已公布的排名" in published and "4. 东街街道社保所 — 74.55" in published
-    await organiser.send("/publish")  # a second publication asks first
+    # whoever published is told how the delivery went
+    assert await report_deliveries(harness.services) == 1
+    await harness.settle()
+    report = (await organiser.reply()).text
+    assert "已送达 2 处中的 2 处" in report and "频道已收到" in report
+    await organiser.send("/publish")  # a second publication says so
     confirm = await organiser.reply()
-    assert "确定再次向频道和所有订阅者公布吗" in confirm.text
+    assert "这次将再次公布" in confirm.text
     await organiser.tap("再次公布")
-    assert "已向 2 处" in (await organiser.reply()).text
+    assert "正在发送到 2 处" in (await organiser.reply()).text
     await harness.settle()
     assert len([m for m in channel.transcript() if m.kind == "photo"]) == 2
 
@@ -248,6 +247,14 @@ async def test_the_public_page_renders_in_a_browser(harness: Harness, tmp_path: 
     assert CHROMIUM, "the page test needs Chromium: apt-get install chromium (see README)"
     await scenario(harness)
     out = tmp_path / "site"
+    command = [sys.executable, "-m", "bot.cli", "publish-page", str(out)]
+    campaign_file = ["--campaign", str(write_campaign(tmp_path))]
+    env = {"PATH": "/usr/bin:/bin", "EVALBOT_DB": str(harness.db_path)}
+    refused = await run(  # nothing published yet: no page unless asked for the live one
+        [*command, *campaign_file], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert refused.returncode == 2 and "nothing is published yet" in refused.stderr
+    assert not out.exists()
     done = await run(
         [
             sys.executable,
@@ -255,6 +262,7 @@ async def test_the_public_page_renders_in_a_browser(harness: Harness, tmp_path: 
             "bot.cli",
             "publish-page",
             str(out),
+            "--live",  # nothing published yet: the live ranking, titled so
             "--campaign",
             str(write_campaign(tmp_path)),
         ],
@@ -294,6 +302,7 @@ async def test_the_public_page_renders_in_a_browser(harness: Harness, tmp_path: 
         assert score in row, unit
         assert ("低于 85 分" in row) == (unit == "东街街道社保所"), unit  # the flag, in words
     assert "中山街道社保所" in dom.stdout and "无测评数据" in dom.stdout
+    assert "尚未公布" in dom.stdout and "公布时间" not in dom.stdout
     shot = tmp_path / "page.png"
     await run(
         [CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1000,1400", page],
@@ -315,3 +324,69 @@ def write_campaign(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+async def test_publish_asks_first_warns_and_publishes_only_what_was_previewed(
+    harness: Harness,
+) -> None:
+    """The preview names what is not ready; a change after it publishes nothing; a channel
+    that cannot be reached is reported in words (here the channel does not exist)."""
+    await scenario(harness)
+    organiser = harness.organiser()
+    await open_window(organiser)
+    await organiser.send("/publish")
+    preview = (await organiser.reply()).text
+    assert "测评尚未结束" in preview  # the window is open
+    assert "有 1 个单位还没有测评票：中山街道社保所" in preview
+    assert "将发送到频道（暂无订阅者）" in preview
+    await organiser.send("/daily xijie 9.5")  # the ranking changes after the preview
+    await organiser.reply()
+    await organiser.tap("公布", preview_message(organiser))
+    again = (await organiser.reply()).text
+    assert "排名有了变化" in again and "没有公布" in again
+    assert await harness.services.db.fetchval("SELECT COUNT(*) FROM publications") == 0
+    await organiser.tap("公布")  # the new preview's button
+    assert "正在发送到 1 处" in (await organiser.reply()).text
+    await harness.settle()
+    assert await report_deliveries(harness.services) == 1
+    await harness.settle()
+    report = (await organiser.reply()).text
+    assert "已送达 1 处中的 0 处" in report and "频道没有收到" in report and "✅" not in report
+    assert await report_deliveries(harness.services) == 0  # told once
+
+
+def preview_message(user: Any) -> Any:
+    """The first preview the organiser received (an older message than the latest)."""
+    return next(m for m in user.transcript() if "公布前请核对" in m.text)
+
+
+async def test_organiser_commands_take_offices_by_name(harness: Harness) -> None:
+    """An office by its name, part of it or its code; several or none answered in words
+    with the names to choose from, and nothing recorded."""
+    organiser = harness.organiser()
+    organiser.skip_unread()
+    for command, expected in (
+        ("/daily 西街 9.5", "西街街道社保所"),
+        ("/daily 西街街道社保所 9", "西街街道社保所"),
+        ("/daily nanyuan 8", "南苑街道社保所"),
+        ("/results 南苑", "南苑街道社保所"),
+        ("/finding 东街 一般 A 窗口态度", "东街街道社保所"),
+        ("/finding 中山 处分 B", "中山街道社保所"),
+        ("/proposal 北苑 约谈所长", "北苑街道社保所"),
+        ("/hot 中山 7", "中山街道社保所"),
+        ("/invite staff 东街街道社保所", "start="),
+        ("/invite supervisor 东街、西街", "start="),
+        ("/daily 街道 9", "有几个单位都符合“街道”"),
+        ("/daily 北京 9", "没有叫“北京”的单位"),
+        ("/finding 街 一般 C", "有几个单位都符合“街”"),
+    ):
+        await organiser.send(command)
+        said = (await organiser.reply()).text
+        assert expected in said, (command, said)
+    daily = await result_store.daily_scores(harness.services.db)
+    assert daily == {"xijie": Decimal("9"), "nanyuan": Decimal("8")}
+    found = await harness.services.db.fetchall("SELECT unit_id, severity FROM findings")
+    assert sorted((r[0], r[1]) for r in found) == [
+        ("dongjie", "general"),
+        ("zhongshan", "punished"),
+    ]

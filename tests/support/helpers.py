@@ -19,7 +19,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 import handlers
 from bot.app import build_application
 from bot.chat.callbacks import Kind
-from bot.standin import BotMessage, SimUser
+from bot.standin import BotMessage, NoReply, SimUser
+from bot.standin.process import wait_for
 from bot.vocabulary import Role
 from handlers.access import audience
 from tests.support.harness import Harness, file_one
@@ -118,8 +119,7 @@ async def people(harness: Harness) -> dict[str, SimUser]:
     await resident.reply()
     author = harness.resident(3806, "王阿姨")
     await file_one(author)  # case 1, of dongjie
-    await organiser.send("/ballots open")
-    await organiser.reply()
+    await open_window(organiser)
     await harness.settle()
     return {
         "resident": resident,
@@ -213,7 +213,30 @@ async def evaluators(harness: Harness, count: int, scope: str = "dongjie") -> li
         person = harness.standin.user(7700 + len(people) + 10 * n, f"代表{n}")
         await register(harness, person, code)
         people.append(person)
-    await organiser.send("/ballots open")
-    await organiser.reply()
+    await open_window(organiser)
     await harness.settle()
     return people
+
+
+EARLY = "现在开放"  # the button under "/ballots open" before the plan's evaluation phase
+
+
+async def open_window(organiser: SimUser) -> BotMessage:
+    """/ballots open, confirmed when the bot asks first (before the plan's evaluation
+    phase): the bot's last answer about the window. What was unread is read."""
+    before = newest_id(organiser)
+    await organiser.send("/ballots open")
+    said = await wait_for(organiser, lambda m: m.message_id > before, 30)
+    if any(EARLY in label for row in said.buttons for label in row):
+        await organiser.tap(EARLY, said)
+        asked = said.message_id
+        said = await wait_for(organiser, lambda m: m.message_id > asked, 30)
+    organiser.skip_unread()
+    return said
+
+
+def newest_id(user: SimUser) -> int:
+    try:
+        return user.latest().message_id
+    except NoReply:
+        return 0
