@@ -121,6 +121,7 @@ async def people(harness: Harness) -> dict[str, SimUser]:
     await file_one(author)  # case 1, of dongjie
     await open_window(organiser)
     await harness.settle()
+    organiser.skip_unread()  # (what the settle delivered: the next reply is a command's)
     return {
         "resident": resident,
         "author": author,
@@ -215,6 +216,7 @@ async def evaluators(harness: Harness, count: int, scope: str = "dongjie") -> li
         people.append(person)
     await open_window(organiser)
     await harness.settle()
+    organiser.skip_unread()  # (what the settle delivered: the next reply is a command's)
     return people
 
 
