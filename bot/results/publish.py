@@ -140,6 +140,7 @@ async def publish(
 
 
 REPORTED = "publications_reported"  # meta: the last publication whose delivery was reported
+REPORT_WITHIN = dt.timedelta(days=1)  # older publications are passed over, not reported
 
 
 async def report_deliveries(services: Services) -> int:
@@ -150,6 +151,11 @@ async def report_deliveries(services: Services) -> int:
     done = int(await ballot_store.get_meta(db, REPORTED) or 0)
     reported = 0
     for publication_id, by, at in await store.publications_after(db, done):
+        if services.clock.now() - at > REPORT_WITHIN:
+            # published before this report existed (an upgrade), or long ago: not news
+            async with db.transaction() as tx:
+                await ballot_store.set_meta(tx, REPORTED, str(publication_id))
+            continue
         found = await store.deliveries(db, publication_id)
         if any(not d.sent and not d.failed for d in found):
             break  # still on its way

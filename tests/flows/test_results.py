@@ -4,6 +4,7 @@ the spreadsheet, the chart and the public page (in a real headless browser)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import shutil
 import subprocess
@@ -353,6 +354,17 @@ async def test_publish_asks_first_warns_and_publishes_only_what_was_previewed(
     report = (await organiser.reply()).text
     assert "已送达 1 处中的 0 处" in report and "频道没有收到" in report and "✅" not in report
     assert await report_deliveries(harness.services) == 0  # told once
+    # a publication older than a day (one made before an upgrade) is passed over, untold
+    await organiser.send("/publish")
+    await organiser.reply()
+    await organiser.tap("再次公布")
+    await organiser.reply()
+    await harness.settle()
+    organiser.skip_unread()
+    harness.clock.advance(dt.timedelta(days=2))
+    assert await report_deliveries(harness.services) == 0
+    await harness.settle()
+    assert organiser.unread() == []
 
 
 def preview_message(user: Any) -> Any:
