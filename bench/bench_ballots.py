@@ -215,7 +215,7 @@ async def run(
                 await organiser.send("/ballots open")
                 asked = await organiser.reply(timeout=60)
                 opened = time.perf_counter()
-                if any("现在开放" in label for row in asked.buttons for label in row):
+                if asked.has_button("现在开放"):
                     await organiser.tap("现在开放", asked)  # before the plan's phase: asked
                     await organiser.reply(timeout=60)
                 await asyncio.gather(*(until(p, has_card) for p in people))

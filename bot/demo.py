@@ -418,7 +418,7 @@ async def the_ballots(stage: Stage) -> None:
             await voter.user.reply()
         voters.append(voter)
     asked = await organiser.says("/ballots open")  # before the plan's phase: it asks first
-    if any("现在开放" in label for m in asked for row in m.buttons for label in row):
+    if any(m.has_button("现在开放") for m in asked):
         await organiser.taps("现在开放测评")
     out("  (each evaluator receives one message: the ballot card, edited as they answer)")
     await stage.settle()
@@ -581,7 +581,7 @@ async def next_round(stage: Stage) -> None:
         voters.append(voter)
     await organiser.user.send("/ballots open")
     asked = await organiser.user.reply()
-    if any("现在开放" in label for row in asked.buttons for label in row):
+    if asked.has_button("现在开放"):
         await organiser.user.tap("现在开放", asked)
         await organiser.user.reply()
     await stage.settle()

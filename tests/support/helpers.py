@@ -229,7 +229,7 @@ async def open_window(organiser: SimUser) -> BotMessage:
     before = newest_id(organiser)
     await organiser.send("/ballots open")
     said = await wait_for(organiser, lambda m: m.message_id > before, 30)
-    if any(EARLY in label for row in said.buttons for label in row):
+    if said.has_button(EARLY):
         await organiser.tap(EARLY, said)
         asked = said.message_id
         said = await wait_for(organiser, lambda m: m.message_id > asked, 30)
