@@ -27,6 +27,7 @@ from scoring import Aggregation, Answer, Params, Severity, UnknownPolicy
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
 SOURCE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 PHASE_IDS = ("prepare", "collect", "rectify", "evaluate")
+MAX_CHOICES = 20  # offices offered for a name that fits several (more: say more of it)
 
 
 @dataclass(frozen=True)
@@ -159,42 +160,23 @@ class Campaign:
     def find_unit(self, text: str) -> Named:
         """An office as an organiser names it: its code, its name (Chinese or English), or
         any part of either (东湖, 东湖街道社保所). Several matches, or none, are refused with
-        the names to choose from (the closest first)."""
-        given = text.strip()
-        if not given:
-            raise UserError("units/none", given="", names=self.unit_names(self.units))
-        folded = given.casefold()
-        for unit in self.units:
-            if folded in (unit.id.casefold(), unit.name.casefold(), unit.name_en.casefold()):
-                return unit
-        found = [
-            u
-            for u in self.units
-            if folded in u.name.casefold() or (u.name_en and folded in u.name_en.casefold())
-        ]
-        if len(found) == 1:
-            return found[0]
-        if found:
-            raise UserError("units/several", given=given[:40], names=self.unit_names(found))
-        names = [u.name for u in self.units]
-        close = difflib.get_close_matches(given, names, n=5, cutoff=0.3)
-        nearest = [u for name in close for u in self.units if u.name == name] or list(self.units)
-        raise UserError("units/none", given=given[:40], names=self.unit_names(nearest))
+        the names to choose from (the closest first); a few are offered as buttons."""
+        return find_named(self.units, text, "units")
+
+    def find_category(self, text: str) -> Named:
+        """An evaluator category as an organiser names it (人大代表, deputies, its code)."""
+        return find_named(self.categories, text, "categories")
 
     @staticmethod
     def unit_names(units: Sequence[Named]) -> list[str]:
-        """The names to choose from in an answer (at most 20: a long list helps nobody)."""
-        return [u.name for u in units[:20]]
+        """The names to choose from in an answer (a long list helps nobody)."""
+        return [u.name for u in units[:MAX_CHOICES]]
 
     def require_unit(self, unit_id: str) -> Named:
         """The unit, or the answer a person gets for a unit that does not exist."""
         unit = self.unit(unit_id)
         if unit is None:
-            raise UserError(
-                "findings/unknown_unit",
-                unit=unit_id[:40],
-                unit_ids=", ".join(u.id for u in self.units),
-            )
+            raise UserError("units/none", given=unit_id[:40], names=self.unit_names(self.units))
         return unit
 
     def item(self, item_id: str) -> Named | None:
@@ -222,6 +204,35 @@ class Campaign:
 
 
 T = TypeVar("T")
+
+
+def find_named(things: Sequence[Named], text: str, kind: str) -> Named:
+    """One of ``things`` (offices, categories) as a person names it: its code, its name in
+    either language, or any part of either. Several matches or none raise the answer
+    ``<kind>/several`` or ``<kind>/none`` with the names to choose from, the closest first;
+    several offices, if not too many, carry their ids to be offered as buttons."""
+    given = text.strip()
+    names = Campaign.unit_names
+    if not given:
+        raise UserError(f"{kind}/none", given="", names=names(things))
+    folded = given.casefold()
+    for thing in things:
+        if folded in (thing.id.casefold(), thing.name.casefold(), thing.name_en.casefold()):
+            return thing
+    found = [
+        t
+        for t in things
+        if folded in t.name.casefold() or (t.name_en and folded in t.name_en.casefold())
+    ]
+    if len(found) == 1:
+        return found[0]
+    if found:  # a few: offered as buttons (handlers/choose.py); many: say more of it
+        few = kind == "units" and len(found) <= MAX_CHOICES
+        choices = [t.id for t in found] if few else []
+        raise UserError(f"{kind}/several", given=given[:40], names=names(found), choices=choices)
+    close = difflib.get_close_matches(given, [t.name for t in things], n=5, cutoff=0.3)
+    nearest = [t for name in close for t in things if t.name == name] or list(things)
+    raise UserError(f"{kind}/none", given=given[:40], names=names(nearest))
 
 
 class _Reader:

@@ -360,7 +360,7 @@ async def the_organiser_looks(stage: Stage) -> None:
 
 async def staff_are_invited(stage: Stage) -> None:
     organiser = stage.people["organiser"]
-    await organiser.says("/invite staff " + stage.campaign.units[0].id)
+    await organiser.says("/invite staff 东街")  # an office by a part of its name
     link = organiser.user.latest().text.split("start=")[-1].split()[0]
     staff = stage.actor("staff", STAFF_ID, "东街社保所小张", "staff")
     await staff.says(f"/start {link}")
@@ -398,8 +398,7 @@ async def a_case_is_rectified(stage: Stage) -> None:
 
 async def findings_and_overview(stage: Stage) -> None:
     organiser = stage.people["organiser"]
-    unit = stage.campaign.units[1].id
-    await organiser.says(f"/finding {unit} punished HT-2026-031 区政务投诉中心查实")
+    await organiser.says("/finding 西街 处分 HT-2026-031 区政务投诉中心查实")
     await organiser.says("/summary")
     await organiser.says("/hot")
 
@@ -463,7 +462,7 @@ async def the_ballots(stage: Stage) -> None:
 
 async def evaluator_links(organiser: Actor, count: int) -> list[str]:
     """The organiser invites ``count`` evaluators (every office); their links' codes."""
-    await organiser.says(f"/invite evaluator public_rep {count}", answers=2)
+    await organiser.says(f"/invite evaluator 群众代表 {count}", answers=2)
     listing = organiser.user.transcript()[-2].text
     return [word.split("start=")[-1] for word in listing.split() if "start=" in word]
 
@@ -478,15 +477,18 @@ async def results_and_publication(stage: Stage) -> None:
     wang, organiser = stage.people["wang"], stage.people["organiser"]
     channel = stage.standin.channel(-1007777, "政风行风评议公示", "shebao_pingyi_demo")
     await wang.says("/subscribe")
-    await organiser.says(f"/daily {campaign.units[0].id} 9.5")
-    await organiser.says(f"/daily {campaign.units[1].id} 十分")
+    await organiser.says("/daily 街道 9.5")  # fits three offices: the bot asks which
+    await organiser.taps(campaign.units[0].name)
+    await organiser.says(f"/daily {campaign.units[1].name} 十分")
     for n, unit in enumerate(campaign.units[1:], start=1):
-        await organiser.says(f"/daily {unit.id} {8 + n / 2:.1f}")
+        await organiser.says(f"/daily {unit.name} {8 + n / 2:.1f}")
     await organiser.says("/rank")
     ranking = await current_ranking(services)
-    await organiser.says(f"/results {campaign.units[0].id}")
+    await organiser.says(f"/results {campaign.units[0].name}")
     await organiser.says("/flagged")
-    flagged = [u.result.unit_id for u in ranking.units if u.result.flagged]
+    flagged = [
+        campaign.require_unit(u.result.unit_id).name for u in ranking.units if u.result.flagged
+    ]
     if flagged:
         await organiser.says(
             f"/proposal {flagged[0]} 约谈所长，限期一个月整改，整改情况书面报区纠风办。"
@@ -594,7 +596,7 @@ async def next_round(stage: Stage) -> None:
                 await tap.answer()
     out("  (two evaluators answer this year's cards)")
     for n, unit in enumerate(following.units):
-        await organiser.user.send(f"/daily {unit.id} {9 - n / 2:.1f}")
+        await organiser.user.send(f"/daily {unit.name} {9 - n / 2:.1f}")
         await organiser.user.reply()
     await stage.settle()
     await organiser.says("/rank")
@@ -613,7 +615,11 @@ async def summary(stage: Stage) -> None:
     await stage.bot.idle()
     filed = await case_store.count_cases(stage.services.db)
     sources = await user_store.count_by_source(stage.services.db)
-    stage.out(f"  cases filed: {filed}; residents by poster: {sources or 'none'}")
+    posters = {
+        (found.name if (found := stage.campaign.source(code)) else code): n
+        for code, n in sources.items()
+    }
+    stage.out(f"  cases filed: {filed}; residents by poster: {posters or 'none'}")
 
 
 Scene = Callable[[Stage], Awaitable[None]]

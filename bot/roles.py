@@ -6,8 +6,14 @@ is a single-use deep link bound to the first account that opens it.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
+from io import BytesIO
+
+import noto_cjk_sans_otc
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
 
 from bot.chat import notify
 from bot.db import roles as role_store
@@ -17,6 +23,7 @@ from bot.services import Services
 from bot.vocabulary import Role
 
 INVITE_PREFIX = "inv-"
+CJK_FACE = 2  # Noto Sans CJK SC in the collection (as the charts use it)
 
 
 @dataclass(frozen=True)
@@ -108,3 +115,30 @@ async def accept_invite(services: Services, user_id: int, code: str) -> Invite:
             if invite.role in (Role.STAFF, Role.SUPERVISOR):
                 await notify.console_button(tx, services, user_id)
     return invite
+
+
+@functools.cache
+def label_font() -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(noto_cjk_sans_otc.FONT_PATH, 18, index=CJK_FACE)
+
+
+def qr_sheet(links: list[str], category: str, first: int = 0) -> bytes:
+    """A printable sheet: one numbered QR code per invite link, four to a row, each with
+    its number and the category's name (in the Chinese font the charts use)."""
+    font = label_font()
+    cell, columns = 260, 4
+    rows = (len(links) + columns - 1) // columns
+    sheet = Image.new("RGB", (cell * columns, cell * rows + 10), "white")
+    draw = ImageDraw.Draw(sheet)
+    for n, link in enumerate(links):
+        code = qrcode.QRCode(border=2, box_size=5)
+        code.add_data(link)
+        code.make(fit=True)
+        image = code.make_image(fill_color="black", back_color="white").get_image()
+        image = image.convert("RGB").resize((cell - 40, cell - 40))
+        x, y = (n % columns) * cell, (n // columns) * cell
+        sheet.paste(image, (x + 20, y + 10))
+        draw.text((x + 20, y + cell - 30), f"{first + n + 1}. {category}", fill="black", font=font)
+    buffer = BytesIO()
+    sheet.save(buffer, format="PNG")
+    return buffer.getvalue()

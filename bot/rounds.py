@@ -103,7 +103,7 @@ class Opening:
         c, campaign = self.carried, self.campaign
 
         def names(units: tuple[Named, ...]) -> str:
-            return ", ".join(u.id for u in units) or "none"
+            return "、".join(u.name for u in units) or "none"
 
         lines = [f"round {self.seq} is {campaign.id} ({campaign.name}, {campaign.year})"]
         if self.previous is not None:

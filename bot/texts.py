@@ -28,6 +28,7 @@ from babel.support import NullTranslations, Translations
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from bot.vocabulary import case_number
 from scoring import fmt
 
 LANGS = ("zh", "en")
@@ -83,8 +84,15 @@ class Texts:
         env.filters["datetime"] = lambda value: self._datetime(value, locale)
         env.filters["shorten"] = shorten
         env.filters["score"] = fmt  # exact scores, rounded half up to two places
+        env.filters["ref"] = lambda value: self.ref(lang, value)
         env.globals["lang"] = lang
         return env
+
+    def ref(self, lang: str, ref: str) -> str:
+        """A problem's reference as people read it: the bot's case 17 is 第 17 号 / No. 17
+        (never the stored ``case-17``); a reference from outside as it was recorded."""
+        number = case_number(ref)
+        return ref if number is None else self.gettext(lang, "No. %(number)s", number=number)
 
     def _local(self, value: dt.datetime | dt.date) -> dt.datetime | dt.date:
         if isinstance(value, dt.datetime):

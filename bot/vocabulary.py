@@ -6,6 +6,7 @@ Every other module takes these from here, so a role or a state is spelled once.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Literal
 
@@ -21,6 +22,31 @@ class Role(StrEnum):
     EVALUATOR = "evaluator"
     ORGANISER = "organiser"
     SYSTEM = "system"
+
+
+# A problem's reference (design §5, C): one reference counts once. The bot's own case 17
+# is stored as ``case-17``; people read it as 第 17 号 / No. 17 and may type it so.
+CASE_REF = "case-"
+_CASE_NUMBER = re.compile(r"(?:case-?|#|no\.?|第)?\s*(\d{1,12})\s*号?", re.IGNORECASE)
+
+
+def case_ref(case_id: int) -> str:
+    return f"{CASE_REF}{case_id}"
+
+
+def case_number(ref: str) -> int | None:
+    """The bot's case a stored reference names, or None for a reference from outside."""
+    if ref.startswith(CASE_REF) and ref[len(CASE_REF) :].isdigit():
+        return int(ref[len(CASE_REF) :])
+    return None
+
+
+def read_ref(text: str) -> str:
+    """A reference as an organiser types it: a number (17, 第17号, No. 17, #17) names the
+    bot's case; anything else is a reference from outside, kept as typed."""
+    given = text.strip()
+    match = _CASE_NUMBER.fullmatch(given)
+    return case_ref(int(match.group(1))) if match else given
 
 
 INVITED_ROLES = (Role.STAFF, Role.SUPERVISOR, Role.EVALUATOR)  # roles an invite grants

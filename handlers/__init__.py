@@ -23,6 +23,7 @@ from bot.chat.callbacks import Kind, decode
 from handlers import (
     ballots,
     cases,
+    choose,
     flows,
     gate,
     invites,
@@ -56,6 +57,16 @@ class pattern:
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    # The commands that name an office: a name that fits several offers them as buttons,
+    # and the press runs the same handler, with its own check, again (handlers/choose.py).
+    naming = {
+        "invite": organisers(invites.invite),
+        "daily": organisers(results.daily),
+        "results": results.results_command,
+        "proposal": organisers(results.proposal),
+        "finding": organisers(team.finding),
+        "hot": organisers(team.hot),
+    }
     # Before any handler: record the person, stop replays, read the flow in progress.
     application.add_handler(TypeHandler(Update, gate.admit), group=-1)
     application.add_handlers(
@@ -75,22 +86,22 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("cases", cases.list_command, filters=PRIVATE & NEW),
             CommandHandler("overdue", cases.overdue_command, filters=PRIVATE & NEW),
             CommandHandler("history", status.status, filters=PRIVATE & NEW),
-            CommandHandler("invite", organisers(invites.invite), filters=PRIVATE & NEW),
+            CommandHandler("invite", naming["invite"], filters=PRIVATE & NEW),
             CommandHandler("ballots", organisers(ballots.ballots_command), filters=PRIVATE & NEW),
             CommandHandler("ballot", ballots.ballot_command, filters=PRIVATE & NEW),
             CommandHandler("turnout", organisers(ballots.turnout_command), filters=PRIVATE & NEW),
-            CommandHandler("daily", organisers(results.daily), filters=PRIVATE & NEW),
+            CommandHandler("daily", naming["daily"], filters=PRIVATE & NEW),
             CommandHandler("rank", results.rank_command, filters=PRIVATE & NEW),
-            CommandHandler("results", results.results_command, filters=PRIVATE & NEW),
+            CommandHandler("results", naming["results"], filters=PRIVATE & NEW),
             CommandHandler("flagged", organisers(results.flagged), filters=PRIVATE & NEW),
-            CommandHandler("proposal", organisers(results.proposal), filters=PRIVATE & NEW),
+            CommandHandler("proposal", naming["proposal"], filters=PRIVATE & NEW),
             CommandHandler("publish", organisers(results.publish), filters=PRIVATE & NEW),
             CommandHandler("subscribe", results.subscribe, filters=PRIVATE & NEW),
             CommandHandler("unsubscribe", results.unsubscribe, filters=PRIVATE & NEW),
             CommandHandler("record", organisers(opinion.record), filters=PRIVATE & NEW),
-            CommandHandler("finding", organisers(team.finding), filters=PRIVATE & NEW),
+            CommandHandler("finding", naming["finding"], filters=PRIVATE & NEW),
             CommandHandler("summary", organisers(team.summary), filters=PRIVATE & NEW),
-            CommandHandler("hot", organisers(team.hot), filters=PRIVATE & NEW),
+            CommandHandler("hot", naming["hot"], filters=PRIVATE & NEW),
             CommandHandler("export", organisers(team.export), filters=PRIVATE & NEW),
             CommandHandler("console", team.console_command, filters=PRIVATE & NEW),
             MessageHandler(PRIVATE & NEW & filters.COMMAND, misc.unknown_command),
@@ -121,6 +132,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(
                 organisers(results.on_publish_confirmed), pattern=pattern(Kind.PUBLISH)
             ),
+            CallbackQueryHandler(choose.again(naming), pattern=pattern(Kind.CHOOSE)),
             CallbackQueryHandler(misc.unknown_button),
             # Edits, then everything else typed or sent in private.
             MessageHandler(filters.UpdateType.EDITED_MESSAGE & PRIVATE, opinion.on_edited),

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from io import BytesIO
+import re
 
-import qrcode
-from PIL import Image, ImageDraw
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 
@@ -18,6 +16,7 @@ from bot.chat import keyboards, labels
 from bot.chat.callbacks import Kind, is_card_button
 from bot.db import cards as card_store
 from bot.errors import UserError
+from bot.roles import qr_sheet
 from bot.vocabulary import Role
 from handlers import team
 from handlers.access import asker
@@ -272,23 +271,20 @@ async def invite_evaluators(update: Update, context: Context, args: list[str]) -
     """/invite evaluator CATEGORY COUNT [UNIT,…]: single-use links, and a QR sheet."""
     organiser = asker(update)
     campaign = context.services.campaign
-    unit_ids = [u.id for u in campaign.units]
-    categories = [c.id for c in campaign.categories]
-    units = [u for part in args[2:] for u in part.split(",") if u]
     count = parse_number(args[1], 1, MAX_INVITES) if len(args) >= 2 else None
-    if count is None or args[0] not in categories or any(u not in unit_ids for u in units):
-        await send(
-            update,
-            context,
-            context.render("ballots/invite_usage", categories=", ".join(categories)),
-        )
+    if count is None:
+        names = "、".join(c.label(context.lang) for c in campaign.categories)
+        await send(update, context, context.render("ballots/invite_usage", categories=names))
         return
-    category = args[0]
+    found = campaign.find_category(args[0])  # by name, part of it, or code
+    named = [u for part in args[2:] for u in re.split(r"[,，、]", part) if u]
+    units = [campaign.find_unit(u).id for u in named]  # by name, part of it, or code
+    category = found.id
     codes = await role_core.make_invites(
         context.services, organiser, Role.EVALUATOR, units, count, category
     )
     links = [team.invite_link(context, code) for code in codes]
-    label = next(c for c in campaign.categories if c.id == category).label(context.lang)
+    label = found.label(context.lang)
     chat = update.effective_chat
     assert chat is not None
     # A message holds 4096 characters and a photo a few thousand pixels: the links go in
@@ -311,26 +307,6 @@ async def invite_evaluators(update: Update, context: Context, args: list[str]) -
             context,
             chat.id,
             "photo",
-            qr_sheet(page, category, first),
+            qr_sheet(page, label, first),
             context.label(labels.QR_CAPTION, count=len(page)),
         )
-
-
-def qr_sheet(links: list[str], category: str, first: int = 0) -> bytes:
-    """A printable sheet: one numbered QR code per invite link, four to a row."""
-    cell, columns = 260, 4
-    rows = (len(links) + columns - 1) // columns
-    sheet = Image.new("RGB", (cell * columns, cell * rows + 10), "white")
-    draw = ImageDraw.Draw(sheet)
-    for n, link in enumerate(links):
-        code = qrcode.QRCode(border=2, box_size=5)
-        code.add_data(link)
-        code.make(fit=True)
-        image = code.make_image(fill_color="black", back_color="white").get_image()
-        image = image.convert("RGB").resize((cell - 40, cell - 40))
-        x, y = (n % columns) * cell, (n // columns) * cell
-        sheet.paste(image, (x + 20, y + 10))
-        draw.text((x + 20, y + cell - 28), f"{first + n + 1}. {category}", fill="black")
-    buffer = BytesIO()
-    sheet.save(buffer, format="PNG")
-    return buffer.getvalue()

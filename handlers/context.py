@@ -38,6 +38,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
     person: StoredUser | None = None  # the person's stored record
     button: Callback | None = None  # a pressed button's data, read once
     incoming: Update | None = None  # the update being handled
+    command_text: str | None = None  # the command as typed (or as a choice completed it)
     _started: dt.datetime | None = None
 
     @property
@@ -63,6 +64,8 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
             context.update_id = update.update_id
             context.user_name = user.full_name if user else ""
             context.incoming = update
+            text = update.message.text if update.message is not None else None
+            context.command_text = text if text and text.startswith("/") else None
         return context
 
     @property

@@ -13,6 +13,7 @@ from bot.db import users as user_store
 from bot.errors import UserError
 from bot.runtime.pacing import retry_seconds
 from bot.runtime.processor import CURRENT_OUTCOME
+from handlers import choose
 from handlers.common import answer
 from handlers.context import Context
 
@@ -41,6 +42,8 @@ async def on_error(update: object, context: Context) -> None:
             )
         return
     if isinstance(error, UserError):
+        if isinstance(update, Update) and await choose.offer(update, context, error):
+            return  # a name that fits several offices: they are offered as buttons
         await _tell(update, context, context.render(error.template, **error.context))
         return
     log.error("update %s failed: %s", update_id, trace(error) if error else "?")

@@ -184,6 +184,7 @@ async def flagged(update: Update, context: Context) -> None:
             {
                 "unit_id": r.unit_id,
                 "name": unit.label(context.lang) if unit else r.unit_id,
+                "typed": unit.name if unit else r.unit_id,  # as a command takes it
                 "composite": fmt(r.composite),
                 "cases": [
                     {"ref": c.ref, "severity": context.label(labels.SEVERITIES[c.severity])}
@@ -208,9 +209,8 @@ async def proposal(update: Update, context: Context) -> None:
     if len(args) < 2:
         await send(update, context, context.render("results/proposal_usage"))
         return
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    text = message.text.split(maxsplit=2)[2] if len(message.text.split(maxsplit=2)) > 2 else ""
+    words = (context.command_text or "").split(maxsplit=2)
+    text = words[2] if len(words) > 2 else ""
     unit = context.services.campaign.find_unit(args[0])
     await results.add_proposal(context.services, organiser, unit.id, text, context.update_id)
     await send(

@@ -18,6 +18,7 @@ from bot.errors import UserError
 from bot.results.export import cases_workbook, results_workbook
 from bot.results.findings import record_finding, summaries
 from bot.roles import roles_of
+from bot.vocabulary import read_ref
 from handlers.access import asker
 from handlers.common import send, send_file
 from handlers.context import Context
@@ -56,7 +57,7 @@ async def finding(update: Update, context: Context) -> None:
         return
     unit_id = services.campaign.find_unit(args[0]).id
     severity = SEVERITY_NAMES.get(args[1].casefold(), args[1])
-    ref = args[2]
+    ref = read_ref(args[2])  # 17, 第17号: the bot's case 17
     text = " ".join(args[3:])
     try:
         await record_finding(services, organiser, unit_id, severity, ref, text, context.update_id)
@@ -73,7 +74,7 @@ async def finding(update: Update, context: Context) -> None:
         context,
         context.render(
             "findings/recorded",
-            ref=ref,
+            ref=services.texts.ref(context.lang, ref),
             unit=summary.name,
             severity=context.label(labels.OUTCOMES[severity]),
             score=fmt(summary.complaint.score),
@@ -92,7 +93,8 @@ async def summary(update: Update, context: Context) -> None:
             {
                 **s.__dict__,
                 "cases_text": cases.join(
-                    f"{c.ref} {context.label(labels.SEVERITIES[c.severity])}"
+                    f"{context.services.texts.ref(context.lang, c.ref)} "
+                    f"{context.label(labels.SEVERITIES[c.severity])}"
                     for c in s.complaint.cases
                 ),
             }

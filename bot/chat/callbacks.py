@@ -33,6 +33,7 @@ class Kind(StrEnum):
     PUBLISH = "p"  # p:<fingerprint>: an organiser publishes the ranking a preview showed
     PAGE = "g"  # g:<list>:<page>: turn the pages of a long list
     CARD = "d"  # d:u|l|t:<n>: show a page of the ballot card; d:i:<item>; d:back:0
+    CHOOSE = "o"  # o:<unit id>:<stamp>: the office meant by a command whose name fit several
 
 
 ARITY = {
@@ -55,6 +56,7 @@ ARITY = {
     Kind.PUBLISH: 1,
     Kind.PAGE: 2,
     Kind.CARD: 2,
+    Kind.CHOOSE: 2,
 }
 
 

@@ -57,6 +57,10 @@ async def set_meta(tx: Tx, key: str, value: str) -> None:
     )
 
 
+async def drop_meta(tx: Tx, key: str) -> None:
+    await tx.execute("DELETE FROM meta WHERE key = ?", (key,))
+
+
 async def already_logged(tx: Tx, origin: str) -> bool:
     rows = list(await tx.execute_fetchall("SELECT 1 FROM ballot_log WHERE origin = ?", (origin,)))
     return bool(rows)

@@ -118,7 +118,10 @@ async def cases_workbook(services: Services, lang: str, viewer: int) -> bytes:
                 s.reopened,
                 float(round_half_up(s.complaint.deductions)),
                 float(round_half_up(s.complaint.score)),
-                "; ".join(f"{c.ref} ({c.severity.value})" for c in s.complaint.cases),
+                "; ".join(
+                    f"{t.ref(lang, c.ref)} ({t.gettext(lang, labels.SEVERITIES[c.severity])})"
+                    for c in s.complaint.cases
+                ),
             ],
         )
     _style(units, widths=[24, 8, 8, 8, 10, 10, 10, 60])
@@ -193,7 +196,7 @@ async def results_workbook(services: Services, lang: str, viewer: int) -> bytes:
                 deductions,
                 [
                     unit.label(lang) if unit else r.unit_id,
-                    case.ref,
+                    t.ref(lang, case.ref),
                     t.gettext(lang, labels.SEVERITIES[case.severity]),
                     _number(case.points),
                     case.reports,

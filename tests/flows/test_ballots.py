@@ -144,7 +144,7 @@ async def test_codes_are_single_use_and_staff_cannot_evaluate_their_unit(
     [other] = await invite_links(organiser, "/invite evaluator public_rep 1 dongjie")
     assert "单位工作人员不能评议本单位" in await register(harness, staff, other)
     await organiser.send("/invite evaluator nobody 3")
-    assert "用法" in (await organiser.reply()).text
+    assert "没有叫“nobody”的测评类别" in (await organiser.reply()).text
     # someone who is not an evaluator cannot answer, even with a well-formed button
     stranger = harness.resident(5104)
     tap = await stranger.press(1, "b:dongjie:service:0")

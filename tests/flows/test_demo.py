@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bot.campaign import load_campaign
@@ -26,6 +27,12 @@ async def test_the_demo_runs_a_whole_campaign(tmp_path: Path) -> None:
     # and after the close the card shows the final answers
     assert "🗳 民主测评 · 第 1 / 3 个单位" in transcript
     assert "已是“满意”，没有改变" in transcript and "民主测评已结束" in transcript
+    # run by names: nothing a person reads holds an office's code or a case's internal id
+    read = [line for line in lines for line in line.splitlines() if " ▶ " not in line]
+    codes = {u.id for u in campaign.units}
+    leaked = [line for line in read if "case-" in line or codes & set(re.findall(r"\w+", line))]
+    assert not leaked, leaked[:5]
+    assert "有几个单位都符合“街道”" in transcript  # /daily 街道: asked which, then recorded
     # the daily score refused with its reason, the others taken
     assert "十分 不符合" in transcript
     # /rank: every unit on its own line, ranked, the one below 85 marked

@@ -104,6 +104,7 @@ BUTTONS: dict[Kind, list[str]] = {
     Kind.CARD: ["d:u:0", "d:l:0", "d:t:0", "d:i:service", "d:back:0"],
     Kind.WINDOW: ["w:reopen", "w:early"],
     Kind.PUBLISH: ["p:again"],
+    Kind.CHOOSE: ["o:dongjie:1"],
 }
 
 

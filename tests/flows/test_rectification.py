@@ -159,11 +159,12 @@ async def test_findings_and_cases_feed_the_complaint_score(harness: Harness) -> 
     await file_one(resident)
     await substantiate(harness, 1)  # case-1, general: 5
     organiser = harness.organiser()
-    await organiser.send("/finding dongjie general HT-2026-001 区政务投诉中心查实")
+    await organiser.send("/finding 东街 一般 HT-2026-001 区政务投诉中心查实")
     assert "C 现为 10.00（扣分 10.00）" in (await organiser.reply()).text
     # the same case reported again by a discipline body, punished: counted once, as 10
-    await organiser.send("/finding dongjie punished case-1 纪检处分")
-    assert "C 现为 5.00（扣分 15.00）" in (await organiser.reply()).text
+    await organiser.send("/finding dongjie punished 第1号 纪检处分")  # the code still works
+    answer = (await organiser.reply()).text
+    assert "C 现为 5.00（扣分 15.00）" in answer and "第 1 号" in answer
     await organiser.send("/finding nowhere general X")
     assert "没有叫“nowhere”的单位" in (await organiser.reply()).text
     await organiser.send("/finding dongjie serious X")
@@ -171,7 +172,8 @@ async def test_findings_and_cases_feed_the_complaint_score(harness: Harness) -> 
     await organiser.send("/summary")
     summary = (await organiser.reply()).text
     assert "东街街道社保所" in summary and "C = 5.00（扣分 15.00）" in summary
-    assert "case-1 被处分处罚" in summary and "HT-2026-001 一般" in summary
+    assert "第 1 号 被处分处罚" in summary and "HT-2026-001 一般" in summary
+    assert "case-" not in summary
 
 
 async def test_the_unit_sees_the_photos_and_the_resident_too(harness: Harness) -> None:

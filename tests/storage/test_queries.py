@@ -179,3 +179,13 @@ async def test_ending_a_flow_ends_only_the_run_it_names(db: Database) -> None:
         await flow_store.save_flow(tx, Flow(7, "record", "unit"), LATER)
         await flow_store.end_flow(tx, 7)
     assert await flow_store.get_flow(db, 7) is None
+
+
+async def test_a_waiting_choice_is_kept_until_dropped(db: Database) -> None:
+    async with db.single() as tx:
+        await ballot_store.set_meta(tx, "choice:7", '{"stamp": 1}')
+        await ballot_store.set_meta(tx, "choice:7", '{"stamp": 2}')  # a newer one replaces it
+    assert await ballot_store.get_meta(db, "choice:7") == '{"stamp": 2}'
+    async with db.single() as tx:
+        await ballot_store.drop_meta(tx, "choice:7")
+    assert await ballot_store.get_meta(db, "choice:7") is None
