@@ -16,6 +16,7 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.chat import notify
+from bot.db import audit
 from bot.db import roles as role_store
 from bot.db.roles import ALL_UNITS, Invite
 from bot.errors import UserError
@@ -81,13 +82,15 @@ async def make_invites(
     units: list[str],
     count: int = 1,
     category: str | None = None,
+    via: str = "chat",
 ) -> list[str]:
     """Single-use invite codes (for deep links) for a role over ``units`` ([] = all)."""
     codes = [INVITE_PREFIX + secrets.token_urlsafe(12) for _ in range(count)]
+    now = services.clock.now()
     async with services.db.transaction() as tx:
-        await role_store.create_invites(
-            tx, codes, role, units, category, organiser_id, services.clock.now()
-        )
+        await role_store.create_invites(tx, codes, role, units, category, organiser_id, now)
+        detail = f"{role} {category or ''} {count}".replace("  ", " ")
+        await audit.record(tx, organiser_id, via, "invite", now, ",".join(units), detail)
     return codes
 
 

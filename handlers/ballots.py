@@ -184,9 +184,9 @@ async def ballots_command(update: Update, context: Context) -> None:
             text = context.render("ballots/confirm_early", start=start, end=end)
             await send(update, context, text, confirm)
             return
-        await ballots.set_window(services, "open")
+        await ballots.set_window(services, "open", context.sender.id)
     elif action == "close":
-        await ballots.set_window(services, "closed")
+        await ballots.set_window(services, "closed", context.sender.id)
     elif action:
         await send(update, context, context.render("ballots/usage"))
         return
@@ -197,7 +197,7 @@ async def on_open_confirmed(update: Update, context: Context) -> None:
     """The organiser confirms opening the window: again after a close, or before the plan's
     evaluation phase."""
     await answer(context.press.query)
-    await ballots.set_window(context.services, "open")
+    await ballots.set_window(context.services, "open", context.sender.id)
     await show_window(update, context)
 
 

@@ -212,7 +212,9 @@ async def proposal(update: Update, context: Context) -> None:
     words = (context.command_text or "").split(maxsplit=2)
     text = words[2] if len(words) > 2 else ""
     unit = context.services.campaign.find_unit(args[0])
-    await results.add_proposal(context.services, organiser, unit.id, text, context.update_id)
+    await results.add_proposal(
+        context.services, organiser, unit.id, text, f"update:{context.update_id}"
+    )
     await send(
         update, context, context.render("results/proposal_recorded", unit=unit.label(context.lang))
     )
@@ -256,7 +258,9 @@ async def on_publish_confirmed(update: Update, context: Context) -> None:
     if await said_published(update, context):
         return
     try:
-        done = await publication.publish(context.services, user.id, context.update_id, button.arg)
+        done = await publication.publish(
+            context.services, user.id, f"update:{context.update_id}", button.arg
+        )
     except UserError as refusal:
         if refusal.template != "results/changed":
             raise
@@ -268,7 +272,7 @@ async def on_publish_confirmed(update: Update, context: Context) -> None:
 async def said_published(update: Update, context: Context) -> bool:
     """A replay of the update that published (its answer cut short by a crash): say it was
     published, rather than ask whether to publish again."""
-    done = await publication.published_by(context.services, context.update_id)
+    done = await publication.published_by(context.services, f"update:{context.update_id}")
     if done is None:
         return False
     await say_published(update, context, done)

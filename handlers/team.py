@@ -60,7 +60,9 @@ async def finding(update: Update, context: Context) -> None:
     ref = read_ref(args[2])  # 17, 第17号: the bot's case 17
     text = " ".join(args[3:])
     try:
-        await record_finding(services, organiser, unit_id, severity, ref, text, context.update_id)
+        await record_finding(
+            services, organiser, unit_id, severity, ref, text, f"update:{context.update_id}"
+        )
     except UserError as refusal:
         await send(
             update,

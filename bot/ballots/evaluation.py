@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.chat import keyboards, notify
+from bot.db import audit
 from bot.db import ballots as store
 from bot.db import cards as card_store
 from bot.db import inbox as inbox_store
@@ -140,10 +141,11 @@ async def finalise_cards(services: Services) -> int:
     return len(live)
 
 
-async def set_window(services: Services, state: str) -> None:
+async def set_window(services: Services, state: str, organiser_id: int, via: str = "chat") -> None:
     """An organiser opens or closes the window by hand."""
     async with services.db.transaction() as tx:
         await round_store.set_window(tx, state)
+        await audit.record(tx, organiser_id, via, "window", services.clock.now(), "", state)
         if state == "open":
             # each opening by hand sends every card anew (a card key per opening)
             openings = int(await store.get_meta(services.db, "window_openings") or "0") + 1

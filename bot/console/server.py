@@ -19,10 +19,9 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import Enum
 from importlib import resources
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -34,6 +33,8 @@ from bot.cases.view import Reader
 from bot.chat import labels
 from bot.console import auth, charts, fonts
 from bot.console import views as console
+from bot.console.http import ASKER, FIRST_DAY, LAST_DAY, Asker, Door, disposition, number, signed
+from bot.console.workbench import Workbench
 from bot.db import cases as case_store
 from bot.db import console as console_store
 from bot.db import results as result_store
@@ -67,39 +68,11 @@ class ConsoleConfig:
         return self.public_url.startswith("https://")
 
 
-@dataclass(frozen=True)
-class Asker:
-    """Who asks, and how they proved it."""
-
-    who: console.Viewer
-    csrf: str | None  # a cookie session's token; None for init data (no cookie, no CSRF)
-
-
 CSP = (
     "default-src 'self'; script-src 'self' https://telegram.org; style-src 'self'; "
     "img-src 'self' blob: data:; font-src 'self'; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'"
 )
-
-
-class Door(Enum):
-    """Who a console route lets in."""
-
-    OPEN = "open"  # anyone: the sign-in link, the script, the font
-    ANYONE = "anyone"  # anyone; who asks is known if they proved it (a form's token checked)
-    TEAM = "team"  # signed in with a role (organiser, supervisor, staff): 401 or 403 otherwise
-    PAGE = "page"  # the same, a page: the sign-in shell or the residents' message otherwise
-
-
-# request[ASKER]: who asks (the middleware signed_in says)
-ASKER: web.RequestKey[Asker | None] = web.RequestKey("asker")
-
-
-def signed(request: web.Request) -> Asker:
-    """Who asks, behind a door that let only a signed-in person through."""
-    asker = request[ASKER]
-    assert asker is not None
-    return asker
 
 
 class Console:
@@ -138,6 +111,9 @@ class Console:
             ("GET", "/static/{name}", self.static, "static", Door.OPEN),
             ("GET", "/font.woff2", self.font, "font", Door.OPEN),
         ]
+        bench = Workbench(self)
+        for method, path, build, raw, name in bench.table():
+            table.append((method, path, self.page(build) if build else raw, name, Door.ORGANISER))
         for method, path, handler, name, door in table:
             app.router.add_route(method, PREFIX + path, handler, name=name)
             self.doors[name] = door
@@ -192,11 +168,11 @@ class Console:
             return await handler(request)
         fragment = request.headers.get(FRAGMENT_HEADER) == "1"
         if asker is None:
-            if door is Door.PAGE and request.method == "GET" and not fragment:
+            if door in (Door.PAGE, Door.ORGANISER) and request.method == "GET" and not fragment:
                 return self.html("console/shell.html", DEFAULT_LANG, None, status=200)
             raise web.HTTPUnauthorized(text="open the console from the bot")
-        if not asker.who.allowed:
-            if door is Door.PAGE:
+        if not asker.who.allowed or (door is Door.ORGANISER and not asker.who.organiser):
+            if door in (Door.PAGE, Door.ORGANISER):
                 return self.html(
                     "console/message.html",
                     asker.who.lang,
@@ -204,7 +180,10 @@ class Console:
                     fragment=fragment,
                     status=403,
                     message=self.t(
-                        asker, N_("The console is for organisers, supervisors and staff.")
+                        asker,
+                        N_("The console is for organisers, supervisors and staff.")
+                        if not asker.who.allowed
+                        else N_("This page is for organisers."),
                     ),
                 )
             raise web.HTTPForbidden(text="not for residents")
@@ -234,6 +213,10 @@ class Console:
                 lang = await self.language(user_id, None)
                 return Asker(await console.viewer(services, user_id, lang), csrf)
         return None
+
+    async def names(self, user_ids: list[int]) -> dict[int, str]:
+        """The names people gave Telegram, for the pages that say who did what."""
+        return await user_store.names(self.services.db, sorted(set(user_ids)))
 
     async def language(self, user_id: int, given: str | None) -> str:
         user = await user_store.get_user(self.services.db, user_id)
@@ -611,26 +594,3 @@ class Console:
             content_type="font/woff2",
             headers={"Cache-Control": "public, max-age=86400"},
         )
-
-
-# the days a filter may name (a date beyond them cannot be a case's, and far ones do not
-# fit a datetime once the campaign's time zone is applied)
-FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
-
-
-def number(text: str, least: int = 1) -> int | None:
-    """A number in a path as the database can hold it (64-bit), or None: a path with
-    anything else names nothing (404), whatever its size."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        return None
-    value = int(text)
-    return value if value >= least else None
-
-
-def disposition(filename: str, *, inline: bool) -> str:
-    """A Content-Disposition header that keeps a Chinese file name (RFC 6266/5987)."""
-    ascii_name = "".join(
-        c if c.isascii() and c not in '"\\;' and c.isprintable() else "_" for c in filename
-    )
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

@@ -170,6 +170,18 @@ async def known(db: Database, user_ids: Sequence[int]) -> list[int]:
     return [int(r["user_id"]) for r in rows]
 
 
+async def names(db: Database, user_ids: Sequence[int]) -> dict[int, str]:
+    """Each known person's name as Telegram gave it (first and last)."""
+    if not user_ids:
+        return {}
+    marks = ", ".join("?" for _ in user_ids)
+    rows = await db.fetchall(
+        f"SELECT user_id, first_name, last_name FROM users WHERE user_id IN ({marks})",
+        tuple(user_ids),
+    )
+    return {int(r[0]): " ".join(p for p in (r[1], r[2]) if p) for r in rows}
+
+
 async def mark_blocked(db: Database, user_id: int, now: dt.datetime) -> None:
     """Telegram said this user blocked the bot: stop writing to them until they return."""
     async with db.transaction() as tx:

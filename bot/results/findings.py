@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.db import audit
 from bot.db import cases as case_store
 from bot.errors import UserError
 from bot.services import Services
@@ -24,25 +25,23 @@ async def record_finding(
     severity: str,
     ref: str,
     text: str,
-    update_id: int,
+    origin: str,
+    via: str = "chat",
 ) -> bool:
-    """Record a finding; the same update recorded twice (a replay) counts once."""
+    """Record a finding once per ``origin`` (an update, a form: a replay counts once)."""
     services.campaign.require_unit(unit_id)
     if severity not in (Severity.GENERAL, Severity.PUNISHED):
         raise UserError("findings/usage")
     if not ref or len(ref) > MAX_REF:
         raise UserError("findings/usage")
-    async with services.db.single() as tx:
-        return await case_store.add_finding(
-            tx,
-            unit_id,
-            severity,
-            ref,
-            text,
-            organiser_id,
-            services.clock.now(),
-            f"update:{update_id}",
+    now = services.clock.now()
+    async with services.db.transaction() as tx:
+        added = await case_store.add_finding(
+            tx, unit_id, severity, ref, text, organiser_id, now, origin
         )
+        if added:
+            await audit.record(tx, organiser_id, via, "finding", now, unit_id, f"{severity} {ref}")
+        return added
 
 
 @dataclass(frozen=True)

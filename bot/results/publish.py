@@ -19,6 +19,7 @@ from typing import Any
 from bot.ballots import evaluation
 from bot.campaign import Campaign
 from bot.chat import labels, notify
+from bot.db import audit
 from bot.db import ballots as ballot_store
 from bot.db import results as store
 from bot.db.results import RankingRow
@@ -38,9 +39,10 @@ class Published:
     recipients: int
 
 
-async def published_by(services: Services, update_id: int) -> Published | None:
-    """What this update published, if it did (a replay after a crash asks again)."""
-    found = await store.publication_by(services.db, f"update:{update_id}")
+async def published_by(services: Services, origin: str) -> Published | None:
+    """What this update or form (``origin``) published, if it did (a replay after a crash
+    asks again)."""
+    found = await store.publication_by(services.db, origin)
     if found is None:
         return None
     publication, recipients = found
@@ -93,7 +95,7 @@ async def preview(services: Services) -> Preview:
 
 
 async def publish(
-    services: Services, organiser_id: int, update_id: int, previewed: str
+    services: Services, organiser_id: int, origin: str, previewed: str, via: str = "chat"
 ) -> Published:
     """Publish the ranking as it stands, if it is the one previewed (``previewed``: its
     fingerprint; else :class:`bot.errors.UserError` "results/changed"): as text and as a
@@ -107,11 +109,10 @@ async def publish(
     now = services.clock.now()
     recipients: list[tuple[int | str, str]] = []
     async with services.db.transaction() as tx:
-        publication = await store.add_publication(
-            tx, organiser_id, head, rows, now, f"update:{update_id}"
-        )
+        publication = await store.add_publication(tx, organiser_id, head, rows, now, origin)
         if publication is None:
             return Published(None, head, rows, 0)
+        await audit.record(tx, organiser_id, via, "publish", now, "", head[:16])
         if services.campaign.broadcast_chat is not None:
             recipients.append((services.campaign.broadcast_chat, DEFAULT_LANG))
         for user_id in await store.subscribers(tx):

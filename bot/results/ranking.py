@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from bot.args import parse_decimal
 from bot.campaign import Campaign
+from bot.db import audit
 from bot.db import results as store
 from bot.db import tallies as tally_store
 from bot.db.results import RankingRow
@@ -150,22 +152,68 @@ def parse_daily(text: str, services: Services) -> Decimal:
     return value
 
 
-async def set_daily(services: Services, organiser_id: int, unit_id: str, text: str) -> Decimal:
+async def set_daily(
+    services: Services, organiser_id: int, unit_id: str, text: str, via: str = "chat"
+) -> Decimal:
     services.campaign.require_unit(unit_id)
     value = parse_daily(text, services)
-    async with services.db.single() as tx:
-        await store.set_daily(tx, unit_id, value, organiser_id, services.clock.now())
+    now = services.clock.now()
+    async with services.db.transaction() as tx:
+        await store.set_daily(tx, unit_id, value, organiser_id, now)
+        await audit.record(tx, organiser_id, via, "daily", now, unit_id, fmt(value))
     return value
 
 
+@dataclass(frozen=True)
+class RowProblem:
+    """One row of a table or a spreadsheet refused: where, and the answer's template."""
+
+    row: int  # 1-based, as a spreadsheet numbers its rows
+    template: str
+    values: dict[str, Any]
+
+
+async def set_dailies(
+    services: Services, organiser_id: int, scores: list[tuple[int, str, str]], via: str
+) -> list[RowProblem]:
+    """Several daily-work scores at once (the console's table, a spreadsheet): each given
+    as (row, office as named, score as typed). Every row is read first; one that does not
+    hold refuses them all, so nothing is half entered. The refusals, or [] when stored."""
+    campaign = services.campaign
+    problems: list[RowProblem] = []
+    values: dict[str, Decimal] = {}
+    for row, named, text in scores:
+        try:
+            unit = campaign.find_unit(named)
+            if unit.id in values:
+                raise UserError("results/daily_twice", unit=unit.name)
+            values[unit.id] = parse_daily(text, services)
+        except UserError as refusal:
+            problems.append(RowProblem(row, refusal.template, dict(refusal.context)))
+    if problems:
+        return problems
+    now = services.clock.now()
+    async with services.db.transaction() as tx:
+        for unit_id, value in values.items():
+            await store.set_daily(tx, unit_id, value, organiser_id, now)
+            await audit.record(tx, organiser_id, via, "daily", now, unit_id, fmt(value))
+    return []
+
+
 async def add_proposal(
-    services: Services, organiser_id: int, unit_id: str, text: str, update_id: int
+    services: Services,
+    organiser_id: int,
+    unit_id: str,
+    text: str,
+    origin: str,
+    via: str = "chat",
 ) -> None:
+    """The handling proposal for a flagged office, once per ``origin`` (an update, a form)."""
     services.campaign.require_unit(unit_id)
     text = text.strip()
     if not text or len(text) > services.campaign.intake.max_text:
         raise UserError("results/proposal_usage")
-    async with services.db.single() as tx:
-        await store.add_proposal(
-            tx, unit_id, text, organiser_id, services.clock.now(), f"update:{update_id}"
-        )
+    now = services.clock.now()
+    async with services.db.transaction() as tx:
+        if await store.add_proposal(tx, unit_id, text, organiser_id, now, origin):
+            await audit.record(tx, organiser_id, via, "proposal", now, unit_id, text[:60])

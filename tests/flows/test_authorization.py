@@ -236,6 +236,15 @@ ROUTES: dict[str, tuple[str, str, dict[str, str] | None, dict[str, int]]] = {
     "chart": ("GET", "/results/chart.png", None, team_status(WATCHERS)),  # staff: unpublished
     "office": ("GET", "/results/dongjie", None, team_status(WATCHERS)),
     "export": ("GET", "/export/cases.xlsx", None, team_status(ORGANISER, refused=403)),
+    # the organiser's workbench: 403 to the rest of the team (a page for organisers alone);
+    # the forms as posted here change nothing (a state that is none, no scores, no file)
+    "campaign": ("GET", "/campaign", None, team_status(ORGANISER, refused=403)),
+    "window": ("POST", "/campaign/window", {"state": "x"}, team_status(ORGANISER, 400, 403)),
+    "daily": ("GET", "/daily", None, team_status(ORGANISER, refused=403)),
+    "daily_save": ("POST", "/daily", {}, team_status(ORGANISER, refused=403)),
+    "daily_template": ("GET", "/daily/template.xlsx", None, team_status(ORGANISER, refused=403)),
+    "daily_import": ("POST", "/daily/import", {}, team_status(ORGANISER, refused=403)),
+    "audit": ("GET", "/audit", None, team_status(ORGANISER, refused=403)),
     "static": ("GET", "/static/console.js", None, everyone(200)),
     "font": ("GET", "/font.woff2", None, everyone(200)),
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.db import Database
+from bot.db import audit as audit_store
 from bot.db import ballots as ballot_store
 from bot.db import cards as card_store
 from bot.db import cases as case_store
@@ -189,3 +190,23 @@ async def test_a_waiting_choice_is_kept_until_dropped(db: Database) -> None:
     async with db.single() as tx:
         await ballot_store.drop_meta(tx, "choice:7")
     assert await ballot_store.get_meta(db, "choice:7") is None
+
+
+async def test_the_audit_holds_actions_and_an_organisers_case_moves(db: Database) -> None:
+    async with db.transaction() as tx:
+        await audit_store.record(tx, 42, "chat", "daily", NOW, "dongjie", "9.50")
+        await audit_store.record(tx, 42, "console", "window", LATER, "", "open")
+    found = await audit_store.entries(db)
+    assert [(e.via, e.action, e.subject, e.detail) for e in found] == [
+        ("console", "window", "", "open"),
+        ("chat", "daily", "dongjie", "9.50"),
+    ]
+    assert (await audit_store.entries(db, limit=1, offset=1))[0].at == NOW
+
+
+async def test_people_are_named_as_telegram_gave_them(db: Database) -> None:
+    async with db.transaction() as tx:
+        await user_store.save_user(tx, Profile(5, "纠风办", "李主任", "", "zh"), NOW)
+        await user_store.save_user(tx, Profile(6, "Ann", "", "", "en"), NOW)
+    assert await user_store.names(db, [5, 6, 7]) == {5: "纠风办 李主任", 6: "Ann"}
+    assert await user_store.names(db, []) == {}

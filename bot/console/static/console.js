@@ -150,7 +150,8 @@
         new FormData(form).forEach(function (v, k) { if (v) query.append(k, v); });
         go(u.pathname + "?" + query.toString(), { headers: headers() }, true);
       } else {
-        go(u.pathname, { method: "POST", headers: headers(), body: new URLSearchParams(new FormData(form)) }, false);
+        var body = form.enctype === "multipart/form-data" ? new FormData(form) : new URLSearchParams(new FormData(form));
+        go(u.pathname, { method: "POST", headers: headers(), body: body }, false);
       }
     });
     window.addEventListener("popstate", function () {

@@ -1,0 +1,313 @@
+"""The organiser's workbench in the console (design §11): the ballot window, the daily-work
+scores and the audit, through the same domain functions as chat (bot.ballots.evaluation,
+bot.results.ranking), each action recorded in the audit with ``via = "console"``.
+
+Every route here is behind :attr:`Door.ORGANISER`; forms carry the session's CSRF token
+(checked by the console's middleware) like every other console form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from io import BytesIO
+from typing import TYPE_CHECKING, Any
+from zipfile import BadZipFile
+
+from aiohttp import web
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from bot.ballots import evaluation as ballots
+from bot.cases.moves import MOVES
+from bot.chat import labels
+from bot.console.http import Asker, disposition, signed
+from bot.db import audit as audit_store
+from bot.db import results as result_store
+from bot.results import ranking
+from bot.results.export import add_row
+from bot.texts import N_
+from bot.vocabulary import Move
+from scoring import fmt
+
+if TYPE_CHECKING:
+    from bot.console.server import Console
+
+Page = Callable[[web.Request, Asker], Awaitable[Any]]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD = 5 * 1024 * 1024  # a spreadsheet of a few thousand rows is far smaller
+AUDIT_PAGE = 100
+
+# the audit's actions as the page names them
+ACTIONS = {
+    "daily": N_("Daily-work score"),
+    "proposal": N_("Handling proposal"),
+    "finding": N_("Finding"),
+    "window": N_("Ballot window"),
+    "invite": N_("Invitations"),
+    "revoke": N_("Role revoked"),
+    "publish": N_("Publication"),
+    "move": N_("Case"),
+}
+VIAS = {"chat": N_("chat"), "console": N_("console"), "cli": N_("command line")}
+
+
+class Workbench:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.services = console.services
+
+    def table(self) -> list[tuple[str, str, Page | None, Any, str]]:
+        """(method, path, page builder or None, raw handler, route name) for the console."""
+        return [
+            ("GET", "/campaign", self.campaign, None, "campaign"),
+            ("POST", "/campaign/window", self.window, None, "window"),
+            ("GET", "/daily", self.daily, None, "daily"),
+            ("POST", "/daily", self.save_daily, None, "daily_save"),
+            ("GET", "/daily/template.xlsx", None, self.daily_template, "daily_template"),
+            ("POST", "/daily/import", self.import_daily, None, "daily_import"),
+            ("GET", "/audit", self.audit, None, "audit"),
+        ]
+
+    def t(self, asker: Asker, message: str, **values: Any) -> str:
+        return self.services.texts.gettext(asker.who.lang, message, **values)
+
+    # -- the ballot window -------------------------------------------------------------------
+
+    async def campaign(
+        self, request: web.Request, asker: Asker, **extra: Any
+    ) -> tuple[str, dict[str, Any]]:
+        services, lang = self.services, asker.who.lang
+        start, end = ballots.phase_window(services)
+        evaluators: dict[str, int] = {}
+        answered: dict[str, int] = {}
+        expected: dict[str, int] = {}
+        for row in await ballots.turnout(services):
+            evaluators[row.unit_id] = evaluators.get(row.unit_id, 0) + row.evaluators
+            answered[row.unit_id] = answered.get(row.unit_id, 0) + row.answered
+            expected[row.unit_id] = expected.get(row.unit_id, 0) + row.expected
+        shows = services.campaign.ballots.shows
+        offices = [
+            {
+                "name": u.label(lang),
+                "evaluators": evaluators.get(u.id, 0),
+                "answered": answered.get(u.id, 0),
+                "expected": expected.get(u.id, 0),
+                "small": not shows(evaluators.get(u.id, 0)),
+            }
+            for u in services.campaign.units
+        ]
+        return "console/campaign.html", {
+            "state": await ballots.window_now(services),
+            "open": await ballots.is_open(services),
+            "start": start,
+            "end": end,
+            "offices": offices,
+            "k": services.campaign.ballots.smallest_group,
+            "confirm": None,
+            "done": None,
+            **extra,
+        }
+
+    async def window(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        form = await request.post()
+        wanted = str(form.get("state", ""))
+        if wanted not in ("open", "closed"):
+            raise web.HTTPBadRequest(text="state: open or closed")
+        services = self.services
+        if wanted == "open" and form.get("confirm") != "1":
+            # as in chat: before the plan's phase, or again after a close, it asks first
+            start, _ = ballots.phase_window(services)
+            before = services.clock.now() < start
+            again = await ballots.window(services) == "closed"
+            if before or again:
+                return await self.campaign(request, asker, confirm="early" if before else "reopen")
+        await ballots.set_window(services, wanted, asker.who.user_id, via="console")
+        done = self.t(
+            asker,
+            N_("The ballot window is open.")
+            if wanted == "open"
+            else N_("The ballot window is closed."),
+        )
+        return await self.campaign(request, asker, done=done)
+
+    # -- daily-work scores -------------------------------------------------------------------
+
+    async def daily(
+        self, request: web.Request, asker: Asker, **extra: Any
+    ) -> tuple[str, dict[str, Any]]:
+        services, lang = self.services, asker.who.lang
+        scores = await result_store.daily_scores(services.db)
+        given: dict[str, str] = extra.pop("given", {})
+        return "console/daily.html", {
+            "rows": [
+                {
+                    "id": u.id,
+                    "name": u.label(lang),
+                    "score": given.get(u.id, fmt(scores[u.id]) if u.id in scores else ""),
+                    "stored": u.id in scores,
+                }
+                for u in services.campaign.units
+            ],
+            "missing": sum(1 for u in services.campaign.units if u.id not in scores),
+            "limit": fmt(services.campaign.scoring.daily_max),
+            "problems": [],
+            "done": None,
+            **extra,
+        }
+
+    async def save_daily(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        """The table's form: every office whose box was changed, all or none."""
+        form = await request.post()
+        services = self.services
+        stored = await result_store.daily_scores(services.db)
+        changed: list[tuple[int, str, str]] = []
+        given: dict[str, str] = {}
+        for n, unit in enumerate(services.campaign.units, start=1):
+            text = str(form.get(f"score:{unit.id}", "")).strip()[:20]
+            given[unit.id] = text
+            now = fmt(stored[unit.id]) if unit.id in stored else ""
+            if text and text != now:
+                changed.append((n, unit.id, text))
+        problems = await ranking.set_dailies(services, asker.who.user_id, changed, "console")
+        if problems:
+            return await self.daily(
+                request, asker, given=given, problems=self.problems(asker, problems)
+            )
+        done = self.t(asker, N_("%(n)s scores saved."), n=len(changed))
+        return await self.daily(request, asker, done=done)
+
+    def problems(self, asker: Asker, found: list[ranking.RowProblem]) -> list[tuple[int, str]]:
+        texts, campaign = self.services.texts, self.services.campaign
+        return [
+            (p.row, texts.render(p.template, asker.who.lang, campaign=campaign, **p.values))
+            for p in found
+        ]
+
+    async def daily_template(self, request: web.Request) -> web.StreamResponse:
+        asker = signed(request)
+        services = self.services
+        scores = await result_store.daily_scores(services.db)
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = self.t(asker, N_("Daily work"))
+        add_row(sheet, [self.t(asker, N_("Office")), self.t(asker, N_("Daily-work score"))])
+        for unit in services.campaign.units:
+            add_row(sheet, [unit.name, float(scores[unit.id]) if unit.id in scores else None])
+        sheet.column_dimensions["A"].width = 30
+        buffer = BytesIO()
+        book.save(buffer)
+        name = self.t(asker, N_("daily-work scores")) + ".xlsx"
+        return web.Response(
+            body=buffer.getvalue(),
+            content_type=XLSX,
+            headers={"Content-Disposition": disposition(name, inline=False)},
+        )
+
+    async def import_daily(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        """The template filled in: every row with a score, all or none."""
+        form = await request.post()
+        upload = form.get("file")
+        data = upload.file.read(MAX_UPLOAD + 1) if isinstance(upload, web.FileField) else b""
+        rows = read_sheet(data) if 0 < len(data) <= MAX_UPLOAD else None
+        if rows is None:
+            problem = self.t(asker, N_("This is not a spreadsheet (.xlsx) of the template."))
+            return await self.daily(request, asker, problems=[(0, problem)])
+        entries = [(n, name, score) for n, name, score in rows if score]
+        problems = await ranking.set_dailies(self.services, asker.who.user_id, entries, "console")
+        if problems:
+            return await self.daily(request, asker, problems=self.problems(asker, problems))
+        done = self.t(asker, N_("%(n)s scores imported."), n=len(entries))
+        return await self.daily(request, asker, done=done)
+
+    # -- the audit ---------------------------------------------------------------------------
+
+    async def audit(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        services, lang = self.services, asker.who.lang
+        try:
+            page = max(1, min(int(request.query.get("page", "1")), 10_000))
+        except ValueError:
+            page = 1
+        found = await audit_store.entries(services.db, AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE)
+        names = await self.console.names([e.user_id for e in found])
+        campaign = services.campaign
+        rows = []
+        for e in found[:AUDIT_PAGE]:
+            subject = e.subject
+            if e.action == "move":
+                subject = self.t(asker, N_("No. %(number)s"), number=e.subject)
+            elif e.action == "finding":
+                subject = ", ".join(self.office(s, lang) for s in e.subject.split(",") if s)
+            elif e.action in ("daily", "proposal", "invite"):
+                subject = "、".join(self.office(s, lang) for s in e.subject.split(",") if s)
+            rows.append(
+                {
+                    "at": e.at,
+                    "who": names.get(e.user_id) or str(e.user_id),
+                    "via": self.t(asker, VIAS.get(e.via, e.via)),
+                    "action": self.t(asker, ACTIONS.get(e.action, e.action)),
+                    "subject": subject,
+                    "detail": self.detail(asker, e),
+                }
+            )
+        return "console/audit.html", {
+            "rows": rows,
+            "page": page,
+            "more": len(found) > AUDIT_PAGE,
+            "campaign": campaign,
+        }
+
+    def office(self, unit_id: str, lang: str) -> str:
+        unit = self.services.campaign.known_unit(unit_id)
+        return unit.label(lang) if unit else unit_id
+
+    def detail(self, asker: Asker, e: audit_store.Entry) -> str:
+        texts, lang = self.services.texts, asker.who.lang
+        if e.action == "window":
+            return self.t(asker, N_("opened") if e.detail == "open" else N_("closed"))
+        if e.action == "finding":
+            severity, _, ref = e.detail.partition(" ")
+            label = labels.SEVERITIES.get(severity)
+            return f"{texts.ref(lang, ref)} · {self.t(asker, label) if label else severity}"
+        if e.action == "move":
+            try:
+                return self.t(asker, MOVES[Move(e.detail)].label)
+            except (ValueError, KeyError):
+                return e.detail
+        if e.action == "invite":
+            role, *rest = e.detail.split()
+            role_label = labels.ROLES.get(role)
+            category = next((c for c in self.services.campaign.categories if c.id in rest), None)
+            count = rest[-1] if rest else ""
+            parts = [self.t(asker, role_label) if role_label else role]
+            if category:
+                parts.append(category.label(lang))
+            parts.append(f"× {count}")
+            return " · ".join(parts)
+        return e.detail
+
+
+def read_sheet(data: bytes) -> list[tuple[int, str, str]] | None:
+    """(row number, office, score) of the first sheet's rows under its header; None for
+    something that is not a spreadsheet."""
+    try:
+        book = load_workbook(BytesIO(data), read_only=True, data_only=True)
+    except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError, TypeError):
+        return None
+    sheet = book.worksheets[0] if book.worksheets else None
+    if sheet is None:
+        return None
+    found = []
+    for n, row in enumerate(sheet.iter_rows(min_row=2, max_col=2, values_only=True), start=2):
+        name, score = (*row, None, None)[:2]
+        if name is None and score is None:
+            continue
+        found.append((n, str(name or "").strip(), "" if score is None else cell_text(score)))
+    return found
+
+
+def cell_text(value: object) -> str:
+    """A score as the spreadsheet holds it, as typed (9.5, not 9.500000001)."""
+    if isinstance(value, float):
+        return f"{value:.6f}".rstrip("0").rstrip(".")
+    return str(value).strip()

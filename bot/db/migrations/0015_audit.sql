@@ -1,0 +1,14 @@
+-- 0015: what organisers did, from chat or the console (design §11's audit page): who,
+-- when, by which way, the action, what it was about (an office's id, a reference) and
+-- its detail (a score, a state). Case moves stay in case_events; the page reads both.
+CREATE TABLE audit (
+    id          INTEGER PRIMARY KEY,
+    round       TEXT    NOT NULL DEFAULT '',
+    at          TEXT    NOT NULL,
+    user_id     INTEGER NOT NULL,
+    via         TEXT    NOT NULL CHECK (via IN ('chat', 'console', 'cli')),
+    action      TEXT    NOT NULL,
+    subject     TEXT    NOT NULL DEFAULT '',
+    detail      TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_by_time ON audit (at);

@@ -1,0 +1,130 @@
+"""The organiser's workbench in the console: the ballot window, the daily-work scores (in
+place and from a spreadsheet) and the audit, through the same domain as chat; forms
+carry the session's token, and a spreadsheet is imported whole or not at all."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from io import BytesIO
+
+import aiohttp
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from bot.ballots import evaluation as ballots
+from bot.db import results as result_store
+from scoring import fmt
+from tests.support.console import link_of
+from tests.support.harness import Harness
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        yield session
+
+
+async def signed_in(h: Harness, http: aiohttp.ClientSession) -> str:
+    """The organiser's cookie session; its form token."""
+    async with http.get(await link_of(h, h.organiser()), allow_redirects=False) as r:
+        assert r.status == 303
+    async with http.get(h.console_url + "/campaign") as r:
+        found = re.search(r'name="csrf" value="([^"]+)"', await r.text())
+    assert found
+    return found.group(1)
+
+
+async def post(http: aiohttp.ClientSession, url: str, data: object) -> str:
+    async with http.post(url, data=data) as r:
+        assert r.status == 200, (url, r.status)
+        return await r.text()
+
+
+async def scores(h: Harness) -> dict[str, str]:
+    return {k: fmt(v) for k, v in (await result_store.daily_scores(h.services.db)).items()}
+
+
+async def test_the_window_opens_with_a_confirmation_before_the_plan(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    csrf = await signed_in(h, http)
+    url = h.console_url + "/campaign/window"
+    async with http.post(url, data={"state": "open"}) as r:  # no token: refused
+        assert r.status == 403
+    page = await post(http, url, {"state": "open", "csrf": csrf})
+    assert "测评阶段从" in page and 'name="confirm"' in page  # asked first: before the phase
+    assert not await ballots.is_open(h.services)
+    page = await post(http, url, {"state": "open", "confirm": "1", "csrf": csrf})
+    assert await ballots.is_open(h.services) and "测评已开放" in page
+    page = await post(http, url, {"state": "closed", "csrf": csrf})
+    assert not await ballots.is_open(h.services) and "重新开放" in page
+    page = await post(http, url, {"state": "open", "csrf": csrf})  # again: asked again
+    assert 'name="confirm"' in page and not await ballots.is_open(h.services)
+
+
+async def test_daily_scores_in_place_all_or_none(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    csrf = await signed_in(h, http)
+    url = h.console_url + "/daily"
+    page = await post(http, url, {"csrf": csrf, "score:dongjie": "9.5", "score:xijie": "11"})
+    assert "没有保存" in page and "第 2 行" in page and "11 不符合" in page
+    assert await scores(h) == {}
+    assert 'value="11"' in page  # what was typed stays in its box
+    page = await post(http, url, {"csrf": csrf, "score:dongjie": "9.5", "score:xijie": "8"})
+    assert "已保存 2 个得分" in page
+    assert await scores(h) == {"dongjie": "9.50", "xijie": "8.00"}
+    organiser = h.organiser()
+    organiser.skip_unread()
+    await organiser.send("/daily 南苑 7")
+    await organiser.reply()
+    async with http.get(h.console_url + "/audit") as r:
+        audit = await r.text()
+    rows = re.findall(r"<tr><td>.*?</tr>", audit)
+    assert len(rows) == 3
+    assert "南苑街道社保所" in rows[0] and "聊天" in rows[0] and "7.00" in rows[0]
+    assert all("管理台" in row for row in rows[1:]) and "dongjie" not in audit
+
+
+async def test_daily_scores_from_the_template(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    csrf = await signed_in(h, http)
+    async with http.get(h.console_url + "/daily/template.xlsx") as r:
+        assert r.status == 200
+        book = load_workbook(BytesIO(await r.read()))
+    sheet = book.worksheets[0]
+    names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert names == ["东街街道社保所", "西街街道社保所", "南苑街道社保所"]
+
+    def upload(rows: list[tuple[str, object]]) -> aiohttp.FormData:
+        filled = Workbook()
+        page = filled.active
+        assert page is not None
+        page.append(["单位", "日常工作考核得分"])
+        for row in rows:
+            page.append(list(row))
+        buffer = BytesIO()
+        filled.save(buffer)
+        form = aiohttp.FormData()
+        form.add_field("csrf", csrf)
+        form.add_field("file", buffer.getvalue(), filename="daily.xlsx")
+        return form
+
+    url = h.console_url + "/daily/import"
+    page = await post(http, url, upload([("东街", 9.5), ("北街", 9), ("南苑街道社保所", "九")]))
+    assert "第 3 行" in page and "北街" in page and "第 4 行" in page
+    assert await scores(h) == {}  # nothing half imported
+    page = await post(http, url, upload([("东街街道社保所", 9.5), ("西街", 8.25), ("南苑", None)]))
+    assert "已导入 2 个得分" in page
+    assert await scores(h) == {"dongjie": "9.50", "xijie": "8.25"}
+    form = aiohttp.FormData()
+    form.add_field("csrf", csrf)
+    form.add_field("file", b"not a spreadsheet", filename="x.xlsx")
+    assert "不是" in await post(http, url, form)
