@@ -268,7 +268,7 @@ class EvalBot:
 
         # made once in the background (about ten seconds), before anyone asks for it
         self._tasks.append(asyncio.create_task(warm_font(), name="font"))
-        return Console(services, self.token, self.console, fetch_file)
+        return Console(services, self.token, self.console, fetch_file, bot.username)
 
     async def serve_console(self, web_console: Console) -> None:
         """The console on its own port (polling mode: no webhook server to share)."""

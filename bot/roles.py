@@ -16,6 +16,7 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.chat import notify
+from bot.clock import iso
 from bot.db import audit
 from bot.db import roles as role_store
 from bot.db.roles import ALL_UNITS, Invite
@@ -83,12 +84,16 @@ async def make_invites(
     count: int = 1,
     category: str | None = None,
     via: str = "chat",
+    origin: str | None = None,
 ) -> list[str]:
-    """Single-use invite codes (for deep links) for a role over ``units`` ([] = all)."""
+    """Single-use invite codes (for deep links) for a role over ``units`` ([] = all); a
+    form's ``origin`` sent twice makes them once (the second gets the first's codes)."""
     codes = [INVITE_PREFIX + secrets.token_urlsafe(12) for _ in range(count)]
     now = services.clock.now()
     async with services.db.transaction() as tx:
-        await role_store.create_invites(tx, codes, role, units, category, organiser_id, now)
+        if origin is not None and (made := await role_store.made_by(tx, origin)):
+            return made
+        await role_store.create_invites(tx, codes, role, units, category, organiser_id, now, origin)
         detail = f"{role} {category or ''} {count}".replace("  ", " ")
         await audit.record(tx, organiser_id, via, "invite", now, ",".join(units), detail)
     return codes
@@ -118,6 +123,43 @@ async def accept_invite(services: Services, user_id: int, code: str) -> Invite:
             if invite.role in (Role.STAFF, Role.SUPERVISOR):
                 await notify.console_button(tx, services, user_id)
     return invite
+
+
+def invite_link(bot_username: str, code: str) -> str:
+    """The deep link an invitation is opened with (in chat, on paper as a QR code)."""
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+async def revoke(
+    services: Services, organiser_id: int, user_id: int, role: str, via: str = "chat"
+) -> int:
+    """End a person's role (over every office it covered): they are told, and lose the
+    console's menu button when no team role is left. Ballots an evaluator cast stay
+    counted. How many grants ended (0: none held)."""
+    now = services.clock.now()
+    async with services.db.transaction() as tx:
+        held = [g for g in await role_store.grants_in(tx, user_id) if g.role == role]
+        ended = await role_store.remove_role(tx, user_id, role)
+        if not ended:
+            return 0
+        units = [g.unit_id for g in held]
+        await audit.record(
+            tx, organiser_id, via, "revoke", now, ",".join(units), f"{role} {user_id}"
+        )
+        names = [u.name for u in services.campaign.case_units if u.id in units]
+        await notify.notify(
+            tx,
+            services,
+            user_id,
+            "roles/revoked",
+            f"revoked:{user_id}:{role}:{iso(now)}",
+            values={"role": role, "units": names},
+        )
+        left = {g.role for g in await role_store.grants_in(tx, user_id)}
+        if role in (Role.STAFF, Role.SUPERVISOR) and not left & {Role.STAFF, Role.SUPERVISOR}:
+            await notify.no_console_button(tx, services, user_id)
+    services.outbox.wake()
+    return ended
 
 
 @functools.cache

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from telegram import Update
 
+from bot import roles
 from bot.args import parse_number
 from bot.cases.hot import hot_issues
 from bot.chat import labels, notify
@@ -26,7 +27,7 @@ from scoring import fmt
 
 
 def invite_link(context: Context, code: str) -> str:
-    return f"https://t.me/{context.bot.username}?start={code}"
+    return roles.invite_link(context.bot.username, code)
 
 
 def units_label(context: Context, units: tuple[str, ...]) -> str:

@@ -42,6 +42,13 @@ ROLES: dict[str, str] = {
     Role.SYSTEM: N_("System"),
 }
 
+# the roles a person is invited to (and may have revoked), as the organiser reads them
+HELD_ROLES: dict[str, str] = {
+    Role.STAFF: N_("Staff of an office"),
+    Role.SUPERVISOR: N_("Supervisor"),
+    Role.EVALUATOR: N_("Evaluator"),
+}
+
 SEVERITIES: dict[str, str] = {
     Severity.GENERAL: N_("general"),
     Severity.PUNISHED: N_("punished"),

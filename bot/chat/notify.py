@@ -15,6 +15,7 @@ from typing import Any
 from bot.chat import labels
 from bot.chat.keyboards import Keyboard, markup
 from bot.chat.split import split_html
+from bot.clock import iso
 from bot.db import Tx
 from bot.db import outbox as outbox_store
 from bot.db import users as user_store
@@ -78,6 +79,24 @@ async def console_button(tx: Tx, services: Services, user_id: int) -> bool:
         {"menu_button": button},
         services.clock.now(),
         f"menu:{user_id}:{url}",
+    )
+
+
+async def no_console_button(tx: Tx, services: Services, user_id: int) -> None:
+    """Take the console's menu button away (a role revoked): the chat's default menu; a
+    button given again later is queued anew."""
+    url = services.console_url
+    if not url:
+        return
+    now = services.clock.now()
+    await outbox_store.forget_key(tx, f"menu:{user_id}:{url}", now)
+    await outbox_store.enqueue(
+        tx,
+        user_id,
+        "setChatMenuButton",
+        {"menu_button": {"type": "default"}},
+        now,
+        f"menu-off:{user_id}:{iso(now)}",
     )
 
 

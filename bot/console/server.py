@@ -82,8 +82,10 @@ class Console:
         token: str,
         config: ConsoleConfig,
         fetch_file: FetchFile | None = None,
+        bot_username: str = "",
     ) -> None:
         self.services = services
+        self.bot_username = bot_username  # for invitation links (t.me/<bot>?start=…)
         self.token = token
         self.config = config
         self.fetch_file = fetch_file

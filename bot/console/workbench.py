@@ -8,6 +8,8 @@ Every route here is behind :attr:`Door.ORGANISER`; forms carry the session's CSR
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Awaitable, Callable
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
@@ -16,17 +18,23 @@ from zipfile import BadZipFile
 from aiohttp import web
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
+from PIL import Image
 
+from bot import roles
+from bot.args import parse_number
 from bot.ballots import evaluation as ballots
 from bot.cases.moves import MOVES
 from bot.chat import labels
-from bot.console.http import Asker, disposition, signed
+from bot.console.http import Asker, disposition, number, signed
 from bot.db import audit as audit_store
 from bot.db import results as result_store
+from bot.db import roles as role_store
+from bot.db.roles import ALL_UNITS
+from bot.errors import UserError
 from bot.results import ranking
 from bot.results.export import add_row
 from bot.texts import N_
-from bot.vocabulary import Move
+from bot.vocabulary import Move, Role
 from scoring import fmt
 
 if TYPE_CHECKING:
@@ -36,6 +44,8 @@ Page = Callable[[web.Request, Asker], Awaitable[Any]]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 5 * 1024 * 1024  # a spreadsheet of a few thousand rows is far smaller
 AUDIT_PAGE = 100
+ISSUED_SHOWN = 2000  # the newest invitations listed (a campaign makes a few hundred)
+MAX_INVITES = 200  # in one batch, as in chat
 
 # the audit's actions as the page names them
 ACTIONS = {
@@ -66,6 +76,10 @@ class Workbench:
             ("GET", "/daily/template.xlsx", None, self.daily_template, "daily_template"),
             ("POST", "/daily/import", self.import_daily, None, "daily_import"),
             ("GET", "/audit", self.audit, None, "audit"),
+            ("GET", "/invites", self.invites, None, "invites"),
+            ("POST", "/invites", self.make_invites, None, "invites_make"),
+            ("GET", "/invites/sheet.{kind}", None, self.sheet, "invites_sheet"),
+            ("POST", "/invites/revoke", self.revoke, None, "revoke"),
         ]
 
     def t(self, asker: Asker, message: str, **values: Any) -> str:
@@ -220,6 +234,175 @@ class Workbench:
         done = self.t(asker, N_("%(n)s scores imported."), n=len(entries))
         return await self.daily(request, asker, done=done)
 
+    # -- invitations and roles ---------------------------------------------------------------
+
+    async def invites(
+        self, request: web.Request, asker: Asker, **extra: Any
+    ) -> tuple[str, dict[str, Any]]:
+        services, lang = self.services, asker.who.lang
+        campaign = services.campaign
+        issued = await role_store.issued(services.db, ISSUED_SHOWN)
+        held = await role_store.holders(services.db)
+        names = await self.console.names(
+            [h.user_id for h in held] + [i.used_by for i in issued if i.used_by]
+        )
+        batches: dict[str, dict[str, Any]] = {}
+        for i in issued:
+            batch = batches.setdefault(
+                i.created_at.isoformat(),
+                {
+                    "at": i.created_at,
+                    "role": self.role(asker, i.role),
+                    "units": self.units(i.units, lang),
+                    "category": self.category(i.category, lang),
+                    "links": [],
+                    "unused": 0,
+                },
+            )
+            batch["links"].append(
+                {
+                    "link": roles.invite_link(self.console.bot_username, i.code),
+                    "used_by": names.get(i.used_by, str(i.used_by)) if i.used_by else None,
+                    "used_at": i.used_at,
+                }
+            )
+            batch["unused"] += i.used_by is None
+        return "console/invites.html", {
+            "batches": [{"key": k, **b} for k, b in batches.items()],
+            "held": [
+                {
+                    "user_id": h.user_id,
+                    "name": names.get(h.user_id) or str(h.user_id),
+                    "role": h.role,
+                    "role_label": self.role(asker, h.role),
+                    "units": self.units(h.units, lang),
+                    "category": self.category(h.category, lang),
+                    "since": h.granted_at,
+                }
+                for h in held
+            ],
+            "offices": [u.name for u in campaign.units],
+            "categories": [(c.id, c.label(lang)) for c in campaign.categories],
+            "max": MAX_INVITES,
+            "nonce": secrets.token_urlsafe(12),
+            "made": None,
+            "problem": None,
+            "confirm": None,
+            "done": None,
+            "given": {},
+            "role": "evaluator",
+            **extra,
+        }
+
+    def role(self, asker: Asker, role: str) -> str:
+        label = labels.HELD_ROLES.get(role)
+        return self.t(asker, label) if label else role
+
+    def units(self, units: tuple[str, ...], lang: str) -> str:
+        if not units or units == (ALL_UNITS,):
+            return self.services.texts.gettext(lang, labels.ALL_OFFICES)
+        return "、".join(self.office(u, lang) for u in units)
+
+    def category(self, category: str | None, lang: str) -> str:
+        found = next((c for c in self.services.campaign.categories if c.id == category), None)
+        return found.label(lang) if found else ""
+
+    async def make_invites(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        """Invitations from the form: offices and a category by name, as in chat; the same
+        form sent twice makes them once."""
+        form = await request.post()
+        services, campaign = self.services, self.services.campaign
+        role = str(form.get("role", ""))
+        if role not in (Role.STAFF, Role.SUPERVISOR, Role.EVALUATOR):
+            raise web.HTTPBadRequest(text="role: staff, supervisor or evaluator")
+        nonce = str(form.get("nonce", ""))[:40]
+        if not nonce:
+            raise web.HTTPBadRequest(text="the form has no nonce")
+        given = {k: str(form.get(k, ""))[:2000] for k in ("offices", "category", "count")}
+        try:
+            named = [p for p in re.split(r"[,，、\s]+", given["offices"]) if p]
+            units = [campaign.find_unit(p).id for p in named]
+            category = None
+            count = 1
+            if role == Role.EVALUATOR:
+                category = campaign.find_category(given["category"]).id
+                found = parse_number(given["count"], 1, MAX_INVITES)
+                if found is None:
+                    raise UserError("invites/count", max=MAX_INVITES)
+                count = found
+            elif role == Role.STAFF and len(units) != 1:
+                raise UserError("invites/one_office")
+        except UserError as refusal:
+            problem = services.texts.render(
+                refusal.template, asker.who.lang, campaign=campaign, **refusal.context
+            )
+            return await self.invites(request, asker, problem=problem, given=given, role=role)
+        codes = await roles.make_invites(
+            services, asker.who.user_id, role, units, count, category, "console", f"web:{nonce}"
+        )
+        made = [roles.invite_link(self.console.bot_username, c) for c in codes]
+        return await self.invites(request, asker, made=made)
+
+    async def sheet(self, request: web.Request) -> web.StreamResponse:
+        """A batch's unused invitations as a printable sheet of QR codes (PNG or PDF)."""
+        asker = signed(request)
+        kind = request.match_info["kind"]
+        if kind not in ("png", "pdf"):
+            raise web.HTTPNotFound(text="a sheet is .png or .pdf")
+        batch = request.query.get("batch", "")
+        found = [
+            i
+            for i in await role_store.issued(self.services.db, ISSUED_SHOWN)
+            if i.created_at.isoformat() == batch and i.used_by is None
+        ]
+        if not found:
+            raise web.HTTPNotFound(text="no unused invitations in that batch")
+        label = self.category(found[0].category, asker.who.lang) or self.role(asker, found[0].role)
+        links = [roles.invite_link(self.console.bot_username, i.code) for i in found]
+        png = roles.qr_sheet(links, label)
+        body = png if kind == "png" else pdf_of(png)
+        name = f"{self.t(asker, N_('Invitations'))}-{found[0].created_at:%Y%m%d-%H%M}.{kind}"
+        return web.Response(
+            body=body,
+            content_type="image/png" if kind == "png" else "application/pdf",
+            headers={"Content-Disposition": disposition(name, inline=False)},
+        )
+
+    async def revoke(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        """End a person's role: asked first, then the person is told."""
+        form = await request.post()
+        role = str(form.get("role", ""))
+        user = number(str(form.get("user", "")))
+        if role not in (Role.STAFF, Role.SUPERVISOR, Role.EVALUATOR) or user is None:
+            raise web.HTTPBadRequest(text="a person and a role")
+        held = [h for h in await role_store.holders(self.services.db) if h.user_id == user]
+        holder = next((h for h in held if h.role == role), None)
+        if holder is None:
+            return await self.invites(
+                request, asker, done=self.t(asker, N_("That role has ended already."))
+            )
+        name = (await self.console.names([user])).get(user) or str(user)
+        if form.get("confirm") != "1":
+            return await self.invites(
+                request,
+                asker,
+                confirm={
+                    "user_id": user,
+                    "role": role,
+                    "name": name,
+                    "role_label": self.role(asker, role),
+                    "units": self.units(holder.units, asker.who.lang),
+                },
+            )
+        await roles.revoke(self.services, asker.who.user_id, user, role, "console")
+        done = self.t(
+            asker,
+            N_("%(name)s is no longer %(role)s; they have been told."),
+            name=name,
+            role=self.role(asker, role),
+        )
+        return await self.invites(request, asker, done=done)
+
     # -- the audit ---------------------------------------------------------------------------
 
     async def audit(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
@@ -229,7 +412,8 @@ class Workbench:
         except ValueError:
             page = 1
         found = await audit_store.entries(services.db, AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE)
-        names = await self.console.names([e.user_id for e in found])
+        revoked = [int(e.detail.split()[-1]) for e in found if e.action == "revoke"]
+        names = await self.console.names([e.user_id for e in found] + revoked)
         campaign = services.campaign
         rows = []
         for e in found[:AUDIT_PAGE]:
@@ -238,7 +422,7 @@ class Workbench:
                 subject = self.t(asker, N_("No. %(number)s"), number=e.subject)
             elif e.action == "finding":
                 subject = ", ".join(self.office(s, lang) for s in e.subject.split(",") if s)
-            elif e.action in ("daily", "proposal", "invite"):
+            elif e.action in ("daily", "proposal", "invite", "revoke"):
                 subject = "、".join(self.office(s, lang) for s in e.subject.split(",") if s)
             rows.append(
                 {
@@ -247,7 +431,7 @@ class Workbench:
                     "via": self.t(asker, VIAS.get(e.via, e.via)),
                     "action": self.t(asker, ACTIONS.get(e.action, e.action)),
                     "subject": subject,
-                    "detail": self.detail(asker, e),
+                    "detail": self.detail(asker, e, names),
                 }
             )
         return "console/audit.html", {
@@ -261,7 +445,7 @@ class Workbench:
         unit = self.services.campaign.known_unit(unit_id)
         return unit.label(lang) if unit else unit_id
 
-    def detail(self, asker: Asker, e: audit_store.Entry) -> str:
+    def detail(self, asker: Asker, e: audit_store.Entry, names: dict[int, str]) -> str:
         texts, lang = self.services.texts, asker.who.lang
         if e.action == "window":
             return self.t(asker, N_("opened") if e.detail == "open" else N_("closed"))
@@ -274,6 +458,10 @@ class Workbench:
                 return self.t(asker, MOVES[Move(e.detail)].label)
             except (ValueError, KeyError):
                 return e.detail
+        if e.action == "revoke":
+            role, _, user = e.detail.partition(" ")
+            who = names.get(int(user), user) if user.isdigit() else user
+            return f"{who} · {self.role(asker, role)}"
         if e.action == "invite":
             role, *rest = e.detail.split()
             role_label = labels.ROLES.get(role)
@@ -285,6 +473,13 @@ class Workbench:
             parts.append(f"× {count}")
             return " · ".join(parts)
         return e.detail
+
+
+def pdf_of(png: bytes) -> bytes:
+    """A PNG sheet as a one-page PDF, to print from any office computer."""
+    out = BytesIO()
+    Image.open(BytesIO(png)).convert("RGB").save(out, format="PDF", resolution=150)
+    return out.getvalue()
 
 
 def read_sheet(data: bytes) -> list[tuple[int, str, str]] | None:

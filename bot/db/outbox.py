@@ -283,3 +283,12 @@ async def counts(db: Database) -> OutboxCounts:
     )
     assert row is not None
     return OutboxCounts(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
+
+
+async def forget_key(tx: Tx, dedupe_key: str, now: dt.datetime) -> None:
+    """Free a "once ever" key, so the same call may be queued again (a menu button given
+    again after the role was revoked); the row itself stays, renamed."""
+    await tx.execute(
+        "UPDATE outbox SET dedupe_key = dedupe_key || ? WHERE dedupe_key = ?",
+        (f":forgotten:{iso(now)}", dedupe_key),
+    )

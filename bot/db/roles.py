@@ -6,8 +6,9 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from bot.clock import iso
+from bot.clock import iso, parse_iso
 from bot.db.database import CURRENT, Database, Tx
 
 ALL_UNITS = ""  # a role over every unit
@@ -39,12 +40,24 @@ async def create_invites(
     category: str | None,
     created_by: int,
     now: dt.datetime,
+    origin: str | None = None,
 ) -> None:
     await tx.executemany(
-        "INSERT INTO invites (code, role, units, category, created_by, created_at, round) "
-        f"VALUES (?, ?, ?, ?, ?, ?, {CURRENT})",
-        [(code, role, json.dumps(list(units)), category, created_by, iso(now)) for code in codes],
+        "INSERT INTO invites (code, role, units, category, created_by, created_at, round, "
+        f"origin) VALUES (?, ?, ?, ?, ?, ?, {CURRENT}, ?)",
+        [
+            (code, role, json.dumps(list(units)), category, created_by, iso(now), origin)
+            for code in codes
+        ],
     )
+
+
+async def made_by(tx: Tx, origin: str) -> list[str]:
+    """The codes a form (or update) made already: its double submit makes none."""
+    rows = await tx.execute_fetchall(
+        "SELECT code FROM invites WHERE origin = ? ORDER BY code", (origin,)
+    )
+    return [str(r[0]) for r in rows]
 
 
 async def get_invite(tx: Tx, code: str) -> Invite | None:
@@ -145,3 +158,91 @@ async def evaluator_grants_of(db: Database, user_id: int) -> list[Grant]:
         (user_id,),
     )
     return [Grant("evaluator", r["unit_id"], r["category"], user_id) for r in rows]
+
+
+@dataclass(frozen=True)
+class Holder:
+    """One person's role as held now: over which offices (ALL_UNITS inside: every one)."""
+
+    user_id: int
+    role: str
+    units: tuple[str, ...]
+    category: str | None
+    granted_at: dt.datetime
+
+
+async def holders(db: Database) -> list[Holder]:
+    """Everyone holding a role now (staff, supervisors, this round's evaluators), a row
+    per person and role, the newest first."""
+    rows = await db.fetchall(
+        "SELECT user_id, role, unit_id, category, granted_at FROM roles "
+        f"WHERE round IN ('', {CURRENT}) ORDER BY user_id, role, unit_id"
+    )
+    found: dict[tuple[int, str], list[Any]] = {}
+    for r in rows:
+        key = (int(r["user_id"]), r["role"])
+        entry = found.setdefault(key, [[], r["category"], r["granted_at"]])
+        entry[0].append(r["unit_id"])
+        entry[2] = max(entry[2], r["granted_at"])
+    held = [
+        Holder(user, role, tuple(units), category, parse_iso(at))
+        for (user, role), (units, category, at) in found.items()
+    ]
+    return sorted(held, key=lambda h: h.granted_at, reverse=True)
+
+
+async def remove_role(tx: Tx, user_id: int, role: str) -> int:
+    """End a person's role over every office (an evaluator's in the current round)."""
+    cursor = await tx.execute(
+        f"DELETE FROM roles WHERE user_id = ? AND role = ? AND round IN ('', {CURRENT})",
+        (user_id, role),
+    )
+    return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class Issued:
+    """An invitation of the current round: what it grants, who made it, who used it."""
+
+    code: str
+    role: str
+    units: tuple[str, ...]
+    category: str | None
+    created_by: int
+    created_at: dt.datetime
+    used_by: int | None
+    used_at: dt.datetime | None
+
+
+async def issued(db: Database, limit: int = 1000) -> list[Issued]:
+    """The current round's invitations (and staff's and supervisors' of any round), newest
+    batch first."""
+    rows = await db.fetchall(
+        "SELECT code, role, units, category, created_by, created_at, used_by, used_at "
+        f"FROM invites WHERE round = {CURRENT} OR role <> 'evaluator' "
+        "ORDER BY created_at DESC, code LIMIT ?",
+        (limit,),
+    )
+    return [
+        Issued(
+            r["code"],
+            r["role"],
+            tuple(json.loads(r["units"])),
+            r["category"],
+            int(r["created_by"]),
+            parse_iso(r["created_at"]),
+            r["used_by"],
+            parse_iso(r["used_at"]) if r["used_at"] else None,
+        )
+        for r in rows
+    ]
+
+
+async def grants_in(tx: Tx, user_id: int) -> list[Grant]:
+    """:func:`grants_of`, read inside a transaction that changes them."""
+    rows = await tx.execute_fetchall(
+        "SELECT role, unit_id, category FROM roles "
+        f"WHERE user_id = ? AND round IN ('', {CURRENT}) ORDER BY role, unit_id",
+        (user_id,),
+    )
+    return [Grant(r[0], r[1], r[2], user_id) for r in rows]

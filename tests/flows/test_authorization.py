@@ -245,6 +245,10 @@ ROUTES: dict[str, tuple[str, str, dict[str, str] | None, dict[str, int]]] = {
     "daily_template": ("GET", "/daily/template.xlsx", None, team_status(ORGANISER, refused=403)),
     "daily_import": ("POST", "/daily/import", {}, team_status(ORGANISER, refused=403)),
     "audit": ("GET", "/audit", None, team_status(ORGANISER, refused=403)),
+    "invites": ("GET", "/invites", None, team_status(ORGANISER, refused=403)),
+    "invites_make": ("POST", "/invites", {"role": "x"}, team_status(ORGANISER, 400, 403)),
+    "invites_sheet": ("GET", "/invites/sheet.png", None, team_status(ORGANISER, 404, 403)),
+    "revoke": ("POST", "/invites/revoke", {"role": "x"}, team_status(ORGANISER, 400, 403)),
     "static": ("GET", "/static/console.js", None, everyone(200)),
     "font": ("GET", "/font.woff2", None, everyone(200)),
 }

@@ -128,3 +128,69 @@ async def test_daily_scores_from_the_template(
     form.add_field("csrf", csrf)
     form.add_field("file", b"not a spreadsheet", filename="x.xlsx")
     assert "不是" in await post(http, url, form)
+
+
+async def test_invitations_made_printed_used_and_a_role_revoked(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    csrf = await signed_in(h, http)
+    async with http.get(h.console_url + "/invites") as r:
+        nonce = re.search(r'name="nonce" value="([^"]+)"', await r.text())
+    assert nonce
+    form = {"csrf": csrf, "nonce": nonce.group(1), "role": "staff", "offices": "街道"}
+    page = await post(http, h.console_url + "/invites", form)
+    assert "有几个单位都符合“街道”" in page  # a name that fits several: said, nothing made
+    form["offices"] = "东街"
+    page = await post(http, h.console_url + "/invites", form)
+    assert "1 个邀请" in page
+    again = await post(http, h.console_url + "/invites", form)  # a double submit
+    links = re.findall(r"start=(inv-[A-Za-z0-9_-]+)", page)
+    assert links and re.findall(r"start=(inv-[A-Za-z0-9_-]+)", again)[:1] == links[:1]
+    rows = await h.services.db.fetchall("SELECT role, units FROM invites")
+    assert [tuple(r) for r in rows] == [("staff", '["dongjie"]')]
+    evaluators = {
+        **form,
+        "nonce": "n2",
+        "role": "evaluator",
+        "offices": "",
+        "category": "人大",
+        "count": "3",
+    }
+    page = await post(http, h.console_url + "/invites", evaluators)
+    batch = re.search(r'sheet\.pdf\?batch=([^"]+)"', page)
+    assert batch
+    async with http.get(
+        h.console_url + "/invites/sheet.pdf?batch=" + batch.group(1).replace("&amp;", "&")
+    ) as r:
+        assert r.status == 200 and (await r.read()).startswith(b"%PDF")
+    async with http.get(h.console_url + "/invites/sheet.png?batch=" + batch.group(1)) as r:
+        assert r.status == 200 and (await r.read()).startswith(b"\x89PNG")
+
+    # the staff member registers; the page says who used the link; the role is revoked
+    staff = h.standin.user(4301, "东街小张")
+    await staff.send(f"/start {links[0]}")
+    await staff.reply()
+    await h.settle()
+    assert h.standin.world.menu_buttons.get(4301, {}).get("type") == "web_app"
+    async with http.get(h.console_url + "/invites") as r:
+        page = await r.text()
+    assert "东街小张" in page and "已由 东街小张" in page
+    revoke = {"csrf": csrf, "user": "4301", "role": "staff"}
+    page = await post(http, h.console_url + "/invites/revoke", revoke)
+    assert 'name="confirm"' in page and "东街小张" in page  # asked first
+    assert await h.services.db.fetchval("SELECT COUNT(*) FROM roles") == 1
+    staff.skip_unread()
+    page = await post(http, h.console_url + "/invites/revoke", {**revoke, "confirm": "1"})
+    assert "已告知本人" in page
+    assert await h.services.db.fetchval("SELECT COUNT(*) FROM roles") == 0
+    await h.settle()
+    told = await staff.reply()
+    assert "东街街道社保所" in told.text and "工作人员" in told.text
+    assert h.standin.world.menu_buttons.get(4301, {}).get("type") == "default"
+    staff.skip_unread()
+    await staff.send("/cases")
+    assert "您的身份不能进行这项操作" in (await staff.reply()).text
+    async with http.get(h.console_url + "/audit") as r:
+        audit = await r.text()
+    assert "撤销身份" in audit and "东街小张" in audit and "邀请" in audit

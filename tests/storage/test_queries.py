@@ -210,3 +210,32 @@ async def test_people_are_named_as_telegram_gave_them(db: Database) -> None:
         await user_store.save_user(tx, Profile(6, "Ann", "", "", "en"), NOW)
     assert await user_store.names(db, [5, 6, 7]) == {5: "纠风办 李主任", 6: "Ann"}
     assert await user_store.names(db, []) == {}
+
+
+async def test_invitations_listed_held_and_a_role_ended(db: Database) -> None:
+    async with db.transaction() as tx:
+        await role_store.create_invites(
+            tx, ["e1", "e2"], "evaluator", [], "npc_deputy", 9, NOW, "web:a"
+        )
+        assert await role_store.made_by(tx, "web:a") == ["e1", "e2"]
+        assert await role_store.made_by(tx, "web:b") == []
+        await role_store.create_invites(tx, ["s1"], "staff", ["dongjie"], None, 9, LATER)
+        for code in ("e1", "s1"):
+            invite = await role_store.get_invite(tx, code)
+            assert invite is not None
+            await role_store.use_invite(tx, invite, 5, LATER)
+        assert {g.role for g in await role_store.grants_in(tx, 5)} == {"evaluator", "staff"}
+        await outbox_store.enqueue(tx, 5, "setChatMenuButton", {}, NOW, "menu:5:u")
+        await outbox_store.forget_key(tx, "menu:5:u", LATER)
+        assert await outbox_store.enqueue(tx, 5, "setChatMenuButton", {}, LATER, "menu:5:u")
+    issued = await role_store.issued(db)
+    assert [(i.code, i.used_by) for i in issued] == [("s1", 5), ("e1", 5), ("e2", None)]
+    held = await role_store.holders(db)
+    assert {(h.role, h.units, h.category) for h in held} == {
+        ("staff", ("dongjie",), None),
+        ("evaluator", ("",), "npc_deputy"),
+    }
+    async with db.transaction() as tx:
+        assert await role_store.remove_role(tx, 5, "staff") == 1
+        assert await role_store.remove_role(tx, 5, "staff") == 0
+    assert [h.role for h in await role_store.holders(db)] == ["evaluator"]

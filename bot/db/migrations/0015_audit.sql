@@ -12,3 +12,7 @@ CREATE TABLE audit (
     detail      TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_by_time ON audit (at);
+
+-- The form (or update) that made an invitation: a double submit makes one batch.
+ALTER TABLE invites ADD COLUMN origin TEXT;
+CREATE INDEX invites_by_origin ON invites (origin);
