@@ -61,5 +61,15 @@ class UserError(EvalbotError):
         self.context: Mapping[str, Any] = context
 
 
+@dataclass(frozen=True)
+class RowProblem:
+    """A refusal for one row of a table or a spreadsheet (an import is whole or nothing):
+    the row as a spreadsheet numbers it, and the answer's template with its values."""
+
+    row: int
+    template: str
+    values: Mapping[str, Any]
+
+
 class RoundError(EvalbotError):
     """A new round cannot be opened (yet): the message says why and what to do."""

@@ -49,6 +49,21 @@ def read_ref(text: str) -> str:
     return case_ref(int(match.group(1))) if match else given
 
 
+# a severity as organisers write it (design §5): 一般 / 处分, or in English
+SEVERITY_WORDS = {
+    "一般": Severity.GENERAL,
+    "一般问题": Severity.GENERAL,
+    "处分": Severity.PUNISHED,
+    "被处分": Severity.PUNISHED,
+    "general": Severity.GENERAL,
+    "punished": Severity.PUNISHED,
+}
+
+
+def read_severity(text: str) -> Severity | None:
+    return SEVERITY_WORDS.get(text.strip().casefold())
+
+
 INVITED_ROLES = (Role.STAFF, Role.SUPERVISOR, Role.EVALUATOR)  # roles an invite grants
 
 

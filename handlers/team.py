@@ -19,7 +19,7 @@ from bot.errors import UserError
 from bot.results.export import cases_workbook, results_workbook
 from bot.results.findings import record_finding, summaries
 from bot.roles import roles_of
-from bot.vocabulary import read_ref
+from bot.vocabulary import read_ref, read_severity
 from handlers.access import asker
 from handlers.common import send, send_file
 from handlers.context import Context
@@ -38,15 +38,6 @@ def units_label(context: Context, units: tuple[str, ...]) -> str:
     return "、".join(names) if context.lang == "zh" else ", ".join(names)
 
 
-# a severity as organisers write it
-SEVERITY_NAMES = {
-    "一般": "general",
-    "处分": "punished",
-    "general": "general",
-    "punished": "punished",
-}
-
-
 async def finding(update: Update, context: Context) -> None:
     """/finding UNIT general|punished REF [text]: a substantiated problem found outside."""
     organiser = asker(update)
@@ -57,7 +48,7 @@ async def finding(update: Update, context: Context) -> None:
         await send(update, context, context.render("findings/usage", unit_ids=unit_ids))
         return
     unit_id = services.campaign.find_unit(args[0]).id
-    severity = SEVERITY_NAMES.get(args[1].casefold(), args[1])
+    severity = read_severity(args[1]) or args[1]
     ref = read_ref(args[2])  # 17, 第17号: the bot's case 17
     text = " ".join(args[3:])
     try:

@@ -8,6 +8,7 @@ Every route here is behind :attr:`Door.ORGANISER`; forms carry the session's CSR
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -27,14 +28,15 @@ from bot.cases.moves import MOVES
 from bot.chat import labels
 from bot.console.http import Asker, disposition, number, signed
 from bot.db import audit as audit_store
+from bot.db import cases as case_store
 from bot.db import results as result_store
 from bot.db import roles as role_store
 from bot.db.roles import ALL_UNITS
-from bot.errors import UserError
-from bot.results import ranking
+from bot.errors import RowProblem, UserError
+from bot.results import findings, ranking
 from bot.results.export import add_row
 from bot.texts import N_
-from bot.vocabulary import Move, Role
+from bot.vocabulary import Move, Role, Severity
 from scoring import fmt
 
 if TYPE_CHECKING:
@@ -44,6 +46,8 @@ Page = Callable[[web.Request, Asker], Awaitable[Any]]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 5 * 1024 * 1024  # a spreadsheet of a few thousand rows is far smaller
 AUDIT_PAGE = 100
+FINDINGS_PAGE = 100
+WITHDRAWN = " withdrawn"  # the audit's detail of a finding withdrawn ends so
 ISSUED_SHOWN = 2000  # the newest invitations listed (a campaign makes a few hundred)
 MAX_INVITES = 200  # in one batch, as in chat
 
@@ -52,6 +56,7 @@ ACTIONS = {
     "daily": N_("Daily-work score"),
     "proposal": N_("Handling proposal"),
     "finding": N_("Finding"),
+    "findings": N_("Findings imported"),
     "window": N_("Ballot window"),
     "invite": N_("Invitations"),
     "revoke": N_("Role revoked"),
@@ -80,6 +85,11 @@ class Workbench:
             ("POST", "/invites", self.make_invites, None, "invites_make"),
             ("GET", "/invites/sheet.{kind}", None, self.sheet, "invites_sheet"),
             ("POST", "/invites/revoke", self.revoke, None, "revoke"),
+            ("GET", "/findings", self.findings, None, "findings"),
+            ("POST", "/findings", self.add_finding, None, "finding_add"),
+            ("POST", "/findings/withdraw", self.withdraw, None, "finding_withdraw"),
+            ("POST", "/findings/import", self.import_findings, None, "findings_import"),
+            ("GET", "/findings/template.xlsx", None, self.findings_template, "findings_template"),
         ]
 
     def t(self, asker: Asker, message: str, **values: Any) -> str:
@@ -190,32 +200,53 @@ class Workbench:
         done = self.t(asker, N_("%(n)s scores saved."), n=len(changed))
         return await self.daily(request, asker, done=done)
 
-    def problems(self, asker: Asker, found: list[ranking.RowProblem]) -> list[tuple[int, str]]:
+    def problems(
+        self, asker: Asker, found: list[RowProblem], rows: bool = True
+    ) -> list[tuple[int, str]]:
+        """Each refusal in words, with its row (``rows``: a table's or a sheet's)."""
         texts, campaign = self.services.texts, self.services.campaign
         return [
-            (p.row, texts.render(p.template, asker.who.lang, campaign=campaign, **p.values))
+            (
+                p.row if rows else 0,
+                texts.render(p.template, asker.who.lang, campaign=campaign, **p.values),
+            )
             for p in found
         ]
 
     async def daily_template(self, request: web.Request) -> web.StreamResponse:
         asker = signed(request)
-        services = self.services
-        scores = await result_store.daily_scores(services.db)
+        campaign = self.services.campaign
+        scores = await result_store.daily_scores(self.services.db)
+        rows = [[u.name, float(scores[u.id]) if u.id in scores else None] for u in campaign.units]
+        return self.workbook(
+            asker,
+            N_("Daily work"),
+            [N_("Office"), N_("Daily-work score")],
+            rows,
+            N_("daily-work scores"),
+        )
+
+    def workbook(
+        self, asker: Asker, title: str, headers: list[str], rows: list[list[Any]], name: str
+    ) -> web.Response:
+        """A spreadsheet template to download: a header row (in the asker's language; an
+        import reads the columns by place) and the rows."""
         book = Workbook()
         sheet = book.active
         assert sheet is not None
-        sheet.title = self.t(asker, N_("Daily work"))
-        add_row(sheet, [self.t(asker, N_("Office")), self.t(asker, N_("Daily-work score"))])
-        for unit in services.campaign.units:
-            add_row(sheet, [unit.name, float(scores[unit.id]) if unit.id in scores else None])
-        sheet.column_dimensions["A"].width = 30
+        sheet.title = self.t(asker, title)
+        add_row(sheet, [self.t(asker, h) for h in headers])
+        for row in rows:
+            add_row(sheet, row)
+        for column in "ABCD":
+            sheet.column_dimensions[column].width = 30
         buffer = BytesIO()
         book.save(buffer)
-        name = self.t(asker, N_("daily-work scores")) + ".xlsx"
+        filename = self.t(asker, name) + ".xlsx"
         return web.Response(
             body=buffer.getvalue(),
             content_type=XLSX,
-            headers={"Content-Disposition": disposition(name, inline=False)},
+            headers={"Content-Disposition": disposition(filename, inline=False)},
         )
 
     async def import_daily(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
@@ -223,7 +254,7 @@ class Workbench:
         form = await request.post()
         upload = form.get("file")
         data = upload.file.read(MAX_UPLOAD + 1) if isinstance(upload, web.FileField) else b""
-        rows = read_sheet(data) if 0 < len(data) <= MAX_UPLOAD else None
+        rows = read_sheet(data, 2) if 0 < len(data) <= MAX_UPLOAD else None
         if rows is None:
             problem = self.t(asker, N_("This is not a spreadsheet (.xlsx) of the template."))
             return await self.daily(request, asker, problems=[(0, problem)])
@@ -403,14 +434,134 @@ class Workbench:
         )
         return await self.invites(request, asker, done=done)
 
+    # -- the findings register ---------------------------------------------------------------
+
+    async def findings(
+        self, request: web.Request, asker: Asker, **extra: Any
+    ) -> tuple[str, dict[str, Any]]:
+        services, lang = self.services, asker.who.lang
+        page = page_number(request)
+        found = await case_store.findings_register(
+            services.db, FINDINGS_PAGE + 1, (page - 1) * FINDINGS_PAGE
+        )
+        names = await self.console.names([f.recorded_by for f in found])
+        rows = [
+            {
+                "id": f.id,
+                "at": f.recorded_at,
+                "office": self.office(f.unit_id, lang),
+                "punished": f.severity == Severity.PUNISHED,
+                "severity": self.t(asker, labels.SEVERITIES.get(f.severity, f.severity)),
+                "ref": services.texts.ref(lang, f.ref),
+                "text": f.text,
+                "by": names.get(f.recorded_by) or str(f.recorded_by),
+                "withdrawn": f.withdrawn_at,
+                "reason": f.withdrawn_reason,
+            }
+            for f in found[:FINDINGS_PAGE]
+        ]
+        return "console/findings.html", {
+            "rows": rows,
+            "total": await case_store.count_findings(services.db),
+            "page": page,
+            "more": len(found) > FINDINGS_PAGE,
+            "offices": [u.name for u in services.campaign.units],
+            "nonce": secrets.token_urlsafe(12),
+            "problems": [],
+            "done": None,
+            "given": {},
+            **extra,
+        }
+
+    async def add_finding(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        """One finding from the form, or a finding raised to punished (the same reference
+        again, counted once at its highest severity)."""
+        form = await request.post()
+        nonce = str(form.get("nonce", ""))[:40]
+        if not nonce:
+            raise web.HTTPBadRequest(text="the form has no nonce")
+        given = {k: str(form.get(k, ""))[:5000] for k in ("office", "severity", "ref", "text")}
+        raised = number(str(form.get("raise", "")))
+        if raised is not None:
+            found = await case_store.get_finding(self.services.db, raised)
+            if found is None:
+                raise web.HTTPNotFound(text="no such finding")
+            given = {
+                "office": found.unit_id,
+                "severity": Severity.PUNISHED,
+                "ref": found.ref,
+                "text": str(form.get("text", "")) or found.text,
+            }
+        row = (1, given["office"], given["severity"], given["ref"], given["text"].strip())
+        problems, added = await findings.record_findings(
+            self.services, asker.who.user_id, [row], f"web:{nonce}", "console"
+        )
+        if problems:
+            return await self.findings(
+                request, asker, problems=self.problems(asker, problems, rows=False), given=given
+            )
+        done = self.t(asker, N_("The finding is recorded.") if added else N_("Recorded already."))
+        return await self.findings(request, asker, done=done)
+
+    async def withdraw(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        form = await request.post()
+        finding_id = number(str(form.get("id", "")))
+        if finding_id is None:
+            raise web.HTTPBadRequest(text="which finding")
+        reason = str(form.get("reason", ""))[:500]
+        try:
+            done = await findings.withdraw_finding(
+                self.services, asker.who.user_id, finding_id, reason, "console"
+            )
+        except UserError as refusal:
+            problem = self.services.texts.render(
+                refusal.template, asker.who.lang, campaign=self.services.campaign
+            )
+            return await self.findings(request, asker, problems=[(0, problem)])
+        said = (
+            N_("The finding is withdrawn: it no longer counts.")
+            if done
+            else N_("That finding was withdrawn already.")
+        )
+        return await self.findings(request, asker, done=self.t(asker, said))
+
+    async def import_findings(
+        self, request: web.Request, asker: Asker
+    ) -> tuple[str, dict[str, Any]]:
+        """The template filled in: all rows, or none; the same file twice adds nothing."""
+        form = await request.post()
+        upload = form.get("file")
+        data = upload.file.read(MAX_UPLOAD + 1) if isinstance(upload, web.FileField) else b""
+        rows = read_sheet(data, 4) if 0 < len(data) <= MAX_UPLOAD else None
+        if rows is None:
+            problem = self.t(asker, N_("This is not a spreadsheet (.xlsx) of the template."))
+            return await self.findings(request, asker, problems=[(0, problem)])
+        entries = [(n, office, severity, ref, text) for n, office, severity, ref, text in rows]
+        origin = "import:" + hashlib.sha256(data).hexdigest()[:24]
+        problems, added = await findings.record_findings(
+            self.services, asker.who.user_id, entries, origin, "console"
+        )
+        if problems:
+            return await self.findings(request, asker, problems=self.problems(asker, problems))
+        done = self.t(asker, N_("%(n)s findings imported."), n=added)
+        return await self.findings(request, asker, done=done)
+
+    async def findings_template(self, request: web.Request) -> web.StreamResponse:
+        asker = signed(request)
+        headers = [
+            N_("Office"),
+            N_("Severity (一般 or 处分)"),
+            N_("Reference"),
+            N_("What was found"),
+        ]
+        example = [self.services.campaign.units[0].name, "一般", "HT-2026-001", ""]
+        return self.workbook(asker, N_("Findings"), headers, [example], N_("findings"))
+
     # -- the audit ---------------------------------------------------------------------------
 
     async def audit(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
         services, lang = self.services, asker.who.lang
-        try:
-            page = max(1, min(int(request.query.get("page", "1")), 10_000))
-        except ValueError:
-            page = 1
+        page = page_number(request)
         found = await audit_store.entries(services.db, AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE)
         revoked = [int(e.detail.split()[-1]) for e in found if e.action == "revoke"]
         names = await self.console.names([e.user_id for e in found] + revoked)
@@ -451,8 +602,11 @@ class Workbench:
             return self.t(asker, N_("opened") if e.detail == "open" else N_("closed"))
         if e.action == "finding":
             severity, _, ref = e.detail.partition(" ")
+            withdrawn = ref.endswith(WITHDRAWN)
+            ref = ref.removesuffix(WITHDRAWN)
             label = labels.SEVERITIES.get(severity)
-            return f"{texts.ref(lang, ref)} · {self.t(asker, label) if label else severity}"
+            said = f"{texts.ref(lang, ref)} · {self.t(asker, label) if label else severity}"
+            return said + (f" · {self.t(asker, N_('withdrawn'))}" if withdrawn else "")
         if e.action == "move":
             try:
                 return self.t(asker, MOVES[Move(e.detail)].label)
@@ -482,9 +636,9 @@ def pdf_of(png: bytes) -> bytes:
     return out.getvalue()
 
 
-def read_sheet(data: bytes) -> list[tuple[int, str, str]] | None:
-    """(row number, office, score) of the first sheet's rows under its header; None for
-    something that is not a spreadsheet."""
+def read_sheet(data: bytes, columns: int) -> list[list[Any]] | None:
+    """[row number, then the first ``columns`` cells as text] for each row of the first
+    sheet under its header (blank rows left out); None for what is not a spreadsheet."""
     try:
         book = load_workbook(BytesIO(data), read_only=True, data_only=True)
     except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError, TypeError):
@@ -492,17 +646,26 @@ def read_sheet(data: bytes) -> list[tuple[int, str, str]] | None:
     sheet = book.worksheets[0] if book.worksheets else None
     if sheet is None:
         return None
-    found = []
-    for n, row in enumerate(sheet.iter_rows(min_row=2, max_col=2, values_only=True), start=2):
-        name, score = (*row, None, None)[:2]
-        if name is None and score is None:
-            continue
-        found.append((n, str(name or "").strip(), "" if score is None else cell_text(score)))
+    found: list[list[Any]] = []
+    cells = sheet.iter_rows(min_row=2, max_col=columns, values_only=True)
+    for n, row in enumerate(cells, start=2):
+        values = [cell_text(v) for v in (*row, *[None] * columns)[:columns]]
+        if any(values):
+            found.append([n, *values])
     return found
 
 
 def cell_text(value: object) -> str:
-    """A score as the spreadsheet holds it, as typed (9.5, not 9.500000001)."""
+    """A cell as typed: a score 9.5 (not 9.500000001), a name without spaces around."""
+    if value is None:
+        return ""
     if isinstance(value, float):
         return f"{value:.6f}".rstrip("0").rstrip(".")
     return str(value).strip()
+
+
+def page_number(request: web.Request) -> int:
+    try:
+        return max(1, min(int(request.query.get("page", "1")), 10_000))
+    except ValueError:
+        return 1

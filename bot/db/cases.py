@@ -397,12 +397,87 @@ async def add_finding(
     """Record a finding from outside the bot, once per ``origin_key``, in the current round;
     one that names one of the bot's cases (``case-<number>``) is that case again and counts
     in the case's round (design §5, §12)."""
-    cursor = await tx.execute(
+    case_id = int(ref[5:]) if ref.startswith("case-") and ref[5:].isdigit() else None
+    found = await add_findings(
+        tx, [(unit_id, severity, ref, text, origin_key, case_id)], recorded_by, now
+    )
+    return found == 1
+
+
+async def add_findings(
+    tx: Tx,
+    rows: Sequence[tuple[str, str, str, str, str, int | None]],
+    recorded_by: int,
+    now: dt.datetime,
+) -> int:
+    """:func:`add_finding` for many (unit, severity, ref, text, origin key, the bot's case
+    the ref names or None) at once (an import); how many were new."""
+    before = await tx.execute_fetchall("SELECT COUNT(*) FROM findings")
+    await tx.executemany(
         "INSERT INTO findings (unit_id, severity, ref, text, recorded_by, recorded_at, "
         "origin_key, round) VALUES (?, ?, ?, ?, ?, ?, ?, "
-        f"COALESCE((SELECT round FROM cases WHERE 'case-' || id = ?), {CURRENT})) "
+        f"COALESCE((SELECT round FROM cases WHERE id = ?), {CURRENT})) "
         "ON CONFLICT (origin_key) DO NOTHING",
-        (unit_id, severity, ref, text, recorded_by, iso(now), origin_key, ref),
+        [
+            (unit, severity, ref, text, recorded_by, iso(now), origin, case_id)
+            for unit, severity, ref, text, origin, case_id in rows
+        ],
+    )
+    after = await tx.execute_fetchall("SELECT COUNT(*) FROM findings")
+    return int(next(iter(after))[0]) - int(next(iter(before))[0])
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A finding of the register: what was found, by whom, and whether it was withdrawn."""
+
+    id: int
+    unit_id: str
+    severity: str
+    ref: str
+    text: str
+    recorded_by: int
+    recorded_at: dt.datetime
+    withdrawn_at: dt.datetime | None
+    withdrawn_reason: str | None
+
+
+def read_finding(r: Row) -> Finding:
+    withdrawn = parse_iso(r[7]) if r[7] else None
+    return Finding(int(r[0]), r[1], r[2], r[3], r[4], int(r[5]), parse_iso(r[6]), withdrawn, r[8])
+
+
+async def findings_register(db: Database, limit: int, offset: int = 0) -> list[Finding]:
+    """The current round's findings from outside, the newest first, withdrawn ones too."""
+    rows = await db.fetchall(
+        "SELECT id, unit_id, severity, ref, text, recorded_by, recorded_at, withdrawn_at, "
+        f"withdrawn_reason FROM findings WHERE round = {CURRENT} "
+        "ORDER BY id DESC LIMIT ? OFFSET ?",
+        (limit, offset),
+    )
+    return [read_finding(r) for r in rows]
+
+
+async def count_findings(db: Database) -> int:
+    value = await db.fetchval(f"SELECT COUNT(*) FROM findings WHERE round = {CURRENT}")
+    return int(value or 0)
+
+
+async def get_finding(db: Database, finding_id: int) -> Finding | None:
+    rows = await db.fetchall(
+        "SELECT id, unit_id, severity, ref, text, recorded_by, recorded_at, withdrawn_at, "
+        "withdrawn_reason FROM findings WHERE id = ?",
+        (finding_id,),
+    )
+    return read_finding(rows[0]) if rows else None
+
+
+async def withdraw_finding(tx: Tx, finding_id: int, by: int, reason: str, now: dt.datetime) -> bool:
+    """Withdraw a finding (once): it stays in the register and counts no more."""
+    cursor = await tx.execute(
+        "UPDATE findings SET withdrawn_at = ?, withdrawn_by = ?, withdrawn_reason = ? "
+        "WHERE id = ? AND withdrawn_at IS NULL",
+        (iso(now), by, reason, finding_id),
     )
     return cursor.rowcount == 1
 
@@ -425,7 +500,7 @@ async def findings_by_unit(
         "SELECT unit_id, 'case-' || id AS ref, outcome AS severity, 'bot' AS channel "
         f"FROM cases WHERE outcome IN ('general', 'punished') AND round = COALESCE(?, {CURRENT}) "
         "UNION ALL SELECT unit_id, ref, severity, 'external' FROM findings "
-        f"WHERE round = COALESCE(?, {CURRENT})",
+        f"WHERE round = COALESCE(?, {CURRENT}) AND withdrawn_at IS NULL",
         (round_id, round_id),
     )  # in no order: scoring sorts what it counts
     found: dict[str, list[FindingRow]] = {}

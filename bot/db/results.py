@@ -26,7 +26,8 @@ SCORES_FINGERPRINT = """
 SELECT (SELECT id FROM current_round) AS round,
        (SELECT MAX(seq) FROM ballot_log) AS ballots,
        (SELECT MAX(id) FROM case_events) AS moves,
-       (SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) FROM findings) AS findings,
+       (SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) || ':' || COUNT(withdrawn_at)
+          FROM findings) AS findings,
        (SELECT {concat}(unit_id || '=' || score, ',')
           FROM (SELECT unit_id, score FROM daily_scores
                  WHERE round = (SELECT id FROM current_round) ORDER BY unit_id) AS d) AS daily
@@ -37,9 +38,9 @@ CONCAT = {"sqlite": "group_concat", "postgresql": "string_agg"}
 async def scores_fingerprint(db: Database) -> tuple[Any, ...]:
     """What the ranking is computed from, in a few cheap lookups: the current round, every
     ballot change is logged, every case outcome changes by a move (an event), findings are
-    only added, and the daily scores are few. Equal fingerprints, equal rankings. (An
-    earlier round's ranking depends only on the moves and findings, its third and fourth
-    parts.)"""
+    only added or withdrawn (both counted), and the daily scores are few. Equal
+    fingerprints, equal rankings. (An earlier round's ranking depends only on the moves and
+    findings, its third and fourth parts.)"""
     row = await db.fetchone(SCORES_FINGERPRINT.format(concat=CONCAT[db.dialect]))
     assert row is not None
     return tuple(row)

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from bot.db import audit
 from bot.db import cases as case_store
-from bot.errors import UserError
+from bot.errors import RowProblem, UserError
 from bot.services import Services
+from bot.vocabulary import case_number, read_ref, read_severity
 from scoring import ComplaintResult, Finding, Severity, complaint
 
 MAX_REF = 40
@@ -42,6 +43,62 @@ async def record_finding(
         if added:
             await audit.record(tx, organiser_id, via, "finding", now, unit_id, f"{severity} {ref}")
         return added
+
+
+async def record_findings(
+    services: Services,
+    organiser_id: int,
+    rows: list[tuple[int, str, str, str, str]],
+    origin: str,
+    via: str,
+) -> tuple[list[RowProblem], int]:
+    """Many findings at once (a spreadsheet): (row, office as named, severity as written,
+    reference, what was found). Every row is read first; one that does not hold refuses
+    them all. The refusals, and how many findings were new (an import sent twice, or a
+    row's origin seen before, adds nothing)."""
+    campaign = services.campaign
+    problems: list[RowProblem] = []
+    found: list[tuple[str, str, str, str, str, int | None]] = []
+    for row, office, severity_text, ref_text, text in rows:
+        try:
+            unit = campaign.find_unit(office)
+            severity = read_severity(severity_text)
+            ref = read_ref(ref_text)
+            if severity is None or not ref or len(ref) > MAX_REF:
+                raise UserError("findings/row", severity=severity_text[:20], ref=ref_text[:60])
+            if len(text) > campaign.intake.max_text:
+                raise UserError("findings/too_long", limit=campaign.intake.max_text)
+            found.append((unit.id, severity, ref, text, f"{origin}:{row}", case_number(ref)))
+        except UserError as refusal:
+            problems.append(RowProblem(row, refusal.template, dict(refusal.context)))
+    if problems:
+        return problems, 0
+    now = services.clock.now()
+    async with services.db.transaction() as tx:
+        added = await case_store.add_findings(tx, found, organiser_id, now)
+        if added:
+            await audit.record(tx, organiser_id, via, "findings", now, "", str(added))
+    return [], added
+
+
+async def withdraw_finding(
+    services: Services, organiser_id: int, finding_id: int, reason: str, via: str
+) -> bool:
+    """Withdraw a finding recorded by mistake, with the reason: it stays in the register
+    and counts no more. False when it was withdrawn already."""
+    reason = reason.strip()
+    if not reason:
+        raise UserError("findings/reason")
+    found = await case_store.get_finding(services.db, finding_id)
+    if found is None:
+        raise UserError("findings/none")
+    now = services.clock.now()
+    async with services.db.transaction() as tx:
+        done = await case_store.withdraw_finding(tx, finding_id, organiser_id, reason[:500], now)
+        if done:
+            detail = f"{found.severity} {found.ref} withdrawn"
+            await audit.record(tx, organiser_id, via, "finding", now, found.unit_id, detail)
+    return done
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from bot.args import parse_decimal
 from bot.campaign import Campaign
@@ -15,7 +14,7 @@ from bot.db import audit
 from bot.db import results as store
 from bot.db import tallies as tally_store
 from bot.db.results import RankingRow
-from bot.errors import UserError
+from bot.errors import RowProblem, UserError
 from bot.results.findings import unit_findings
 from bot.rounds import Round
 from bot.services import Services
@@ -162,15 +161,6 @@ async def set_daily(
         await store.set_daily(tx, unit_id, value, organiser_id, now)
         await audit.record(tx, organiser_id, via, "daily", now, unit_id, fmt(value))
     return value
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """One row of a table or a spreadsheet refused: where, and the answer's template."""
-
-    row: int  # 1-based, as a spreadsheet numbers its rows
-    template: str
-    values: dict[str, Any]
 
 
 async def set_dailies(

@@ -249,6 +249,16 @@ ROUTES: dict[str, tuple[str, str, dict[str, str] | None, dict[str, int]]] = {
     "invites_make": ("POST", "/invites", {"role": "x"}, team_status(ORGANISER, 400, 403)),
     "invites_sheet": ("GET", "/invites/sheet.png", None, team_status(ORGANISER, 404, 403)),
     "revoke": ("POST", "/invites/revoke", {"role": "x"}, team_status(ORGANISER, 400, 403)),
+    "findings": ("GET", "/findings", None, team_status(ORGANISER, refused=403)),
+    "finding_add": ("POST", "/findings", {}, team_status(ORGANISER, 400, 403)),  # no nonce
+    "finding_withdraw": ("POST", "/findings/withdraw", {}, team_status(ORGANISER, 400, 403)),
+    "findings_import": ("POST", "/findings/import", {}, team_status(ORGANISER, refused=403)),
+    "findings_template": (
+        "GET",
+        "/findings/template.xlsx",
+        None,
+        team_status(ORGANISER, refused=403),
+    ),
     "static": ("GET", "/static/console.js", None, everyone(200)),
     "font": ("GET", "/font.woff2", None, everyone(200)),
 }

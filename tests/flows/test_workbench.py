@@ -5,7 +5,7 @@ carry the session's token, and a spreadsheet is imported whole or not at all."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from io import BytesIO
 
 import aiohttp
@@ -14,6 +14,7 @@ from openpyxl import Workbook, load_workbook
 
 from bot.ballots import evaluation as ballots
 from bot.db import results as result_store
+from bot.results.findings import UnitSummary, summaries
 from scoring import fmt
 from tests.support.console import link_of
 from tests.support.harness import Harness
@@ -194,3 +195,83 @@ async def test_invitations_made_printed_used_and_a_role_revoked(
     async with http.get(h.console_url + "/audit") as r:
         audit = await r.text()
     assert "撤销身份" in audit and "东街小张" in audit and "邀请" in audit
+
+
+async def test_the_findings_register(console_harness: Harness, http: aiohttp.ClientSession) -> None:
+    h = console_harness
+    csrf = await signed_in(h, http)
+    url = h.console_url + "/findings"
+    form = {
+        "csrf": csrf,
+        "nonce": "f1",
+        "office": "西街",
+        "severity": "一般",
+        "ref": "HT-1",
+        "text": "投诉中心查实",
+    }
+    page = await post(http, url, form)
+    assert "已登记" in page
+    await post(http, url, form)  # a double submit records once
+    rows = await h.services.db.fetchall("SELECT id, unit_id, severity, ref FROM findings")
+    assert [tuple(r)[1:] for r in rows] == [("xijie", "general", "HT-1")]
+    first = rows[0][0]
+    # raised to punished: the same reference again, counted once at 10
+    page = await post(http, url, {"csrf": csrf, "nonce": "f2", "raise": str(first)})
+    summary = {s.unit_id: s for s in await findings_summaries(h)}
+    assert summary["xijie"].complaint.deductions == 10
+    # withdrawn with a reason: listed, struck out, no longer counted
+    page = await post(http, url + "/withdraw", {"csrf": csrf, "id": str(first), "reason": ""})
+    assert "请说明撤销的理由" in page
+    for fid in [r[0] for r in await h.services.db.fetchall("SELECT id FROM findings")]:
+        page = await post(
+            http, url + "/withdraw", {"csrf": csrf, "id": str(fid), "reason": "重复登记"}
+        )
+    assert "重复登记" in page and 'class="withdrawn"' in page
+    summary = {s.unit_id: s for s in await findings_summaries(h)}
+    assert summary["xijie"].complaint.deductions == 0
+
+    def sheet(rows: Sequence[Sequence[object]]) -> aiohttp.FormData:
+        book = Workbook()
+        page = book.active
+        assert page is not None
+        page.append(["单位", "性质", "编号", "查实的问题"])
+        for row in rows:
+            page.append(list(row))
+        buffer = BytesIO()
+        book.save(buffer)
+        form = aiohttp.FormData()
+        form.add_field("csrf", csrf)
+        form.add_field("file", buffer.getvalue(), filename="findings.xlsx")
+        return form
+
+    before = await h.services.db.fetchval("SELECT COUNT(*) FROM findings")
+    bad = [["东街", "一般", "A-1", ""], ["东", "严重", "A-2", ""], ["北街", "处分", "A-3", ""]]
+    page = await post(http, url + "/import", sheet(bad))
+    assert "第 3 行" in page and "严重" in page and "第 4 行" in page and "北街" in page
+    assert await h.services.db.fetchval("SELECT COUNT(*) FROM findings") == before
+    good = [
+        ["东街", "一般", "A-1", "甲"],
+        ["南苑", "处分", "第1号", ""],
+        ["东街街道社保所", "general", "A-2", ""],
+    ]
+    page = await post(http, url + "/import", sheet(good))
+    assert "已导入 3 条" in page
+    page = await post(http, url + "/import", sheet(good))  # the same file again
+    assert "已导入 0 条" in page
+    refs = await h.services.db.fetchall(
+        "SELECT ref FROM findings WHERE withdrawn_at IS NULL ORDER BY id"
+    )
+    assert [r[0] for r in refs] == ["A-1", "case-1", "A-2"]
+    async with http.get(url) as r:
+        register = await r.text()
+    assert "第 1 号" in register and "case-1" not in register
+    async with http.get(url + "/template.xlsx") as r:
+        assert r.status == 200
+        header = next(
+            load_workbook(BytesIO(await r.read())).worksheets[0].iter_rows(values_only=True)
+        )
+    assert header[0] == "单位"
+
+
+async def findings_summaries(h: Harness) -> list[UnitSummary]:
+    return await summaries(h.services, "zh")

@@ -239,3 +239,30 @@ async def test_invitations_listed_held_and_a_role_ended(db: Database) -> None:
         assert await role_store.remove_role(tx, 5, "staff") == 1
         assert await role_store.remove_role(tx, 5, "staff") == 0
     assert [h.role for h in await role_store.holders(db)] == ["evaluator"]
+
+
+async def test_findings_imported_listed_and_withdrawn(db: Database) -> None:
+    async with db.transaction() as tx:
+        await case_store.file_case(tx, new_case(), "u:1", "filed", RESIDENT, NOW)
+        rows = [
+            ("dongjie", "general", "A-1", "甲", "import:x:2", None),
+            ("xijie", "punished", "case-1", "", "import:x:3", 1),
+        ]
+        assert await case_store.add_findings(tx, rows, 9, NOW) == 2
+        assert await case_store.add_findings(tx, rows, 9, NOW) == 0  # the same origins
+    register = await case_store.findings_register(db, 10)
+    assert [(f.ref, f.severity, f.withdrawn_at) for f in register] == [
+        ("case-1", "punished", None),
+        ("A-1", "general", None),
+    ]
+    assert await case_store.count_findings(db) == 2
+    before = await result_store.scores_fingerprint(db)
+    async with db.transaction() as tx:
+        assert await case_store.withdraw_finding(tx, register[1].id, 9, "重复", LATER)
+        assert not await case_store.withdraw_finding(tx, register[1].id, 9, "重复", LATER)
+    found = await case_store.get_finding(db, register[1].id)
+    assert found is not None and found.withdrawn_reason == "重复" and found.withdrawn_at == LATER
+    assert await case_store.get_finding(db, 999) is None
+    assert await result_store.scores_fingerprint(db) != before  # the ranking is computed anew
+    counted = await case_store.findings_by_unit(db)
+    assert {u: [f.ref for f in fs] for u, fs in counted.items()} == {"xijie": ["case-1"]}

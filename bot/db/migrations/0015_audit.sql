@@ -16,3 +16,9 @@ CREATE INDEX audit_by_time ON audit (at);
 -- The form (or update) that made an invitation: a double submit makes one batch.
 ALTER TABLE invites ADD COLUMN origin TEXT;
 CREATE INDEX invites_by_origin ON invites (origin);
+
+-- A finding recorded by mistake is withdrawn with a reason (the findings register): it
+-- stays listed, and counts no more.
+ALTER TABLE findings ADD COLUMN withdrawn_at TEXT;
+ALTER TABLE findings ADD COLUMN withdrawn_by BIGINT;
+ALTER TABLE findings ADD COLUMN withdrawn_reason TEXT;
