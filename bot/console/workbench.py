@@ -34,8 +34,9 @@ from bot.db import roles as role_store
 from bot.db.roles import ALL_UNITS
 from bot.errors import RowProblem, UserError
 from bot.results import findings, ranking
+from bot.results import publish as publishing
 from bot.results.export import add_row
-from bot.texts import N_
+from bot.texts import DEFAULT_LANG, N_
 from bot.vocabulary import Move, Role, Severity
 from scoring import fmt
 
@@ -46,6 +47,7 @@ Page = Callable[[web.Request, Asker], Awaitable[Any]]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 5 * 1024 * 1024  # a spreadsheet of a few thousand rows is far smaller
 AUDIT_PAGE = 100
+SEVERITIES = labels.SEVERITIES
 FINDINGS_PAGE = 100
 WITHDRAWN = " withdrawn"  # the audit's detail of a finding withdrawn ends so
 ISSUED_SHOWN = 2000  # the newest invitations listed (a campaign makes a few hundred)
@@ -90,6 +92,10 @@ class Workbench:
             ("POST", "/findings/withdraw", self.withdraw, None, "finding_withdraw"),
             ("POST", "/findings/import", self.import_findings, None, "findings_import"),
             ("GET", "/findings/template.xlsx", None, self.findings_template, "findings_template"),
+            ("GET", "/proposals", self.proposals, None, "proposals"),
+            ("POST", "/proposals", self.add_proposal, None, "proposal_add"),
+            ("GET", "/publish", self.publication, None, "publication"),
+            ("POST", "/publish", self.publish, None, "publish"),
         ]
 
     def t(self, asker: Asker, message: str, **values: Any) -> str:
@@ -556,6 +562,128 @@ class Workbench:
         ]
         example = [self.services.campaign.units[0].name, "一般", "HT-2026-001", ""]
         return self.workbook(asker, N_("Findings"), headers, [example], N_("findings"))
+
+    # -- proposals for flagged offices --------------------------------------------------------
+
+    async def proposals(
+        self, request: web.Request, asker: Asker, **extra: Any
+    ) -> tuple[str, dict[str, Any]]:
+        services, lang = self.services, asker.who.lang
+        found = await ranking.current_ranking(services)
+        made = await result_store.proposals(services.db)
+        offices = []
+        for ranked in found.flagged:
+            r = ranked.result
+            offices.append(
+                {
+                    "id": r.unit_id,
+                    "name": self.office(r.unit_id, lang),
+                    "composite": fmt(r.composite),
+                    "cases": [
+                        (
+                            services.texts.ref(lang, c.ref),
+                            self.t(asker, labels.SEVERITIES[c.severity]),
+                        )
+                        for c in r.complaint.cases
+                    ],
+                    "proposals": made.get(r.unit_id, []),
+                }
+            )
+        return "console/proposals.html", {
+            "offices": offices,
+            "threshold": fmt(services.campaign.scoring.threshold, 0),
+            "nonce": secrets.token_urlsafe(12),
+            "done": None,
+            "problem": None,
+            **extra,
+        }
+
+    async def add_proposal(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        form = await request.post()
+        nonce = str(form.get("nonce", ""))[:40]
+        unit = self.services.campaign.unit(str(form.get("office", "")))
+        if not nonce or unit is None:
+            raise web.HTTPBadRequest(text="an office and the form's nonce")
+        text = str(form.get("text", ""))[:10_000]
+        try:
+            await ranking.add_proposal(
+                self.services, asker.who.user_id, unit.id, text, f"web:{nonce}", "console"
+            )
+        except UserError:
+            problem = self.t(
+                asker,
+                N_("Write the proposal (at most %(n)s characters)."),
+                n=self.services.campaign.intake.max_text,
+            )
+            return await self.proposals(request, asker, problem=problem)
+        done = self.t(
+            asker, N_("The proposal for %(office)s is recorded."), office=unit.label(asker.who.lang)
+        )
+        return await self.proposals(request, asker, done=done)
+
+    # -- publication -----------------------------------------------------------------------
+
+    async def publication(
+        self, request: web.Request, asker: Asker, **extra: Any
+    ) -> tuple[str, dict[str, Any]]:
+        """What would go out (the channel's text, the ranking, the chart), what is not
+        ready, and how the last publication was delivered, destination by destination."""
+        services = self.services
+        found = await publishing.preview(services)
+        shown = services.texts.render(
+            "results/published",
+            DEFAULT_LANG,
+            campaign=services.campaign,
+            rows=found.rows,
+            head=found.head,
+            at=services.clock.now(),
+            threshold=fmt(services.campaign.scoring.threshold, 0),
+        )
+        last = await result_store.last_publication(services.db)
+        report = None
+        if last is not None:
+            delivered = await result_store.deliveries(services.db, last.id)
+            channel = services.campaign.broadcast_chat
+            report = {
+                "at": last.published_at,
+                "channel": next((d for d in delivered if str(d.chat_id) == str(channel)), None),
+                "people": [d for d in delivered if str(d.chat_id) != str(channel)],
+            }
+        return "console/publication.html", {
+            "p": found,
+            "shown": shown,
+            "findings": await case_store.count_findings(services.db),
+            "report": report,
+            "nonce": secrets.token_urlsafe(12),
+            "changed": False,
+            "problem": None,
+            "done": None,
+            **extra,
+        }
+
+    async def publish(self, request: web.Request, asker: Asker) -> tuple[str, dict[str, Any]]:
+        """Publish the ranking the page previewed, and no other; a form sent twice
+        publishes once."""
+        form = await request.post()
+        nonce = str(form.get("nonce", ""))[:40]
+        previewed = str(form.get("fingerprint", ""))[:40]
+        if not nonce or not previewed:
+            raise web.HTTPBadRequest(text="the form's nonce and the previewed ranking")
+        origin = f"web:{nonce}"
+        if await publishing.published_by(self.services, origin) is None:
+            if form.get("reviewed") != "1":
+                problem = self.t(asker, N_("Tick that the findings were reviewed first."))
+                return await self.publication(request, asker, problem=problem)
+            try:
+                await publishing.publish(
+                    self.services, asker.who.user_id, origin, previewed, "console"
+                )
+            except UserError:
+                return await self.publication(request, asker, changed=True)
+        done = self.t(
+            asker, N_("Published. The delivery report below fills in as the messages go out.")
+        )
+        return await self.publication(request, asker, done=done)
 
     # -- the audit ---------------------------------------------------------------------------
 

@@ -253,6 +253,10 @@ ROUTES: dict[str, tuple[str, str, dict[str, str] | None, dict[str, int]]] = {
     "finding_add": ("POST", "/findings", {}, team_status(ORGANISER, 400, 403)),  # no nonce
     "finding_withdraw": ("POST", "/findings/withdraw", {}, team_status(ORGANISER, 400, 403)),
     "findings_import": ("POST", "/findings/import", {}, team_status(ORGANISER, refused=403)),
+    "proposals": ("GET", "/proposals", None, team_status(ORGANISER, refused=403)),
+    "proposal_add": ("POST", "/proposals", {}, team_status(ORGANISER, 400, 403)),
+    "publication": ("GET", "/publish", None, team_status(ORGANISER, refused=403)),
+    "publish": ("POST", "/publish", {}, team_status(ORGANISER, 400, 403)),
     "findings_template": (
         "GET",
         "/findings/template.xlsx",

@@ -275,3 +275,46 @@ async def test_the_findings_register(console_harness: Harness, http: aiohttp.Cli
 
 async def findings_summaries(h: Harness) -> list[UnitSummary]:
     return await summaries(h.services, "zh")
+
+
+async def test_proposals_and_a_publication_from_the_console(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    csrf = await signed_in(h, http)
+    async with http.get(h.console_url + "/proposals") as r:
+        assert "目前没有单位低于 85 分" in await r.text()  # no ballots: nobody flagged
+    proposal = {"csrf": csrf, "nonce": "p1", "office": "xijie", "text": "约谈所长"}
+    for _ in range(2):  # a double submit records once
+        page = await post(http, h.console_url + "/proposals", proposal)
+    assert "已记录对西街街道社保所的处理意见" in page
+    rows = await h.services.db.fetchall("SELECT unit_id, text FROM proposals")
+    assert [tuple(r) for r in rows] == [("xijie", "约谈所长")]
+    subscriber = h.resident(4401, "订阅的居民")
+    await subscriber.send("/subscribe")
+    await subscriber.reply()
+    async with http.get(h.console_url + "/publish") as r:
+        page = await r.text()
+    assert "有 3 个单位还没有测评票" in page
+    fingerprint = re.search(r'name="fingerprint" value="([^"]+)"', page)
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page)
+    assert fingerprint and nonce
+    form = {"csrf": csrf, "nonce": nonce.group(1), "fingerprint": fingerprint.group(1)}
+    page = await post(http, h.console_url + "/publish", form)  # the box not ticked
+    assert "请先确认已核对" in page
+    assert await h.services.db.fetchval("SELECT COUNT(*) FROM publications") == 0
+    stale = {**form, "fingerprint": "0123456789ab", "reviewed": "1"}
+    page = await post(http, h.console_url + "/publish", stale)
+    assert "排名有了变化" in page
+    for _ in range(2):  # a double submit publishes once
+        page = await post(http, h.console_url + "/publish", {**form, "reviewed": "1"})
+    assert await h.services.db.fetchval("SELECT COUNT(*) FROM publications") == 1
+    await h.settle()
+    assert "📢" in (await subscriber.reply()).text
+    async with http.get(h.console_url + "/publish") as r:
+        page = await r.text()
+    report = page.split('id="deliveries"')[1].split("</table>")[0]
+    assert "频道" in report and "未送达" in report  # the channel does not exist here
+    assert "已送达 1 / 1" in report
+    async with http.get(h.console_url + "/audit") as r:
+        assert "公布结果" in await r.text()
