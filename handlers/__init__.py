@@ -101,6 +101,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("record", organisers(opinion.record), filters=PRIVATE & NEW),
             CommandHandler("finding", naming["finding"], filters=PRIVATE & NEW),
             CommandHandler("summary", organisers(team.summary), filters=PRIVATE & NEW),
+            CommandHandler("newcases", organisers(team.newcases), filters=PRIVATE & NEW),
             CommandHandler("hot", naming["hot"], filters=PRIVATE & NEW),
             CommandHandler("export", organisers(team.export), filters=PRIVATE & NEW),
             CommandHandler("console", team.console_command, filters=PRIVATE & NEW),

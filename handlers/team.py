@@ -11,6 +11,7 @@ from telegram import Update
 
 from bot import roles
 from bot.args import parse_number
+from bot.cases import digest
 from bot.cases.hot import hot_issues
 from bot.chat import labels, notify
 from bot.console import auth
@@ -73,6 +74,41 @@ async def finding(update: Update, context: Context) -> None:
             severity=context.label(labels.OUTCOMES[severity]),
             score=fmt(summary.complaint.score),
             deductions=fmt(summary.complaint.deductions),
+        ),
+    )
+
+
+EVERY_WORDS = {
+    "each": digest.EACH,
+    "逐件": digest.EACH,
+    "hourly": digest.HOURLY,
+    "每小时": digest.HOURLY,
+    "daily": digest.DAILY,
+    "每天": digest.DAILY,
+}
+
+
+async def newcases(update: Update, context: Context) -> None:
+    """/newcases [each|hourly|daily|MINUTES]: new cases one message each, or a digest of
+    them every so often (the default follows the campaign's size)."""
+    services = context.services
+    organiser = context.sender.id
+    args = context.args or []
+    if args:
+        word = args[0].casefold()
+        minutes = EVERY_WORDS.get(word, parse_number(word, digest.LEAST, digest.MOST))
+        if minutes is None:
+            await send(update, context, context.render("team/newcases_usage"))
+            return
+        await digest.choose(services, organiser, minutes)
+    await send(
+        update,
+        context,
+        context.render(
+            "team/newcases",
+            every=await digest.every(services, organiser),
+            default=digest.default_every(services),
+            changed=bool(args),
         ),
     )
 

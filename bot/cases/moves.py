@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.campaign import Campaign
+from bot.cases import digest
 from bot.chat import keyboards, notify
 from bot.db import Tx
 from bot.db import cases as case_store
@@ -397,7 +398,8 @@ async def announce_new_case(tx: Tx, services: Services, case_id: int) -> None:
     """Tell the unit's staff and the organisers that a case has come in."""
     case = await case_store.get_case_tx(tx, case_id)
     assert case is not None
-    recipients = await role_store.staff_of(tx, case.unit_id) + sorted(services.campaign.organisers)
+    # the office's staff, and the organisers who follow each case (not a digest)
+    recipients = await role_store.staff_of(tx, case.unit_id) + await digest.per_case(services)
     await notify.notify_each(
         tx,
         services,

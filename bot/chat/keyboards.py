@@ -363,5 +363,14 @@ def confirm(label: str, kind: Kind, arg: str) -> Keyboard:
     return keyboard([Button(label, kind, (arg,))])
 
 
+def digest(console_url: str | None) -> Keyboard:
+    """Under a digest of new cases: the open cases in chat, and in the console."""
+    buttons = [Button(labels.LIST_OPEN, Kind.LIST, ("open",))]
+    if console_url:
+        url = console_url.rstrip("/") + "/cases?state=filed"
+        buttons.append(Button(labels.IN_CONSOLE, url=url))
+    return column(buttons)
+
+
 def link(label: str, url: str) -> Keyboard:
     return keyboard([Button(label, url=url)])

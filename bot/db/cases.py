@@ -551,3 +551,18 @@ async def texts_since(db: Database, since: dt.datetime, unit_id: str | None) -> 
         (iso(since), unit_id, unit_id),
     )
     return [CaseText(r["unit_id"], r["item_id"], r["channel"], r["text"]) for r in rows]
+
+
+async def cases_after(db: Database, case_id: int) -> tuple[dict[str, int], int]:
+    """The cases filed after ``case_id``: how many per office, and the newest id (a
+    digest's counts)."""
+    rows = await db.fetchall(
+        "SELECT unit_id, COUNT(*), MAX(id) FROM cases WHERE id > ? GROUP BY unit_id", (case_id,)
+    )
+    counts = {str(r[0]): int(r[1]) for r in rows}
+    newest = max((int(r[2]) for r in rows), default=case_id)
+    return counts, newest
+
+
+async def newest_case(db: Database) -> int:
+    return int(await db.fetchval("SELECT COALESCE(MAX(id), 0) FROM cases") or 0)

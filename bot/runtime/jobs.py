@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext
 
 from bot.ballots.evaluation import remind as remind_evaluators
 from bot.ballots.evaluation import sync_window
+from bot.cases.digest import send_digests
 from bot.cases.moves import check_deadlines
 from bot.chat.flows import expire as expire_flows
 from bot.db import inbox
@@ -57,3 +58,5 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     queue.run_repeating(_shell(remind_evaluators), interval=300, first=20, name="ballot_remind")
     # whoever published is told how the delivery went, once it is settled
     queue.run_repeating(_shell(report_deliveries), interval=15, first=15, name="deliveries")
+    # organisers who chose a digest of new cases (the default above 30 offices) get it here
+    queue.run_repeating(_shell(send_digests), interval=60, first=30, name="case_digests")

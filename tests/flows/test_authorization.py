@@ -71,6 +71,7 @@ COMMANDS: list[tuple[str, frozenset[str]]] = [
     ("/proposal dongjie 约谈所长", DECLARED),
     ("/finding dongjie general X1", DECLARED),
     ("/summary", DECLARED),
+    ("/newcases", DECLARED),
     ("/hot", DECLARED),
     ("/export cases", DECLARED),
     ("/export results", DECLARED),

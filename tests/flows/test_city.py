@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -15,12 +16,14 @@ import pytest
 
 from bot.app import EvalBot
 from bot.campaign import Campaign, Named, load_campaign
+from bot.cases import digest
+from bot.cases.opinions import Filer, Opinion, file_opinion
 from bot.clock import FakeClock
 from bot.db import cases as case_store
 from bot.db.cases import NewCase
 from bot.settings import REPO_EXAMPLE
 from bot.standin import BotMessage, SimUser, StandIn
-from bot.vocabulary import CaseState, Role
+from bot.vocabulary import CaseState, Role, Step
 from tests.support.harness import START, Harness, database
 from tests.support.helpers import done, invite_links, register
 
@@ -164,3 +167,45 @@ async def test_every_list_fits_and_holds_each_office_once(harness: Harness) -> N
         said = supervisor.unread()
     assert sorted(map(int, listed)) == list(range(1, OFFICES + 1))
     assert harness.standin.world.refusals == []
+
+
+async def file_quickly(harness: Harness, unit_id: str, n: int) -> int:
+    """A case of ``unit_id`` filed through the domain, as a resident's confirmation does."""
+    opinion = Opinion(
+        step=Step.CONFIRM, unit_id=unit_id, item_id="service", parts=((1, f"意见 {n}"),),
+        anonymous=True,
+    )  # fmt: skip
+    filer = Filer(5000 + n, Role.RESIDENT, 5000 + n, "某", "zh", None)
+    case_id, _ = await file_opinion(harness.services, opinion, filer, 900_000 + n)
+    return case_id
+
+
+async def test_organisers_of_a_city_get_new_cases_as_a_digest(harness: Harness) -> None:
+    organiser = harness.organiser()
+    await organiser.send("/newcases")
+    assert "每小时汇总一次" in (await organiser.reply()).text  # the default at 300 offices
+    await digest.send_digests(harness.services)  # the first run starts the digest
+    for n, unit in enumerate(["u001", "u001", "u002", "u150"]):
+        await file_quickly(harness, unit, n)
+    await harness.settle()
+    assert not any("新案件" in m.text for m in organiser.unread())  # no message per case
+    assert await digest.send_digests(harness.services) == 0  # the hour is not over
+    harness.clock.advance(dt.timedelta(minutes=61))
+    assert await digest.send_digests(harness.services) == 1
+    await harness.settle()
+    sent = organiser.unread()[-1]
+    assert "新案件" in sent.text and "共 4 件" in sent.text
+    lines = [line for line in sent.text.splitlines() if line.startswith("·")]
+    assert lines == ["· 第001街道社保所 2", "· 第002街道社保所 1", "· 第150街道社保所 1"]
+    assert sent.data == (("l:open",),)  # the open cases, in chat (no console here)
+    harness.clock.advance(dt.timedelta(minutes=61))
+    assert await digest.send_digests(harness.services) == 0  # nothing new: nothing sent
+    organiser.skip_unread()
+    await organiser.send("/newcases each")
+    assert "逐件" in (await organiser.reply()).text
+    await file_quickly(harness, "u007", 9)
+    await harness.settle()
+    assert any("新案件第 5 号" in m.text for m in organiser.unread())
+    organiser.skip_unread()
+    await organiser.send("/newcases 3")
+    assert "用法" in (await organiser.reply()).text

@@ -78,6 +78,7 @@ COMMANDS: dict[str, list[str]] = {
     "record": [""],
     "finding": ["dongjie general X{n}"],
     "summary": [""],
+    "newcases": ["", "each"],
     "hot": [""],
     "export": ["cases"],
 }

@@ -266,3 +266,13 @@ async def test_findings_imported_listed_and_withdrawn(db: Database) -> None:
     assert await result_store.scores_fingerprint(db) != before  # the ranking is computed anew
     counted = await case_store.findings_by_unit(db)
     assert {u: [f.ref for f in fs] for u, fs in counted.items()} == {"xijie": ["case-1"]}
+
+
+async def test_new_cases_counted_for_a_digest(db: Database) -> None:
+    assert await case_store.newest_case(db) == 0
+    async with db.transaction() as tx:
+        for n in range(3):
+            await case_store.file_case(tx, new_case(), f"u:{n}", "filed", RESIDENT, NOW)
+    assert await case_store.newest_case(db) == 3
+    assert await case_store.cases_after(db, 1) == ({"dongjie": 2}, 3)
+    assert await case_store.cases_after(db, 3) == ({}, 3)
