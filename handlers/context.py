@@ -99,7 +99,8 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
     def reader(self) -> Reader:
         """Cases as this person reads them (bot/cases/view.py)."""
         services = self.services
-        return Reader(services.campaign, services.texts, self.lang, services.clock.now())
+        years = {r.id: r.year for r in services.rounds}
+        return Reader(services.campaign, services.texts, self.lang, services.clock.now(), years)
 
     def label(self, message: str, **values: Any) -> str:
         return self.services.texts.gettext(self.lang, message, **values)

@@ -69,7 +69,7 @@ async def show_case(update: Update, context: Context, case_id: int) -> None:
         context.render(
             "status/case",
             row=reader.view(case),
-            history=reader.history(await case_store.case_history(services.db, case_id)),
+            history=reader.resident_history(await case_store.case_history(services.db, case_id)),
             organiser=access.identity,
         ),
         files,

@@ -10,13 +10,17 @@ outcome, rating) in the reader's language, and whether it is overdue (one defini
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from bot.campaign import Campaign
+from bot.cases.moves import MOVES
 from bot.chat import labels
 from bot.db.cases import Case, CaseEvent
-from bot.texts import Texts
+from bot.texts import N_, Texts
+from bot.vocabulary import Move
+
+MOVE_NAMES = frozenset(m.value for m in Move)
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class CaseView:
     rating: str  # "" until the resident rates it
     overdue: bool
     age: int  # whole days since it was filed
+    round: str = ""  # "" for the current round; an earlier one's year (2026年度)
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class Reader:
     texts: Texts
     lang: str
     now: dt.datetime
+    years: Mapping[str, int] = field(default_factory=dict)  # each round's year, by its id
 
     def label(self, message: str) -> str:
         return self.texts.gettext(self.lang, message)
@@ -66,10 +72,30 @@ class Reader:
             rating=self.label(labels.RATINGS[case.rating]) if case.rating in labels.RATINGS else "",
             overdue=case.overdue(self.now),
             age=max(0, (self.now - case.filed_at).days),
+            round=self.round_of(case),
         )
+
+    def round_of(self, case: Case) -> str:
+        """An earlier round's case is marked with its year (its rectification goes on
+        whatever round is current); the current round's with nothing."""
+        if not case.round or case.round == self.campaign.id:
+            return ""
+        year = self.years.get(case.round)
+        return self.texts.gettext(self.lang, N_("%(year)s round"), year=year or case.round)
 
     def views(self, cases: Sequence[Case]) -> list[CaseView]:
         return [self.view(case) for case in cases]
+
+    def resident_history(self, events: Sequence[CaseEvent]) -> list[Step]:
+        """The history as its author reads it: what the moves told them, and no more (a
+        supervision note is the team's; a deferral's reason too, as when it was made)."""
+        shown = []
+        for e in events:
+            spec = MOVES.get(Move(e.move)) if e.move in MOVE_NAMES else None
+            if spec is not None and not spec.tell_resident:
+                continue
+            shown.append(replace(e, reason="") if e.move == Move.DEFER else e)
+        return self.history(shown)
 
     def history(self, events: Sequence[CaseEvent]) -> list[Step]:
         return [

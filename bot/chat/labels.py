@@ -168,6 +168,7 @@ SHEET_CASES = N_("Cases")
 SHEET_UNITS = N_("Offices")
 CASE_COLUMNS = (
     N_("No."),
+    N_("Round"),
     N_("Office"),
     N_("Item"),
     N_("Channel"),

@@ -45,13 +45,14 @@ from bot.results import export
 from bot.results import ranking as results
 from bot.results.chart import ranking_chart
 from bot.services import Services
-from bot.texts import DEFAULT_LANG, N_, lang_of
+from bot.texts import DEFAULT_LANG, LANGS, N_, lang_of
 from bot.vocabulary import CaseState, Move, Need
 from scoring import fmt_change
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/console"
+LANG_COOKIE = "evalbot_lang"  # the console's language, as its switch chose
 INIT_HEADER = "X-Telegram-Init-Data"
 FRAGMENT_HEADER = "X-Console-Fragment"
 FetchFile = Callable[[str], Awaitable[tuple[bytes, str]]]  # file_id → (bytes, file path)
@@ -112,6 +113,7 @@ class Console:
             ("GET", "/export/{which}.xlsx", self.download, "export", Door.TEAM),
             ("GET", "/static/{name}", self.static, "static", Door.OPEN),
             ("GET", "/font.woff2", self.font, "font", Door.OPEN),
+            ("GET", "/lang", self.switch_language, "lang", Door.OPEN),
         ]
         bench = Workbench(self)
         for method, path, build, raw, name in bench.table():
@@ -205,14 +207,14 @@ class Console:
             if found is None:
                 raise web.HTTPUnauthorized(text="the init data does not hold")
             user_id, language = found
-            lang = await self.language(user_id, language)
+            lang = await self.language(user_id, language, request.cookies.get(LANG_COOKIE, ""))
             return Asker(await console.viewer(services, user_id, lang), None)
         cookie = request.cookies.get(auth.COOKIE)
         if cookie:
             session = await auth.session_user(services, cookie)
             if session is not None:
                 user_id, csrf = session
-                lang = await self.language(user_id, None)
+                lang = await self.language(user_id, None, request.cookies.get(LANG_COOKIE, ""))
                 return Asker(await console.viewer(services, user_id, lang), csrf)
         return None
 
@@ -220,7 +222,11 @@ class Console:
         """The names people gave Telegram, for the pages that say who did what."""
         return await user_store.names(self.services.db, sorted(set(user_ids)))
 
-    async def language(self, user_id: int, given: str | None) -> str:
+    async def language(self, user_id: int, given: str | None, chosen: str = "") -> str:
+        """The console's language: the one chosen with its switch (a cookie), else the
+        person's language with the bot, else Telegram's."""
+        if chosen in LANGS:
+            return chosen
         user = await user_store.get_user(self.services.db, user_id)
         if user is not None and user.lang:
             return user.lang
@@ -239,6 +245,7 @@ class Console:
                 return got
             name, values = got
             fragment = request.headers.get(FRAGMENT_HEADER) == "1"
+            values.setdefault("path", request.path_qs if request.method == "GET" else request.path)
             return self.html(name, asker.who.lang, asker, fragment=fragment, **values)
 
         return handler
@@ -257,16 +264,28 @@ class Console:
         **values: Any,
     ) -> web.Response:
         texts = self.services.texts
-        body = texts.render(name, lang, asker=asker, c=self.common(lang), **values)
-        if not fragment:
+        common = self.common(lang, asker, values.pop("path", PREFIX + "/"))
+        body = texts.render(name, lang, asker=asker, c=common, **values)
+        if fragment:  # the header too, in the asker's language: the script swaps it in
+            frame = texts.render("console/frame.html", lang, asker=asker, c=common)
+            body = Markup(frame) + body
+        else:
             body = texts.render(
-                "console/layout.html", lang, asker=asker, c=self.common(lang), content=Markup(body)
+                "console/layout.html", lang, asker=asker, c=common, content=Markup(body)
             )
         return web.Response(text=str(body), status=status, content_type="text/html")
 
-    def common(self, lang: str) -> dict[str, Any]:
+    def common(self, lang: str, asker: Asker | None = None, path: str = "") -> dict[str, Any]:
         campaign = self.services.campaign
-        return {"prefix": PREFIX, "campaign": campaign, "title": campaign.title(lang)}
+        who = console.signed_in_as(self.services, asker.who) if asker else ""
+        return {
+            "prefix": PREFIX,
+            "campaign": campaign,
+            "title": campaign.title(lang),
+            "who": who,
+            "other_lang": "zh" if lang == "en" else "en",
+            "path": path or PREFIX + "/",  # the page, for the language switch to come back to
+        }
 
     async def redirect_root(self, request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound(PREFIX + "/")  # the browser keeps the fragment (init data)
@@ -289,7 +308,10 @@ class Console:
     def reader(self, asker: Asker) -> Reader:
         """Cases as the person asking reads them (bot/cases/view.py)."""
         services = self.services
-        return Reader(services.campaign, services.texts, asker.who.lang, services.clock.now())
+        years = {r.id: r.year for r in services.rounds}
+        return Reader(
+            services.campaign, services.texts, asker.who.lang, services.clock.now(), years
+        )
 
     def query(self, request: web.Request) -> console.CaseQuery:
         q = request.query
@@ -378,6 +400,10 @@ class Console:
                 "reason": Need.REASON in spec.needs,
                 "plan": Need.PLAN in spec.needs,
                 "deadline": Need.DEADLINE in spec.needs,
+                # the resident reads the text written with it (a deferral's reason aside)
+                "resident": spec.tell_resident
+                and Need.REASON in spec.needs
+                and spec.move != Move.DEFER,
             }
             for spec in found.moves
         ]
@@ -391,6 +417,7 @@ class Console:
             "nonce": secrets.token_urlsafe(12),
             "problem": None,
             "done": None,
+            "given": {},
             **extra,
         }
 
@@ -406,7 +433,7 @@ class Console:
             raise web.HTTPBadRequest(text="the form has no nonce")
         spec = MOVES[move]
         services = self.services
-        answers = {need: str(form.get(need.value, "")) for need in Need}
+        answers = {need: str(form.get(need.value, ""))[:10_000] for need in Need}
         problem = None
         try:  # the same reading of the answers and the same move as in chat
             await apply_move(
@@ -415,7 +442,7 @@ class Console:
                 move,
                 Actor(asker.who.user_id, found.roles),
                 read_fields(services, move, answers),
-                f"web:{asker.who.user_id}:{nonce}",
+                f"web:{asker.who.user_id}:{nonce}:{move.value}",
             )
         except UserError as exc:
             # the chat's answer: Telegram's HTML subset, user values escaped
@@ -427,7 +454,8 @@ class Console:
             if problem
             else self.t(asker, N_("Done: %(move)s."), move=self.t(asker, spec.label))
         )
-        return await self.case(request, asker, problem=problem, done=done)
+        given = {need.value: text for need, text in answers.items()} if problem else {}
+        return await self.case(request, asker, problem=problem, done=done, given=given)
 
     async def file(self, request: web.Request) -> web.StreamResponse:
         asker = signed(request)
@@ -576,6 +604,25 @@ class Console:
         await auth.end_session(self.services, cookie)
         response = web.HTTPSeeOther(PREFIX + "/")
         response.del_cookie(auth.COOKIE, path=PREFIX)
+        raise response
+
+    async def switch_language(self, request: web.Request) -> web.StreamResponse:
+        """The language switch: remembered in a cookie (a year), then back to the page."""
+        to = request.query.get("to", "")
+        if to not in LANGS:
+            raise web.HTTPBadRequest(text="to: zh or en")
+        back = request.query.get("back", "")
+        if not back.startswith(PREFIX + "/") or "//" in back or "\\" in back:
+            back = PREFIX + "/"  # only a page of the console: never somewhere else
+        response = web.HTTPSeeOther(back)
+        response.set_cookie(
+            LANG_COOKIE,
+            to,
+            max_age=365 * 24 * 3600,
+            path=PREFIX,
+            samesite="Lax",
+            secure=self.config.secure,
+        )
         raise response
 
     # -- files -------------------------------------------------------------------------------

@@ -24,13 +24,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from bot.ballots import evaluation as ballots
+from bot.chat import labels
 from bot.db import console as store
 from bot.db import search
+from bot.db import users as user_store
 from bot.db.cases import Case
 from bot.db.console import CaseFilter, OfficeCounts
+from bot.db.roles import ALL_UNITS
 from bot.results import ranking as results
 from bot.roles import Roles, roles_of
 from bot.services import Services
+from bot.texts import N_
 from bot.vocabulary import CaseState
 from scoring import fmt
 
@@ -43,6 +47,7 @@ class Viewer:
 
     roles: Roles
     lang: str
+    name: str = ""  # as Telegram gave it: the header says who is signed in
 
     @property
     def user_id(self) -> int:
@@ -64,7 +69,29 @@ class Viewer:
 
 
 async def viewer(services: Services, user_id: int, lang: str) -> Viewer:
-    return Viewer(await roles_of(services, user_id), lang)
+    names = await user_store.names(services.db, [user_id])
+    return Viewer(await roles_of(services, user_id), lang, names.get(user_id, ""))
+
+
+def signed_in_as(services: Services, who: Viewer) -> str:
+    """Who is signed in, and for what: the header of every page."""
+    t, lang, roles = services.texts, who.lang, who.roles
+
+    def offices(units: frozenset[str]) -> str:
+        if ALL_UNITS in units:
+            return t.gettext(lang, labels.ALL_OFFICES)
+        found = [u.label(lang) for u in services.campaign.case_units if u.id in units]
+        return "、".join(found) if lang == "zh" else ", ".join(found)
+
+    if roles.organiser:
+        role = t.gettext(lang, N_("organiser (区纠风办)"))
+    elif roles.staff:
+        role = t.gettext(lang, N_("staff of %(offices)s"), offices=offices(roles.staff))
+    elif roles.supervisor:
+        role = t.gettext(lang, N_("supervisor of %(offices)s"), offices=offices(roles.supervisor))
+    else:
+        role = ""
+    return " · ".join(part for part in (who.name or str(who.user_id), role) if part)
 
 
 def scope(services: Services, who: Viewer) -> list[str]:

@@ -318,7 +318,7 @@ class Workbench:
                 }
                 for h in held
             ],
-            "offices": [u.name for u in campaign.units],
+            "offices": [u.label(lang) for u in campaign.units],
             "categories": [(c.id, c.label(lang)) for c in campaign.categories],
             "max": MAX_INVITES,
             "nonce": secrets.token_urlsafe(12),
@@ -357,7 +357,7 @@ class Workbench:
             raise web.HTTPBadRequest(text="the form has no nonce")
         given = {k: str(form.get(k, ""))[:2000] for k in ("offices", "category", "count")}
         try:
-            named = [p for p in re.split(r"[,，、\s]+", given["offices"]) if p]
+            named = [p.strip() for p in re.split(r"[,，、;；]+", given["offices"]) if p.strip()]
             units = [campaign.find_unit(p).id for p in named]
             category = None
             count = 1
@@ -471,7 +471,7 @@ class Workbench:
             "total": await case_store.count_findings(services.db),
             "page": page,
             "more": len(found) > FINDINGS_PAGE,
-            "offices": [u.name for u in services.campaign.units],
+            "offices": [u.label(lang) for u in services.campaign.units],
             "nonce": secrets.token_urlsafe(12),
             "problems": [],
             "done": None,

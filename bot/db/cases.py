@@ -54,6 +54,7 @@ class Case:
     outcome: str | None = None
     due_at: dt.datetime | None = None
     rating: str | None = None
+    round: str = ""  # the round it was filed in (its id)
 
     def overdue(self, now: dt.datetime) -> bool:
         """Overdue (design §11): not closed, and its stage's deadline has passed. The one
@@ -84,6 +85,7 @@ class CaseEvent:
 CASE_COLUMNS = (
     "c.id, c.unit_id, c.item_id, c.text, c.channel, c.source, c.author_id, c.anonymous, "
     "c.author_name, c.lang, c.state, c.filed_at, c.updated_at, c.outcome, c.due_at, c.rating, "
+    "c.round, "
     "(SELECT COUNT(*) FROM case_attachments a WHERE a.case_id = c.id) AS attachment_count"
 )
 
@@ -107,6 +109,7 @@ def _case(row: Row) -> Case:
         outcome=row["outcome"],
         due_at=parse_iso(row["due_at"]) if row["due_at"] else None,
         rating=row["rating"],
+        round=row["round"],
     )
 
 

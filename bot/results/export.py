@@ -77,7 +77,8 @@ async def cases_workbook(services: Services, lang: str, viewer: int) -> bytes:
     add_row(sheet, [t.gettext(lang, h) for h in labels.CASE_COLUMNS])
     points = campaign.scoring.deductions
     roles = await roles_of(services, viewer)
-    reader = Reader(campaign, t, lang, now)
+    years = {r.id: r.year for r in services.rounds}
+    reader = Reader(campaign, t, lang, now, years)
     for case in reversed(await case_store.list_cases(services.db, limit=MAX_ROWS)):
         access = access_to(case, roles)
         if not access.team:
@@ -87,6 +88,7 @@ async def cases_workbook(services: Services, lang: str, viewer: int) -> bytes:
             sheet,
             [
                 case.id,
+                years.get(case.round, case.round),  # every case says its round's year
                 row.unit,
                 row.item,
                 row.channel,
@@ -103,7 +105,7 @@ async def cases_workbook(services: Services, lang: str, viewer: int) -> bytes:
                 case.text,
             ],
         )
-    _style(sheet, widths=[8, 22, 14, 12, 14, 17, 12, 18, 17, 8, 12, 10, 8, 14, 60])
+    _style(sheet, widths=[8, 8, 22, 14, 12, 14, 17, 12, 18, 17, 8, 12, 10, 8, 14, 60])
 
     units = book.create_sheet(t.gettext(lang, labels.SHEET_UNITS))
     add_row(units, [t.gettext(lang, h) for h in labels.UNIT_COLUMNS])

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.ballots import evaluation
-from bot.campaign import Campaign
+from bot.campaign import Campaign, Named
 from bot.chat import labels, notify
 from bot.db import audit
 from bot.db import ballots as ballot_store
@@ -57,8 +57,8 @@ class Preview:
     head: str
     fingerprint: str  # of the rows and the head: the confirmation publishes only these
     window_open: bool
-    no_ballots: list[str]  # offices, by name
-    no_daily: list[str]
+    no_ballots: list[Named]  # offices
+    no_daily: list[Named]
     channel: bool  # the campaign's channel receives it
     subscribers: int
     last: dt.datetime | None  # when the results were last published, if ever
@@ -66,6 +66,10 @@ class Preview:
     @property
     def recipients(self) -> int:
         return int(self.channel) + self.subscribers
+
+    @staticmethod
+    def names(units: list[Named], lang: str) -> list[str]:
+        return [u.label(lang) for u in units]
 
 
 def fingerprint(rows: list[RankingRow], head: str) -> str:
@@ -86,8 +90,8 @@ async def preview(services: Services) -> Preview:
         head=head,
         fingerprint=fingerprint(rows, head),
         window_open=await evaluation.is_open(services),
-        no_ballots=[r.name for r in rows if r.ballots == 0],
-        no_daily=[u.name for u in campaign.units if u.id not in daily],
+        no_ballots=[u for r in rows if r.ballots == 0 and (u := campaign.unit(r.unit_id))],
+        no_daily=[u for u in campaign.units if u.id not in daily],
         channel=campaign.broadcast_chat is not None,
         subscribers=subscribers,
         last=last.published_at if last else None,

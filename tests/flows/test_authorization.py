@@ -266,6 +266,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, str] | None, dict[str, int]]] = {
     ),
     "static": ("GET", "/static/console.js", None, everyone(200)),
     "font": ("GET", "/font.woff2", None, everyone(200)),
+    "lang": ("GET", "/lang?to=en", None, everyone(303)),  # a preference, for anyone
 }
 
 

@@ -250,3 +250,29 @@ async def test_an_organiser_records_an_opinion_from_a_letter(harness: Harness, n
     await staff.send("/status 1")
     card = (await staff.reply()).text
     assert ("反映人：赵先生" if named else "反映人：匿名") in card
+
+
+async def test_the_resident_reads_what_the_moves_told_them_and_no_supervision_note(
+    harness: Harness,
+) -> None:
+    organiser = harness.organiser()
+    author = harness.resident(6301, "王阿姨")
+    await file_one(author)
+    await harness.settle()
+    organiser.skip_unread()
+    await organiser.send("/status 1")
+    await organiser.reply()
+    await organiser.tap("添加督查意见")
+    await organiser.reply()
+    await organiser.send("请所长亲自过问，内部掌握。")
+    await organiser.reply()
+    await substantiate(harness, 1)  # "经核实属实。": the resident reads the findings
+    await harness.settle()
+    author.skip_unread()
+    await author.send("/status 1")
+    history = (await author.reply()).text
+    assert "经核实属实" in history
+    assert "内部掌握" not in history  # the team's note stays the team's
+    organiser.skip_unread()
+    await organiser.send("/status 1")
+    assert "内部掌握" in (await organiser.reply()).text

@@ -163,7 +163,7 @@ async def test_a_move_from_the_console_tells_the_resident(
     assert (await case_store.get_case(h.services.db, 1)).state == "filed"  # type: ignore[union-attr]
     _, page = await get(http, h.console_url + "/cases/1")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)
-    nonce = re.search(r'name="nonce" value="([^"]+-verify)"', page)
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page)
     assert csrf and nonce
     form = {"move": "verify", "nonce": nonce.group(1), "csrf": csrf.group(1)}
     for _ in range(2):  # a double submit makes the move once

@@ -105,7 +105,7 @@ async def walk(page: Page, h: Harness, base: str, tmp: Path, tag: str) -> None:
     assert await page.evaluate("window.pwned") is None
     number = int((await page.inner_text("h1")).split("第")[1].split("号")[0].strip())
     # a move: start verifying; the resident is told
-    await page.click("form.move >> button:has-text('开始核实')")
+    await page.click("form.act >> button:has-text('开始核实')")
     await page.wait_for_selector("p.ok")
     shot = tmp / f"{tag}-case.png"
     await page.screenshot(path=str(shot), full_page=True)

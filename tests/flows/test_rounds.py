@@ -20,13 +20,21 @@ from openpyxl import load_workbook
 from bot.ballots.evaluation import verify
 from bot.campaign import Campaign, parse_campaign
 from bot.db import results as result_store
-from bot.results.export import results_workbook
+from bot.results.export import cases_workbook, results_workbook
 from bot.results.ranking import history, round_ranking
 from bot.settings import REPO_EXAMPLE
 from bot.standin import SimUser
 from tests.support.console import init_data
 from tests.support.harness import ORGANISER, Harness
-from tests.support.helpers import card_of, invite, invite_links, open_window, press, register
+from tests.support.helpers import (
+    card_of,
+    invite,
+    invite_links,
+    open_window,
+    press,
+    register,
+    sheet_rows,
+)
 
 XIJIE = """[[units]]
 id = "xijie"
@@ -347,6 +355,12 @@ async def test_three_rounds_one_database(console_harness: Harness, tmp_path: Pat
             table = await r.text()
         async with http.get(f"{harness.console_url}/results/dongjie", headers=headers) as r:
             office = await r.text()
+        async with http.get(f"{harness.console_url}/cases", headers=headers) as r:
+            listed = await r.text()
+    # an earlier round's case is marked with its year, in the console and the spreadsheet
+    assert f'第 {old_case} 号</a> <span class="round">2024年度</span>' in listed
+    cases = sheet_rows(await cases_workbook(services, "zh", ORGANISER), "案件")
+    assert {c["编号"]: c["年度"] for c in cases}[old_case] == 2024
     assert "较2025年" in table and "−18.00" in table
     assert "北关街道社保所" in table and "西街街道社保所" not in table
     assert "80.00 <span" in office and "较2025年 −18.00" in office  # the composite

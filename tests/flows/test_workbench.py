@@ -318,3 +318,52 @@ async def test_proposals_and_a_publication_from_the_console(
     assert "已送达 1 / 1" in report
     async with http.get(h.console_url + "/audit") as r:
         assert "公布结果" in await r.text()
+
+
+PAGES = (
+    "/",
+    "/cases",
+    "/results",
+    "/invites",
+    "/campaign",
+    "/findings",
+    "/daily",
+    "/proposals",
+    "/publish",
+    "/audit",
+)
+
+
+async def test_the_console_in_english_with_its_switch_and_who_is_signed_in(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    await signed_in(h, http)
+    async with http.get(h.console_url + "/") as r:
+        page = await r.text()
+    assert "当前登录：纠风办李主任 · 区纠风办" in page and ">English</a>" in page
+    switch = h.console_url + "/lang?to=en&back=" + "/console/cases%3Fstate%3Dfiled"
+    async with http.get(switch, allow_redirects=False) as r:
+        assert r.status == 303 and r.headers["Location"] == "/console/cases?state=filed"
+    async with http.get(
+        h.console_url + "/lang?to=en&back=//evil.example/", allow_redirects=False
+    ) as r:
+        assert r.headers["Location"] == "/console/"  # never away from the console
+    chinese = re.compile(r"[\u4e00-\u9fff]+")
+    allowed = {"纠风办李主任", "区纠风办", "一般", "处分", "中文", "响应率", "按期办结率", "满意率"}
+    for path in PAGES:
+        async with http.get(h.console_url + path) as r:
+            assert r.status == 200, path
+            page = await r.text()
+        assert '<html lang="en">' in page and "Signed in: 纠风办李主任" in page, path
+        # (what the channel will read is in the channel's language, as it will go out)
+        page = re.sub(
+            r'<blockquote class="text" id="preview">.*?</blockquote>', "", page, flags=re.S
+        )
+        left = set(chinese.findall(page)) - allowed
+        assert not left, (path, sorted(left)[:10])
+    async with http.get(h.console_url + "/", headers={"X-Console-Fragment": "1"}) as r:
+        fragment = await r.text()
+    assert (
+        fragment.startswith('<template id="frame-next" data-lang="en"') and "Signed in" in fragment
+    )

@@ -50,8 +50,25 @@
 
   function content() { return document.getElementById("content"); }
 
+  // A page fetched in place brings the header with it (in the reader's language, saying who
+  // is signed in): swapped in, with the page's language, title and the script's messages.
+  function frame() {
+    var next = document.getElementById("frame-next");
+    if (!next) return;
+    var header = document.getElementById("frame");
+    if (header) header.innerHTML = next.innerHTML;
+    document.documentElement.lang = next.getAttribute("data-lang") || document.documentElement.lang;
+    document.title = next.getAttribute("data-title") || document.title;
+    ["msg-401", "msg-error"].forEach(function (k) {
+      var v = next.getAttribute("data-" + k);
+      if (v) document.body.setAttribute("data-" + k, v);
+    });
+    next.remove();
+  }
+
   function show(html, keepScroll) {
     content().innerHTML = html;
+    frame();
     loadImages();
     if (!keepScroll) window.scrollTo(0, 0);
     live();
@@ -78,8 +95,8 @@
   function fail(status) {
     var p = document.createElement("p");
     p.className = "problem";
-    p.textContent = status === 401 ? "401: the bot could not confirm who you are. Close and reopen the console."
-      : status === 403 ? "403" : status === 404 ? "404" : "Error " + status;
+    var said = document.body.getAttribute(status === 401 ? "data-msg-401" : "data-msg-error") || "";
+    p.textContent = said.replace("%(status)s", String(status)) || "Error " + status;
     content().innerHTML = "";
     content().appendChild(p);
   }
@@ -137,6 +154,11 @@
       if (!a || !INIT || !inApp(a.href)) return;
       event.preventDefault();
       if (a.hasAttribute("data-download")) { download(a); return; }
+      if (a.hasAttribute("data-reload")) {  // the language switch: remembered, then read anew
+        fetch(a.href, { headers: headers(), credentials: "same-origin" })
+          .then(function () { window.location.reload(); });
+        return;
+      }
       var u = new URL(a.href);
       go(u.pathname + u.search, { headers: headers() }, true);
     });
@@ -150,7 +172,10 @@
         new FormData(form).forEach(function (v, k) { if (v) query.append(k, v); });
         go(u.pathname + "?" + query.toString(), { headers: headers() }, true);
       } else {
-        var body = form.enctype === "multipart/form-data" ? new FormData(form) : new URLSearchParams(new FormData(form));
+        var data = new FormData(form);
+        var by = event.submitter;  // the button pressed names the move (one form, many buttons)
+        if (by && by.name) data.append(by.name, by.value);
+        var body = form.enctype === "multipart/form-data" ? data : new URLSearchParams(data);
         go(u.pathname, { method: "POST", headers: headers(), body: body }, false);
       }
     });
