@@ -701,8 +701,10 @@ class Workbench:
                 subject = self.t(asker, N_("No. %(number)s"), number=e.subject)
             elif e.action == "finding":
                 subject = ", ".join(self.office(s, lang) for s in e.subject.split(",") if s)
-            elif e.action in ("daily", "proposal", "invite", "revoke"):
+            elif e.action in ("daily", "proposal", "revoke"):
                 subject = "、".join(self.office(s, lang) for s in e.subject.split(",") if s)
+            elif e.action == "invite":
+                subject = self.units(tuple(u for u in e.subject.split(",") if u), lang)
             rows.append(
                 {
                     "at": e.at,

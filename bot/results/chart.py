@@ -20,21 +20,27 @@ def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(noto_cjk_sans_otc.FONT_PATH), size, index=SC_FACE)
 
 
-def chart_png(rows: list[RankingRow], title: str, threshold: Decimal, no_score: str) -> bytes:
-    """A horizontal bar chart of the composites, Chinese names drawn in Noto Sans CJK SC;
-    units below the threshold in red, the threshold as a line."""
-    width, row_h, left, right, top = 1100, 54, 330, 120, 90
+def chart_png(
+    rows: list[RankingRow], title: str, threshold: Decimal, no_score: str, lang: str = "zh"
+) -> bytes:
+    """A horizontal bar chart of the composites, the offices named in ``lang`` (drawn in
+    Noto Sans CJK SC); units below the threshold in red, the threshold as a line."""
+    label_font, value_font = font(22), font(22)
+    names = [f"{row.rank}. " if row.rank else "— " for row in rows]
+    names = [place + row.name_in(lang) for place, row in zip(names, rows, strict=True)]
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    widest = max((measure.textlength(n, font=label_font) for n in names), default=0)
+    width, row_h, right, top = 1100, 54, 120, 90
+    left = int(min(max(330, widest + 48), 560))  # long English names get the room
     height = top + row_h * max(1, len(rows)) + 40
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     draw.text((24, 24), title, font=font(30), fill="#111111")
     span = width - left - right
-    label_font, value_font = font(22), font(22)
     x_threshold = left + span * float(threshold) / 100
     for n, row in enumerate(rows):
         y = top + n * row_h
-        place = f"{row.rank}." if row.rank else "—"
-        draw.text((24, y + 12), f"{place} {row.name}", font=label_font, fill="#111111")
+        draw.text((24, y + 12), names[n], font=label_font, fill="#111111")
         if row.composite:
             value = float(row.composite)
             colour = "#c62828" if row.flagged else "#1565c0"
@@ -58,6 +64,5 @@ def chart_png(rows: list[RankingRow], title: str, threshold: Decimal, no_score: 
 def ranking_chart(services: Services, rows: list[RankingRow], lang: str) -> bytes:
     t = services.texts
     title = t.gettext(lang, labels.CHART_TITLE, campaign=services.campaign.title(lang))
-    return chart_png(
-        rows, title, services.campaign.scoring.threshold, t.gettext(lang, labels.NO_SCORE)
-    )
+    no_score = t.gettext(lang, labels.NO_SCORE)
+    return chart_png(rows, title, services.campaign.scoring.threshold, no_score, lang)

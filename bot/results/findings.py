@@ -76,7 +76,10 @@ async def record_findings(
     now = services.clock.now()
     async with services.db.transaction() as tx:
         added = await case_store.add_findings(tx, found, organiser_id, now)
-        if added:
+        if added == 1 and len(found) == 1:  # one finding (a form): said as one
+            one = found[0]
+            await audit.record(tx, organiser_id, via, "finding", now, one[0], f"{one[1]} {one[2]}")
+        elif added:
             await audit.record(tx, organiser_id, via, "findings", now, "", str(added))
     return [], added
 
