@@ -200,9 +200,9 @@ CHANGE_FROM = N_("change from {year}")
 CHANGE_COLUMNS = (
     N_("Office"),
     N_("Composite"),
-    N_("Democratic evaluation"),
+    N_("Democratic score"),
     N_("Complaints"),
-    N_("Daily work"),
+    N_("Daily-work score"),
 )
 SHEET_ITEMS = N_("Items")
 SHEET_DEDUCTIONS = N_("Deductions, case by case")
@@ -216,9 +216,9 @@ DEDUCTION_COLUMNS = (
 RANKING_COLUMNS = (
     N_("Rank"),
     N_("Office"),
-    N_("Democratic evaluation"),
+    N_("Democratic score"),
     N_("Complaints"),
-    N_("Daily work"),
+    N_("Daily-work score"),
     N_("Composite"),
     N_("Below the threshold"),
     N_("Ballots"),

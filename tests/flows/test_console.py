@@ -334,7 +334,8 @@ async def test_results_and_an_office_s_breakdown(
     assert status == 200 and "/console/results/dongjie" in ranking and 'id="chart"' in ranking
     status, office = await get(http, h.console_url + "/results/dongjie", data)
     assert status == 200
-    for shown in ("东街街道社保所", "民主测评（D）", "日常工作（A）", "9.50", "X1", "共扣"):
+    shows = ("东街街道社保所", "民主测评得分（D）", "日常工作考核得分（A）", "9.50", "X1", "共扣")
+    for shown in shows:
         assert shown in office, shown
     async with http.get(
         h.console_url + "/results/chart.png", headers={"X-Telegram-Init-Data": data}

@@ -93,15 +93,15 @@ async def test_rank_and_results_match_the_hand_computed_numbers(harness: Harness
     await organiser.send("/results dongjie")
     card = (await organiser.reply()).text
     assert "第 4 名" in card
-    assert "民主测评 D = 86.50（共 100 票）" in card
+    assert "民主测评得分 D = 86.50（共 100 票）" in card
     assert "服务质量：满意 60.00% · 基本满意 25.00% · 不满意 10.00% · 不了解 5.00% → 86.50" in card
-    assert "信访查实 C = 5.00（扣分 15.00）" in card
+    assert "信访查实得分 C = 5.00（扣分 15.00）" in card
     assert "B：被处分处罚 −10.00（反映 2 次，只计一次）" in card
-    assert "日常工作考核 A = 9.00" in card
+    assert "日常工作考核得分 A = 9.00" in card
     assert "综合得分 = 74.55 ⚠️ 低于 85 分" in card
     await organiser.send("/results zhongshan")
     none = (await organiser.reply()).text
-    assert "民主测评 D = —（共 0 票）" in none and "综合得分 = —" in none
+    assert "民主测评得分 D = —（共 0 票）" in none and "综合得分 = —" in none
     await organiser.send("/daily dongjie 11")
     assert "0 到 10.00 之间" in (await organiser.reply()).text
     await organiser.send("/daily dongjie 9.123")
@@ -115,7 +115,7 @@ async def test_leaving_dont_know_out_of_the_valid_votes(harness: Harness) -> Non
     await organiser.send("/results dongjie")
     card = (await organiser.reply()).text
     # (100·60 + 80·25 + 50·10) / 95 = 89.47…; 0.7 · 89.4736… + 5 + 9 = 76.63
-    assert "民主测评 D = 89.47" in card and "综合得分 = 76.63" in card
+    assert "民主测评得分 D = 89.47" in card and "综合得分 = 76.63" in card
 
 
 async def test_flagged_units_and_their_proposals(harness: Harness) -> None:
@@ -201,13 +201,14 @@ async def test_the_results_spreadsheet_reads_back(harness: Harness) -> None:
     upload = harness.standin.world.uploads[-1]
     ranking = {r["单位"]: r for r in sheet_rows(upload, "排名")}
     west = ranking["西街街道社保所"]
-    assert (west["名次"], west["民主测评"], west["信访查实"], west["综合得分"]) == (1, 100, 20, 100)
+    figures = ("名次", "民主测评得分", "信访查实得分", "综合得分")
+    assert tuple(west[f] for f in figures) == (1, 100, 20, 100)
     assert ranking["东街街道社保所"] == {
         "名次": 4,
         "单位": "东街街道社保所",
-        "民主测评": 86.5,
-        "信访查实": 5,
-        "日常工作考核": 9,
+        "民主测评得分": 86.5,
+        "信访查实得分": 5,
+        "日常工作考核得分": 9,
         "综合得分": 74.55,
         "低于85分": "是",
         "票数": 100,

@@ -37,6 +37,35 @@ def test_every_text_has_a_chinese_translation() -> None:
     assert missing == [], f"add these to {PO.name} (see README, Texts and languages)"
 
 
+# The glossary (design §11): each figure and state has one name; these synonyms are gone.
+NOT_SAID = {
+    "超期": "逾期",
+    "投诉得分": "信访查实得分",
+    "投诉处理": "信访查实得分",
+    "日常工作得分": "日常工作考核得分",
+    "日常工作（A）": "日常工作考核得分（A）",
+}
+SAID = {  # the name each figure goes by, where the figure is named alone
+    "Complaints": "信访查实得分",
+    "Complaints (C)": "信访查实得分（C）",
+    "Democratic score": "民主测评得分",
+    "Democratic evaluation": "民主测评",
+    "Daily-work score": "日常工作考核得分",
+    "Composite": "综合得分",
+    "Received": "已受理",
+    "Cases received": "受理件数",
+}
+
+
+def test_one_name_for_each_figure_in_chat_console_and_spreadsheets() -> None:
+    with PO.open("rb") as handle:
+        catalog = read_po(handle, locale="zh_Hans_CN")
+    texts = {m.id: m.string for m in catalog if m.id and isinstance(m.string, str)}
+    wrong = [(i, t) for i, t in texts.items() for synonym in NOT_SAID if synonym in t]
+    assert wrong == [], "use the glossary's name (design §11): " + repr(wrong[:5])
+    assert {k: texts.get(k) for k in SAID} == SAID
+
+
 def test_every_template_parses_in_both_languages() -> None:
     texts = Texts()
     names = [
