@@ -124,12 +124,23 @@ async def help_command(update: Update, context: Context) -> None:
     ]
     sections, shown = [], set(resident)
     for holds, title, commands in held:
-        extra = [(c, context.label(d)) for c, d in commands if c not in shown]
+        extra = [
+            (
+                c,
+                context.label(labels.HELP_ARGUMENTS[c]) if c in labels.HELP_ARGUMENTS else "",
+                context.label(d),
+            )
+            for c, d in commands
+            if c not in shown
+        ]
         if holds and extra:
             sections.append((context.label(title), extra))
-            shown.update(c for c, _ in extra)
+            shown.update(c for c, _, _ in extra)
     await send(
-        update, context, context.render("start/help", sections=sections), keyboards.main_menu()
+        update,
+        context,
+        context.render("start/help", sections=sections, organiser=roles.organiser),
+        keyboards.main_menu(),
     )
 
 

@@ -159,8 +159,23 @@ COMMANDS_ORGANISER = (
     ("record", N_("Record an opinion that came offline")),
     ("export", N_("Spreadsheet of the cases")),
     ("console", N_("A link to the web console")),
+    ("newcases", N_("New cases: each as a message, or a digest")),
     *COMMANDS_RESIDENT,
 )
+
+# What /help shows after a command: its arguments, by name (an office as it is called)
+HELP_ARGUMENTS: dict[str, str] = {
+    "invite": N_("staff OFFICE | supervisor [OFFICES] | evaluator CATEGORY COUNT [OFFICES]"),
+    "ballots": N_("open | close"),
+    "rank": N_("[YEAR]"),
+    "results": N_("[OFFICE]"),
+    "daily": N_("OFFICE SCORE"),
+    "proposal": N_("OFFICE TEXT"),
+    "finding": N_("OFFICE 一般|处分 CASE-NUMBER-OR-REFERENCE [WHAT WAS FOUND]"),
+    "hot": N_("[OFFICE] [DAYS]"),
+    "export": N_("cases | results"),
+    "newcases": N_("each | hourly | daily | MINUTES"),
+}
 
 # Spreadsheets
 YES = N_("yes")

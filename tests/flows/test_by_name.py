@@ -85,3 +85,12 @@ async def test_categories_and_offices_by_name_in_invitations(harness: Harness) -
     assert "人大代表" in usage.text and "npc_deputy" not in usage.text
     rows = await harness.services.db.fetchall("SELECT category, units FROM invites")
     assert {tuple(r) for r in rows} == {("npc_deputy", '["dongjie", "nanyuan"]')}
+
+
+async def test_the_organisers_help_shows_each_commands_arguments_by_name(harness: Harness) -> None:
+    organiser = harness.organiser()
+    shown = (await ask(organiser, "/help")).text
+    assert "/daily 单位 分数 — 录入日常工作考核得分" in shown
+    assert "/finding 单位 一般|处分 案件编号或其他编号" in shown and "/daily 东街 9.5" in shown
+    resident = harness.resident(4501)
+    assert "/daily" not in (await ask(resident, "/help")).text
