@@ -115,6 +115,9 @@ class Campaign:
     intake: Intake = field(default_factory=Intake)
     ballots: BallotSettings = field(default_factory=BallotSettings)
     round: RoundSettings = field(default_factory=RoundSettings)
+    # where the public page (evalbot publish-page) is served: the publication links to
+    # its explanation of how anyone can check the ballots (#verify); "" when none
+    page_url: str = ""
     text: str = field(default="", repr=False)  # the file's text, kept with the round
     # offices of earlier rounds that this one dropped: their cases are still shown by name
     former_units: tuple[Named, ...] = ()
@@ -477,6 +480,12 @@ def _organisers(value: Any) -> str | None:
     return None
 
 
+def _web_address(value: Any) -> str | None:
+    if value and not str(value).startswith(("https://", "http://")):
+        return "must be a web address (https://…)"
+    return None
+
+
 def _broadcast_chat(value: Any) -> str | None:
     if isinstance(value, str) and not re.match(r"^@[A-Za-z][A-Za-z0-9_]{4,31}$", value):
         return "must be a chat id (a whole number) or a public @username"
@@ -532,7 +541,7 @@ def parse_campaign(text: str, path: Path) -> Campaign:
     access = r.table(data, "access")
     r.unknown_keys(access, "access", ("organisers",))
     broadcast = r.table(data, "broadcast", required=False)
-    r.unknown_keys(broadcast, "broadcast", ("chat",))
+    r.unknown_keys(broadcast, "broadcast", ("chat", "page_url"))
     deadlines_t = r.table(data, "deadlines", required=False)
     r.unknown_keys(deadlines_t, "deadlines", ("verify_days", "rectify_days", "remind_before_hours"))
     ballots_t = r.table(data, "ballots", required=False)
@@ -573,6 +582,7 @@ def parse_campaign(text: str, path: Path) -> Campaign:
         ),
         broadcast_chat=r.value(broadcast, "broadcast", "chat", (int, str), "", _broadcast_chat)
         or None,
+        page_url=r.value(broadcast, "broadcast", "page_url", str, "", _web_address) or "",
         units=units,
         items=items,
         categories=categories,

@@ -347,6 +347,7 @@ async def test_three_rounds_one_database(console_harness: Harness, tmp_path: Pat
     assert '<a href="2024-shebao/index.html">2024</a>' in front
     assert '<a href="../index.html">2026</a>' in page_2025 and "2025年度" in page_2025
     assert ">98.00<" in page_2025 and published_2025.head in page_2025
+    assert 'id="verify"' in page_2025 and "重新计算指纹" in page_2025  # how to check, in words
     assert (site / "2024-shebao" / "ranking.png").stat().st_size > 0
     signed = init_data(harness, organiser)
     async with aiohttp.ClientSession() as http:

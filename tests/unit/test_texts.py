@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from bot.campaign import load_campaign, parse_campaign
 from bot.cases.opinions import Opinion
+from bot.errors import CampaignError
+from bot.settings import REPO_EXAMPLE
 from bot.texts import Texts, lang_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,3 +105,22 @@ def test_values_are_escaped_and_the_result_is_safe_to_nest() -> None:
 def test_language_codes() -> None:
     assert lang_of("en") == lang_of("en-GB") == "en"
     assert lang_of("zh-hans") == lang_of(None) == lang_of("ru") == "zh"
+
+
+def test_the_publication_says_in_words_how_anyone_checks_the_ballots() -> None:
+    plan = load_campaign(REPO_EXAMPLE)
+    texts = Texts()
+    values = {"rows": [], "head": "ab" * 32, "at": dt.datetime(2027, 9, 1, tzinfo=dt.UTC)}
+    values["threshold"] = "85"
+    without = texts.render("results/published", "zh", campaign=plan, **values)
+    assert "链头" in without and "#verify" not in without and "evalbot" not in without
+    site = dataclasses.replace(plan, page_url="https://pingyi.example.gov.cn/")
+    said = texts.render("results/published", "zh", campaign=site, **values)
+    assert '如何核验： <a href="https://pingyi.example.gov.cn/#verify">' in said
+    with pytest.raises(CampaignError):  # a page's address is a web address
+        parse_campaign(
+            (REPO_EXAMPLE.read_text(encoding="utf-8")).replace(
+                'chat = "@shebao_pingyi_demo"', 'chat = "@shebao_pingyi_demo"\npage_url = "pingyi"'
+            ),
+            REPO_EXAMPLE,
+        )
