@@ -212,6 +212,7 @@ UNIT_COLUMNS = (
 SHEET_RANKING = N_("Ranking")
 SHEET_CHANGES = N_("Change from {year}")
 CHANGE_FROM = N_("change from {year}")
+AGAINST_PUBLISHED = N_("Composite: change against {year} as published (where it differs)")
 CHANGE_COLUMNS = (
     N_("Office"),
     N_("Composite"),

@@ -481,6 +481,7 @@ class Console:
         services = self.services
         previous: str | None = None
         changes: dict[str, str] = {}
+        against: dict[str, tuple[str, str]] = {}  # where it differs: (as published, change)
         if asker.who.watcher:
             rows = results.snapshot(await results.current_ranking(services), services.campaign)
             live = True
@@ -491,6 +492,8 @@ class Console:
                 for row in rows:
                     found = past.changes.get(row.unit_id)
                     changes[row.unit_id] = fmt_change(found.composite if found else None)
+                for unit_id, (was, delta) in past.against_published.items():
+                    against[unit_id] = (f"{was:.2f}", fmt_change(delta))
         else:
             published = await result_store.last_publication(services.db)
             rows = published.ranking if published else []
@@ -503,6 +506,7 @@ class Console:
             "at": at,
             "threshold": services.campaign.scoring.threshold,
             "previous": previous,
+            "published": against,
         }
 
     async def chart(self, request: web.Request) -> web.StreamResponse:
@@ -538,6 +542,7 @@ class Console:
             "k": services.campaign.ballots.smallest_group,
             "previous": str(past.previous.year) if past.previous and found else None,
             "change": found,
+            "against": past.against_published.get(unit.id),  # (as published, change)
             "delta": fmt_change,
             "series": [(round_.year, value) for round_, value in series],
             "chart": charts.line(

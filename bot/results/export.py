@@ -241,6 +241,7 @@ def _changes_sheet(
             heads[0],
             *(part for head in heads[1:] for part in (head, f"{head} {since}")),
             *(f"D {i.label(lang)} {since}" for i in items),
+            t.gettext(lang, labels.AGAINST_PUBLISHED).format(year=year),
         ],
     )
     for ranked in ranking.units:
@@ -262,8 +263,10 @@ def _changes_sheet(
             else None  # (no change shown of an item that small-group secrecy hides)
             for i in items
         ]
+        against = past.against_published.get(r.unit_id)
+        values.append(_number(against[1]) if against else None)
         add_row(sheet, values)
-    _style(sheet, widths=[24] + [11] * (8 + len(items)))
+    _style(sheet, widths=[24] + [11] * (9 + len(items)))
 
 
 def _number(value: object) -> float | None:

@@ -5,7 +5,7 @@ of any round and the history; daily-work scores and proposals. The chart is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bot.args import parse_decimal
@@ -86,7 +86,11 @@ class History:
 
     rounds: tuple[tuple[Round, Ranking], ...]  # the rounds whose file is known, in order
     previous: Round | None
-    changes: dict[str, Change]  # per office scored in both rounds
+    changes: dict[str, Change]  # per office scored in both rounds, against the previous
+    # round's figures as the data now gives them (a case of it substantiated since counts)
+    # the change of the composite against the previous round's figure as it was published,
+    # for the offices where that figure differs from what the data now gives
+    against_published: dict[str, tuple[Decimal, Decimal | None]] = field(default_factory=dict)
 
     def series(self, unit_id: str) -> list[tuple[Round, Decimal | None]]:
         """An office's composite (as shown) in every round it was evaluated in."""
@@ -116,7 +120,22 @@ async def history(services: Services) -> History:
             except KeyError:
                 continue
             changes[ranked.result.unit_id] = change(ranked.result, earlier)
-    return History(tuple(rankings), previous, changes)
+    published: dict[str, tuple[Decimal, Decimal | None]] = {}
+    if previous is not None:
+        shown = await store.last_publication(services.db, previous.id)
+        before = rankings[-2][1]
+        for row in shown.ranking if shown else []:
+            if not row.composite or row.unit_id not in changes:
+                continue
+            was = Decimal(row.composite)
+            try:
+                now_then = before.get(row.unit_id).result.published
+            except KeyError:
+                continue
+            if now_then is not None and now_then != was:
+                current = rankings[-1][1].get(row.unit_id).result.published
+                published[row.unit_id] = (was, current - was if current is not None else None)
+    return History(tuple(rankings), previous, changes, published)
 
 
 def snapshot(ranking: Ranking, campaign: Campaign) -> list[RankingRow]:

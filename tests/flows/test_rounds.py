@@ -334,7 +334,7 @@ async def test_three_rounds_one_database(console_harness: Harness, tmp_path: Pat
     rows = list(sheet.iter_rows(values_only=True))
     dongjie = next(r for r in rows if r[0] == "东街街道社保所")
     assert list(dongjie[1:9]) == [80, -18, 80, -20, 15, -5, 9, 1]
-    assert list(dongjie[9:]) == [-20] * 5
+    assert list(dongjie[9:]) == [-20] * 5 + [None]  # (2025 as published = as now: no change)
     # one public page per round, each linking the other years
     site = tmp_path / "site"
     wrote = evalbot(  # 2026 is not published yet: its page live, titled so
@@ -427,3 +427,53 @@ async def test_a_round_opens_only_when_the_one_before_is_over(
         await person.send("/cases")
     assert "未办结的案件" in (await east.reply()).text
     assert "未办结的案件" not in (await west.reply()).text  # to be invited again
+
+
+async def test_a_change_from_last_year_is_shown_against_the_published_figure_too(
+    console_harness: Harness, tmp_path: Path
+) -> None:
+    """2024 publishes dongjie at 98.00; in 2025 a 2024 case is substantiated, so 2024 is now
+    93.00: the change is said against 93.00, and against the published 98.00 beside it."""
+    harness = console_harness
+    files = {year: round_file(tmp_path, year) for year in (2024, 2025)}
+    harness.db_path = tmp_path / "two.sqlite3"
+    await run_bot(harness, load(files[2024]))
+    organiser = harness.organiser()
+    resident = harness.resident(4203, "王阿姨")
+    await resident.send("/start")
+    await resident.reply()
+    case = await file_for(resident, "东街街道社保所", "窗口排队两个小时没人管。")
+    first = await evaluator_of(harness, 4204)
+    await open_window(organiser)
+    await harness.settle()
+    await vote(harness, first, 0)  # D = 100
+    await finish_round(harness, "8")  # 98.00, published
+    await open_round(harness, files[2025])
+    organiser.skip_unread()
+    await organiser.send(f"/status {case}")
+    await organiser.reply()
+    await organiser.tap("属实：一般问题")  # 2024's case, substantiated now: 2024 is 93.00
+    await organiser.reply()
+    await organiser.send("经核实属实。")
+    await organiser.reply()
+    second = await evaluator_of(harness, 4205)
+    await open_window(organiser)
+    await harness.settle()
+    await vote(harness, second, 0)
+    await organiser.send("/daily dongjie 8")  # 2025: 0.7 × 100 + 20 + 8 = 98.00
+    await harness.settle()
+    past = await history(harness.services)
+    assert past.changes["dongjie"].composite == Decimal("5.00")  # against 93.00, as now
+    assert past.against_published == {"dongjie": (Decimal("98.00"), Decimal("0.00"))}
+    headers = {"X-Telegram-Init-Data": init_data(harness, organiser)}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{harness.console_url}/results", headers=headers) as r,
+    ):
+        table = await r.text()
+    assert "+5.00" in table and "较公布时的 98.00：0.00" in table
+    book = load_workbook(io.BytesIO(await results_workbook(harness.services, "zh", ORGANISER)))
+    sheet = next(s for s in book.worksheets if "2024" in s.title)
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    dongjie = dict(zip(header, next(r for r in rows if r[0] == "东街街道社保所"), strict=True))
+    assert dongjie["综合得分较2024年公布得分的变化（与现在数据不同时）"] == 0
