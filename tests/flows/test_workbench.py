@@ -18,6 +18,7 @@ from bot.results.findings import UnitSummary, summaries
 from scoring import fmt
 from tests.support.console import link_of
 from tests.support.harness import Harness
+from tests.support.helpers import errors_logged
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -367,3 +368,39 @@ async def test_the_console_in_english_with_its_switch_and_who_is_signed_in(
     assert (
         fragment.startswith('<template id="frame-next" data-lang="en"') and "Signed in" in fragment
     )
+
+
+async def test_any_input_to_the_workbench_gets_words_not_a_500(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    csrf = await signed_in(h, http)
+    odd = ["", "0", "-1", "9" * 30, str(2**63), "１２", "abc", "<script>", "\x00", "1e9", "NaN"]
+    with errors_logged() as errors:
+        await fuzz(h, http, csrf, odd)
+    assert errors.records == []  # nothing failed inside
+    assert await h.services.db.fetchval("SELECT COUNT(*) FROM publications") == 0
+
+
+async def fuzz(h: Harness, http: aiohttp.ClientSession, csrf: str, odd: list[str]) -> None:
+    for value in odd:
+        for path in ("/audit", "/findings"):
+            async with http.get(h.console_url + path, params={"page": value}) as r:
+                assert r.status == 200, (path, value)
+        async with http.get(h.console_url + "/invites/sheet.pdf", params={"batch": value}) as r:
+            assert r.status == 404, value
+        for path, form in (
+            ("/findings/withdraw", {"id": value, "reason": "x"}),
+            ("/invites/revoke", {"user": value, "role": "staff"}),
+            ("/campaign/window", {"state": value}),
+            ("/daily", {"score:dongjie": value}),
+            (
+                "/findings",
+                {"nonce": "n" + value[:5], "office": value, "severity": value, "ref": value},
+            ),
+            ("/invites", {"nonce": "m" + value[:5], "role": "staff", "offices": value}),
+            ("/proposals", {"nonce": "p", "office": value, "text": value}),
+            ("/publish", {"nonce": "q", "fingerprint": value, "reviewed": "1"}),
+        ):
+            async with http.post(h.console_url + path, data={"csrf": csrf, **form}) as r:
+                assert r.status in (200, 400, 404), (path, value, r.status)
