@@ -212,7 +212,7 @@ async def test_the_cases_spreadsheet_reads_back(harness: Harness) -> None:
     assert first["扣分"] == 5 and first["意见内容"] == "第一条意见"
     units = {u["单位"]: u for u in sheet_rows(upload, "单位")}
     assert units["东街街道社保所"]["扣分合计"] == 5
-    assert units["东街街道社保所"]["投诉得分 C"] == 15
+    assert units["东街街道社保所"]["信访查实得分 C"] == 15
 
 
 @pytest.mark.parametrize("named", [True, False])
