@@ -13,7 +13,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from io import BytesIO
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zipfile import BadZipFile
 
 from aiohttp import web
@@ -36,12 +36,20 @@ from bot.errors import RowProblem, UserError
 from bot.results import findings, ranking
 from bot.results import publish as publishing
 from bot.results.export import add_row
+from bot.services import Services
 from bot.texts import DEFAULT_LANG, N_
 from bot.vocabulary import Move, Role, Severity
 from scoring import fmt
 
-if TYPE_CHECKING:
-    from bot.console.server import Console
+
+class Host(Protocol):
+    """What the workbench takes from the console that serves it (no import back up)."""
+
+    services: Services
+    bot_username: str
+
+    async def names(self, user_ids: list[int]) -> dict[int, str]: ...
+
 
 Page = Callable[[web.Request, Asker], Awaitable[Any]]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -69,7 +77,7 @@ VIAS = {"chat": N_("chat"), "console": N_("console"), "cli": N_("command line")}
 
 
 class Workbench:
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Host) -> None:
         self.console = console
         self.services = console.services
 
