@@ -23,6 +23,12 @@ Telegram does not say whether edits count against the bot's 30 a second: ``--edi
 ``chat`` (only per chat) or ``overall`` (also in the 30 a second, the pessimistic case; the
 bot is told the same). Run: ``python -m bench.bench_ballots [--evaluators 1000]
 [--edits chat|overall|both] [--knee | --knee-only SECONDS]``.
+
+``--storm [N]`` (default 300 evaluators): the storm of issue 24 instead. Every evaluator
+presses an answer under the five items of their card at the same moment; presses a second
+until every pop-up, and p95 press → pop-up, for ``evalbot run`` and, in the same run, for
+the floor (``bench/floor_bot.py``: aiohttp long polling, one SQLite transaction a batch,
+then every pop-up at once).
 """
 
 from __future__ import annotations
@@ -303,6 +309,115 @@ async def run(
     return figures
 
 
+@dataclass
+class Storm:
+    """Every press of the storm: press → pop-up (seconds), and when the last pop-up came."""
+
+    toast: list[float] = field(default_factory=list)
+    slowed: int = 0
+    first: float = 0.0
+    last: float = 0.0
+
+    def figures(self) -> dict[str, float]:
+        span = max(1e-9, self.last - self.first)
+        return {
+            "presses_per_s": len(self.toast) / span,
+            "p95_s": quantile(self.toast, 0.95),
+            "median_s": statistics.median(self.toast),
+            "slowed": self.slowed,
+        }
+
+
+async def press_all(people: list[SimUser], items: list[str], rng: random.Random) -> Storm:
+    """Every evaluator presses an answer under each item of the first office, all at the
+    same moment; each press waits for its pop-up (a press slowed by a burst throttle is
+    pressed again, as a person would)."""
+    storm = Storm()
+
+    async def press(person: SimUser, data: str) -> None:
+        while True:
+            pressed = time.perf_counter()
+            tap = await person.press(card_id(person) or 1, data)
+            said = (await tap.answer(timeout=300)).text or ""
+            storm.toast.append(time.perf_counter() - pressed)
+            storm.last = max(storm.last, time.perf_counter())
+            if "太快" not in said:
+                return
+            storm.slowed += 1
+
+    presses = [(p, f"b:o00:{item}:{rng.randrange(4)}") for p in people for item in items]
+    storm.first = time.perf_counter()
+    await asyncio.gather(*(press(p, data) for p, data in presses))
+    return storm
+
+
+async def storm(evaluators: int, latency: float, seed: int = 5) -> dict[str, float]:
+    """The storm of issue 24: ``evalbot run`` on SQLite, then the floor bot (bench/
+    floor_bot.py) on the same stand-in settings, each receiving every evaluator's presses
+    under the five items of one office at the same moment."""
+    from bench.floor_bot import FloorBot
+
+    found: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="evalbot-storm-") as scratch:
+        folder = Path(scratch)
+        campaign = campaign_file(folder)
+        items = [i.id for i in load_campaign(campaign).items]
+        db_path = folder / "storm.sqlite3"
+        async with StandIn(latency=latency, limits=FloodLimits.telegram()) as standin:
+            env = {"EVALBOT_BALLOT_KEY": str(folder / "ballot-key")}
+            bot = BotProcess(standin, ["-m", "bot.cli", "run"], db_path, campaign, env)
+            await bot.start()
+            await register(str(db_path), evaluators)
+            people = [standin.user(60_000 + n, f"代表{n}") for n in range(evaluators)]
+            organiser = standin.user(ORGANISER, "纠风办")
+            try:
+                await organiser.send("/ballots open")
+                asked = await organiser.reply(timeout=60)
+                if asked.has_button("现在开放"):
+                    await organiser.tap("现在开放", asked)
+                    await organiser.reply(timeout=60)
+                await asyncio.gather(*(until(p, has_card) for p in people))
+                presses = await press_all(people, items, random.Random(seed))
+            finally:
+                await bot.stop()
+        db = await open_database(str(db_path))
+        try:
+            stored = int(await db.fetchval("SELECT COUNT(*) FROM ballots") or 0)
+            tallied = int(await db.fetchval("SELECT SUM(count) FROM tallies") or 0)
+        finally:
+            await db.close()
+        from bot.ballots.evaluation import verify
+
+        verified = (await verify(str(db_path))).ok
+        found["evalbot"] = {**presses.figures(), "stored": stored, "tallied": tallied}
+        found["evalbot"]["verify_ok"] = float(verified)
+        async with StandIn(latency=latency, limits=FloodLimits.telegram()) as standin:
+            floor = FloorBot(standin.base_url, standin.token, folder / "floor.sqlite3")
+            task = asyncio.create_task(floor.run())
+            people = [standin.user(60_000 + n, f"代表{n}") for n in range(evaluators)]
+            presses = await press_all(people, items, random.Random(seed))
+            stored_floor = floor.count()
+            await floor.stop(task)
+            found["floor"] = {**presses.figures(), "stored": stored_floor}
+    ours, bare = found["evalbot"], found["floor"]
+    expected = evaluators * len(items)
+    print(
+        f"[storm, SQLite] {evaluators} evaluators press an answer under each of the "
+        f"{len(items)} items of their card at the same moment ({expected} presses), "
+        f"{latency * 1000:.0f} ms latency on every Bot API call\n"
+        f"  evalbot: {ours['presses_per_s']:.0f} presses/s until every pop-up; press → pop-up "
+        f"p95 {ours['p95_s']:.2f}s, median {ours['median_s']:.2f}s (target p95 < 2 s); "
+        f"{int(ours['stored'])} ballots stored, {int(ours['tallied'])} tallied (of {expected}), "
+        f"verify {'ok' if ours['verify_ok'] else 'FAILED'}; {int(ours['slowed'])} slowed\n"
+        f"  floor (no framework, one transaction a batch): {bare['presses_per_s']:.0f} "
+        f"presses/s, p95 {bare['p95_s']:.2f}s, median {bare['median_s']:.2f}s; "
+        f"{int(bare['stored'])} stored\n"
+        f"  evalbot / floor: {ours['presses_per_s'] / bare['presses_per_s']:.2f} of the "
+        f"floor's presses a second (target 0.6)"
+    )
+    return {f"{who}_{k}": v for who, figures in found.items() for k, v in figures.items()}
+
+
 PACES = ((2.0, 5.0), (1.0, 2.0), (0.5, 1.0), (0.25, 0.5), (0.1, 0.25), (0.0, 0.1))
 
 
@@ -361,7 +476,18 @@ if __name__ == "__main__":
         default="sqlite",
         help="both: each meeting on SQLite, then on PostgreSQL (a throwaway cluster)",
     )
+    parser.add_argument(
+        "--storm",
+        type=int,
+        nargs="?",
+        const=300,
+        metavar="EVALUATORS",
+        help="the storm: every evaluator presses five answers at once, beside the floor bot",
+    )
     args = parser.parse_args()
+    if args.storm:
+        asyncio.run(storm(args.storm, args.latency))
+        raise SystemExit(0)
     if args.db != "sqlite":
         asyncio.run(on_both(args.evaluators, args.latency, args.edits, args.db))
         raise SystemExit(0)
