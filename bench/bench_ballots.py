@@ -351,7 +351,9 @@ async def press_all(people: list[SimUser], items: list[str], rng: random.Random)
     return storm
 
 
-async def storm(evaluators: int, latency: float, seed: int = 5) -> dict[str, float]:
+async def storm(
+    evaluators: int, latency: float, seed: int = 5, lanes: int | None = None
+) -> dict[str, float]:
     """The storm of issue 24: ``evalbot run`` on SQLite, then the floor bot (bench/
     floor_bot.py) on the same stand-in settings, each receiving every evaluator's presses
     under the five items of one office at the same moment."""
@@ -365,7 +367,8 @@ async def storm(evaluators: int, latency: float, seed: int = 5) -> dict[str, flo
         db_path = folder / "storm.sqlite3"
         async with StandIn(latency=latency, limits=FloodLimits.telegram()) as standin:
             env = {"EVALBOT_BALLOT_KEY": str(folder / "ballot-key")}
-            bot = BotProcess(standin, ["-m", "bot.cli", "run"], db_path, campaign, env)
+            command = ["-m", "bot.cli", "run", *(["--lanes", str(lanes)] if lanes else [])]
+            bot = BotProcess(standin, command, db_path, campaign, env)
             await bot.start()
             await register(str(db_path), evaluators)
             people = [standin.user(60_000 + n, f"代表{n}") for n in range(evaluators)]
@@ -476,6 +479,7 @@ if __name__ == "__main__":
         default="sqlite",
         help="both: each meeting on SQLite, then on PostgreSQL (a throwaway cluster)",
     )
+    parser.add_argument("--lanes", type=int, help="evalbot run --lanes (the storm)")
     parser.add_argument(
         "--storm",
         type=int,
@@ -486,7 +490,7 @@ if __name__ == "__main__":
     )
     args = parser.parse_args()
     if args.storm:
-        asyncio.run(storm(args.storm, args.latency))
+        asyncio.run(storm(args.storm, args.latency, lanes=args.lanes))
         raise SystemExit(0)
     if args.db != "sqlite":
         asyncio.run(on_both(args.evaluators, args.latency, args.edits, args.db))
