@@ -21,7 +21,6 @@ from bot.chat import keyboards, notify
 from bot.db import audit
 from bot.db import ballots as store
 from bot.db import cards as card_store
-from bot.db import inbox as inbox_store
 from bot.db import roles as role_store
 from bot.db import rounds as round_store
 from bot.db import tallies as tally_store
@@ -184,18 +183,19 @@ async def cast(
     origin, voter = key.origin(f"update:{update_id}"), key.pseudonym(user_id)
     chosen = ANSWERS[index].value
     now = services.clock.now()
-    async with services.db.transaction() as tx:
-        if await store.already_logged(tx, origin):
-            return Cast(unit_id, item_id, chosen, changed=False)
-        current = await store.current(tx, voter, unit_id, item_id)
-        if current == chosen:
-            await inbox_store.forget(tx, update_id, now)
-            return Cast(unit_id, item_id, chosen, changed=False)
-        if not services.throttle.allow(user_id, now):
-            raise UserError("ballots/too_fast")
-        await store.record(tx, voter, unit_id, item_id, person.category, chosen, now, origin)
-        await inbox_store.forget(tx, update_id, now)
-    return Cast(unit_id, item_id, chosen, changed=True)
+    answered = await store.cast(
+        services.db,
+        voter,
+        unit_id,
+        item_id,
+        person.category,
+        chosen,
+        now,
+        origin,
+        update_id,
+        lambda: services.throttle.allow(user_id, now),  # (on SQLite: in the writer's thread)
+    )
+    return Cast(unit_id, item_id, chosen, changed=answered == store.Answered.RECORDED)
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,17 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from bot.clock import iso
 from bot.db import tallies
-from bot.db.database import CURRENT, Database, Tx, is_url
+from bot.db.database import CURRENT, Database, Script, Tx, drive, is_url
+from bot.db.inbox import forget_step
+from bot.errors import UserError
 
 GENESIS = "0" * 64
 
@@ -61,20 +65,10 @@ async def drop_meta(tx: Tx, key: str) -> None:
     await tx.execute("DELETE FROM meta WHERE key = ?", (key,))
 
 
-async def already_logged(tx: Tx, origin: str) -> bool:
-    rows = list(await tx.execute_fetchall("SELECT 1 FROM ballot_log WHERE origin = ?", (origin,)))
-    return bool(rows)
-
-
-async def current(tx: Tx, voter: str, unit_id: str, item_id: str) -> str | None:
-    rows = list(
-        await tx.execute_fetchall(
-            f"SELECT answer FROM ballots WHERE round = {CURRENT} AND voter = ? AND unit_id = ? "
-            "AND item_id = ?",
-            (voter, unit_id, item_id),
-        )
-    )
-    return str(rows[0][0]) if rows else None
+CURRENT_ANSWER = (
+    f"SELECT answer FROM ballots WHERE round = {CURRENT} AND voter = ? AND unit_id = ? "
+    "AND item_id = ?"
+)
 
 
 async def record(
@@ -89,30 +83,100 @@ async def record(
 ) -> str:
     """Set a ballot of the current round (replacing the voter's earlier answer) and append
     it to the round's log; return the new head of the round's chain. Call inside a
-    transaction, after :func:`already_logged`."""
+    transaction (:func:`cast` is a whole press)."""
+    return await drive(tx, record_steps(voter, unit_id, item_id, category, answer, now, origin))
+
+
+def record_steps(
+    voter: str,
+    unit_id: str,
+    item_id: str,
+    category: str,
+    answer: str,
+    now: dt.datetime,
+    origin: str,
+) -> Script[str]:
+    """:func:`record` as a script's steps (bot.db.database.Script)."""
     at = iso(now)
-    before = await current(tx, voter, unit_id, item_id)
-    await tallies.change(tx, unit_id, item_id, category, before, answer)
-    await tx.execute(
+    rows = yield (CURRENT_ANSWER, (voter, unit_id, item_id))
+    before = str(rows[0][0]) if rows else None
+    yield from tallies.change_steps(unit_id, item_id, category, before, answer)
+    yield (
         "INSERT INTO ballots (round, voter, unit_id, item_id, category, answer, answered_at) "
         f"VALUES ({CURRENT}, ?, ?, ?, ?, ?, ?) ON CONFLICT (round, voter, unit_id, item_id) "
         "DO UPDATE "
         "SET answer = excluded.answer, answered_at = excluded.answered_at",
         (voter, unit_id, item_id, category, answer, at),
     )
-    rows = list(
-        await tx.execute_fetchall(
-            f"SELECT hash FROM ballot_log WHERE round = {CURRENT} ORDER BY seq DESC LIMIT 1"
-        )
+    rows = yield (
+        f"SELECT hash FROM ballot_log WHERE round = {CURRENT} ORDER BY seq DESC LIMIT 1",
+        (),
     )
     prev = str(rows[0][0]) if rows else GENESIS
     digest = entry_hash(prev, voter, unit_id, item_id, category, answer, at)
-    await tx.execute(
+    yield (
         "INSERT INTO ballot_log (round, voter, unit_id, item_id, category, answer, at, prev, "
         f"hash, origin) VALUES ({CURRENT}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (voter, unit_id, item_id, category, answer, at, prev, digest, origin),
     )
     return digest
+
+
+class Answered(StrEnum):
+    """What became of an answer pressed (:func:`cast`)."""
+
+    REPLAYED = "replayed"  # this update was recorded already (a replay after a crash)
+    SAME = "same"  # the answer was chosen already: nothing changes
+    RECORDED = "recorded"
+
+
+async def cast(
+    db: Database,
+    voter: str,
+    unit_id: str,
+    item_id: str,
+    category: str,
+    answer: str,
+    now: dt.datetime,
+    origin: str,
+    update_id: int,
+    allow: Callable[[], bool],
+) -> Answered:
+    """An evaluator's press, whole, in one transaction (one trip to SQLite's writer):
+    recorded once per ``origin``; the answer already chosen changes nothing; ``allow``
+    (the burst throttle, asked only for a change) may refuse it; the update that carried
+    it is forgotten (bot.db.inbox.forget)."""
+    return await db.run(
+        cast_steps(voter, unit_id, item_id, category, answer, now, origin, update_id, allow)
+    )
+
+
+def cast_steps(
+    voter: str,
+    unit_id: str,
+    item_id: str,
+    category: str,
+    answer: str,
+    now: dt.datetime,
+    origin: str,
+    update_id: int,
+    allow: Callable[[], bool],
+) -> Script[Answered]:
+    rows = yield (
+        f"SELECT EXISTS (SELECT 1 FROM ballot_log WHERE origin = ?), ({CURRENT_ANSWER})",
+        (origin, voter, unit_id, item_id),
+    )
+    logged, chosen = rows[0][0], rows[0][1]
+    if logged:
+        return Answered.REPLAYED
+    if chosen == answer:
+        yield forget_step(update_id, now)
+        return Answered.SAME
+    if not allow():
+        raise UserError("ballots/too_fast")
+    yield from record_steps(voter, unit_id, item_id, category, answer, now, origin)
+    yield forget_step(update_id, now)
+    return Answered.RECORDED
 
 
 async def any_cast(db: Database) -> bool:

@@ -7,11 +7,19 @@ import datetime as dt
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
@@ -87,6 +95,42 @@ PG_BACKUP = (
 CURRENT = "(SELECT id FROM current_round)"
 
 Writer = Tx | Batch  # what a function that only writes (and reads nothing back) takes
+
+
+T = TypeVar("T")
+
+# A transaction written as a script: a generator that yields each statement (SQL and its
+# parameters), is sent the statement's rows, and returns the transaction's result. One
+# definition, run by either backend: statement by statement on a transaction
+# (:func:`drive`), or on SQLite all at once in the writer's thread (:meth:`Database.run`).
+Step = tuple[str, Any]
+Script = Generator[Step, list[Any], T]
+
+
+async def drive(tx: Tx, script: Script[T]) -> T:
+    """Run ``script`` inside the open transaction ``tx``, a trip per statement."""
+    try:
+        step = next(script)
+        while True:
+            rows = list(await tx.execute_fetchall(*step))
+            step = script.send(rows)
+    except StopIteration as done:
+        return done.value
+
+
+def _run_script(conn: sqlite3.Connection, script: Script[T]) -> T:
+    """:func:`drive` in SQLite's writer thread: the whole transaction in one trip."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        step = next(script)
+        while True:
+            step = script.send(conn.execute(*step).fetchall())
+    except StopIteration as done:
+        conn.execute("COMMIT")
+        return done.value
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _run_batch(conn: sqlite3.Connection, statements: list[tuple[str, Any, bool]]) -> None:
@@ -175,6 +219,14 @@ class Database:
         """The writer for exactly one statement, committed on its own. Use
         :meth:`transaction` for more."""
         raise NotImplementedError
+
+    async def run(self, script: Script[T]) -> T:
+        """A transaction written as a script (see :data:`Script`): commits when it returns,
+        rolls back if it raises. Here statement by statement; SQLite runs it in one trip
+        to its writer's thread, so a burst of them (a meeting's presses) does not wait on
+        the event loop between statements while holding the writer."""
+        async with self.transaction() as tx:
+            return await drive(tx, script)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         raise NotImplementedError
@@ -282,6 +334,10 @@ class SqliteDatabase(Database):
     async def single(self) -> AsyncIterator[Tx]:
         async with self._lock:
             yield self._writer
+
+    async def run(self, script: Script[T]) -> T:
+        async with self._lock:
+            return await self._writer._execute(_run_script, self._writer._conn, script)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self._reader.execute_fetchall(sql, params))

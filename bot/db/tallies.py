@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.db.database import CURRENT, Database, Tx
+from bot.db.database import CURRENT, Database, Script, Tx, drive
 
 Key = tuple[str, str, str, str, str]  # round, unit, item, category, answer
 
@@ -39,14 +39,21 @@ async def change(
 ) -> None:
     """A ballot's answer in the current round went from ``before`` to ``after`` (None: no
     answer)."""
+    await drive(tx, change_steps(unit_id, item_id, category, before, after))
+
+
+def change_steps(
+    unit_id: str, item_id: str, category: str, before: str | None, after: str | None
+) -> Script[None]:
+    """:func:`change` as a script's steps (bot.db.database.Script)."""
     if before is not None:
-        await tx.execute(
+        yield (
             f"UPDATE tallies SET count = count - 1 WHERE round = {CURRENT} "
             "AND unit_id = ? AND item_id = ? AND category = ? AND answer = ?",
             (unit_id, item_id, category, before),
         )
     if after is not None:
-        await tx.execute(
+        yield (
             "INSERT INTO tallies (round, unit_id, item_id, category, answer, count) "
             f"VALUES ({CURRENT}, ?, ?, ?, ?, 1) "
             "ON CONFLICT (round, unit_id, item_id, category, answer) "

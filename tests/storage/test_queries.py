@@ -4,6 +4,9 @@ on PostgreSQL too (the census in tests/support/census.py finds any query left ou
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
+
+import pytest
 
 from bot.db import Database
 from bot.db import audit as audit_store
@@ -22,6 +25,7 @@ from bot.db.cases import Attachment
 from bot.db.flows import Flow
 from bot.db.roundfile import RoundFile
 from bot.db.users import Profile
+from bot.errors import UserError
 from tests.support.records import NOW, RESIDENT, new_case
 
 LATER = NOW + dt.timedelta(hours=1)
@@ -276,3 +280,23 @@ async def test_new_cases_counted_for_a_digest(db: Database) -> None:
     assert await case_store.newest_case(db) == 3
     assert await case_store.cases_after(db, 1) == ({"dongjie": 2}, 3)
     assert await case_store.cases_after(db, 3) == ({}, 3)
+
+
+async def test_a_press_whole_in_one_transaction(db: Database) -> None:
+    def press(answer: str, origin: str, update: int, allow: bool = True) -> Any:
+        return ballot_store.cast(
+            db, "v1", "dongjie", "service", "npc", answer, NOW, origin, update, lambda: allow
+        )
+
+    Answered = ballot_store.Answered
+    assert await press("satisfied", "o1", 1) == Answered.RECORDED
+    assert await press("satisfied", "o1", 1) == Answered.REPLAYED  # the same update again
+    assert await press("satisfied", "o2", 2) == Answered.SAME  # a double tap
+    with pytest.raises(UserError):  # the throttle refuses a change: nothing written
+        await press("basic", "o3", 3, allow=False)
+    assert await press("basic", "o4", 4) == Answered.RECORDED
+    rows = await db.fetchall("SELECT answer FROM ballots")
+    assert [r[0] for r in rows] == ["basic"]
+    counts = {r[0]: r[1] for r in await db.fetchall("SELECT answer, count FROM tallies")}
+    assert counts == {"satisfied": 0, "basic": 1}
+    assert await db.fetchval("SELECT COUNT(*) FROM ballot_log") == 2
