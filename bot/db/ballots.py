@@ -145,7 +145,7 @@ async def cast(
     """An evaluator's press, whole, in one transaction (one trip to SQLite's writer):
     recorded once per ``origin``; the answer already chosen changes nothing; ``allow``
     (the burst throttle, asked only for a change) may refuse it; the update that carried
-    it is forgotten (bot.db.inbox.forget)."""
+    it is forgotten (bot.db.inbox.forget_step)."""
     return await db.run(
         cast_steps(voter, unit_id, item_id, category, answer, now, origin, update_id, allow)
     )

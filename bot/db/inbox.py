@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.clock import iso
-from bot.db.database import Database, Step, Writer
+from bot.db.database import Database, Step
 
 
 @dataclass(frozen=True)
@@ -113,14 +113,10 @@ async def prune(db: Database, before: dt.datetime) -> int:
         return cursor.rowcount
 
 
-async def forget(tx: Writer, update_id: int, now: dt.datetime) -> None:
-    """Keep no trace of who sent an update once it is applied (a ballot answer: its body
-    and lane would link the account to the answer); it counts as done."""
-    await tx.execute(*forget_step(update_id, now))
-
-
 def forget_step(update_id: int, now: dt.datetime) -> Step:
-    """:func:`forget` as a script's step (bot.db.database.Script)."""
+    """Keep no trace of who sent an update once it is applied (a ballot answer: its body
+    and lane would link the account to the answer); it counts as done. A step of a
+    script (bot.db.database.Script): the press's transaction runs it."""
     return (
         "UPDATE inbox SET body = '{}', lane = 0, done_at = COALESCE(done_at, ?) "
         "WHERE update_id = ?",

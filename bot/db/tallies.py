@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.db.database import CURRENT, Database, Script, Tx, drive
+from bot.db.database import CURRENT, Database, Script, Tx
 
 Key = tuple[str, str, str, str, str]  # round, unit, item, category, answer
 
@@ -34,18 +34,11 @@ class CategoryCounts:
     unknown: int
 
 
-async def change(
-    tx: Tx, unit_id: str, item_id: str, category: str, before: str | None, after: str | None
-) -> None:
-    """A ballot's answer in the current round went from ``before`` to ``after`` (None: no
-    answer)."""
-    await drive(tx, change_steps(unit_id, item_id, category, before, after))
-
-
 def change_steps(
     unit_id: str, item_id: str, category: str, before: str | None, after: str | None
 ) -> Script[None]:
-    """:func:`change` as a script's steps (bot.db.database.Script)."""
+    """A ballot's answer in the current round went from ``before`` to ``after`` (None: no
+    answer): the steps of a script (bot.db.database.Script) that records a ballot."""
     if before is not None:
         yield (
             f"UPDATE tallies SET count = count - 1 WHERE round = {CURRENT} "
