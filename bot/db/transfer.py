@@ -28,7 +28,8 @@ from bot.errors import DatabaseError
 CHUNK = 5000  # rows per COPY
 
 # in an order that keeps the foreign keys (users before user_sources, cases before their
-# attachments and events, invites before roles); case_words is rebuilt, not copied
+# attachments and events, invites before roles); case_words is rebuilt, not copied, and
+# the instances' own bookkeeping (leases, the shared pace) starts afresh on PostgreSQL
 TABLES = (
     "meta",
     "rounds",
@@ -47,6 +48,7 @@ TABLES = (
     "ballot_log",
     "tallies",
     "ballot_cards",
+    "card_messages",
     "daily_scores",
     "proposals",
     "publications",
@@ -54,6 +56,7 @@ TABLES = (
     "blobs",
     "console_links",
     "console_sessions",
+    "audit",
 )
 IDENTITIES = {
     "cases": "id",
@@ -64,6 +67,7 @@ IDENTITIES = {
     "proposals": "id",
     "publications": "id",
     "blobs": "id",
+    "audit": "id",
 }
 GUARDED = ("ballots", "ballot_log", "tallies")  # their triggers refuse earlier rounds' rows
 

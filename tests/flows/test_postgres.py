@@ -15,6 +15,7 @@ import pytest
 from bot.db import open_database
 from bot.db import postgres as pg
 from bot.db.database import migrations
+from bot.db.transfer import TABLES
 from tests.support.backends import cluster, new_database
 from tests.support.harness import Harness, file_one
 from tests.support.helpers import evaluators, press, substantiate
@@ -93,6 +94,13 @@ async def test_a_sqlite_database_copied_into_postgresql_runs_on(
     assert "the copy's ballots recount to its tallies: OK" in done.stdout
     assert "copied: every table's rows match" in done.stdout
     assert "DIFFERENT" not in done.stdout
+    with sqlite3.connect(harness.db_path) as file:  # every table is copied (search: rebuilt)
+        tables = {
+            str(r[0])
+            for r in file.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not str(r[0]).startswith(("sqlite_", "case_words"))
+        }
+    assert tables - {"leases", "send_pace", "chat_pace"} == set(TABLES)  # (the instances' own)
     again = evalbot("migrate-db", "--from", str(harness.db_path), "--to", url)
     assert again.returncode == 2 and "is not empty" in again.stderr  # never into a used one
 
