@@ -745,6 +745,8 @@ class Workbench:
             label = labels.SEVERITIES.get(severity)
             said = f"{texts.ref(lang, ref)} · {self.t(asker, label) if label else severity}"
             return said + (f" · {self.t(asker, N_('withdrawn'))}" if withdrawn else "")
+        if e.action == "move" and e.detail == "file":  # an opinion recorded (/record)
+            return self.t(asker, N_("Opinion recorded"))
         if e.action == "move":
             try:
                 return self.t(asker, MOVES[Move(e.detail)].label)

@@ -13,11 +13,13 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from bot.ballots import evaluation as ballots
+from bot.cases.opinions import Filer, Opinion, file_opinion
 from bot.db import results as result_store
 from bot.results.findings import UnitSummary, summaries
+from bot.vocabulary import Role, Step
 from scoring import fmt
 from tests.support.console import link_of
-from tests.support.harness import Harness
+from tests.support.harness import ORGANISER, Harness
 from tests.support.helpers import errors_logged
 
 pytestmark = pytest.mark.timeout(240)
@@ -404,3 +406,19 @@ async def fuzz(h: Harness, http: aiohttp.ClientSession, csrf: str, odd: list[str
         ):
             async with http.post(h.console_url + path, data={"csrf": csrf, **form}) as r:
                 assert r.status in (200, 400, 404), (path, value, r.status)
+
+
+async def test_an_opinion_recorded_by_an_organiser_is_in_the_audit(
+    console_harness: Harness, http: aiohttp.ClientSession
+) -> None:
+    h = console_harness
+    await signed_in(h, http)
+    opinion = Opinion(
+        step=Step.CONFIRM, unit_id="xijie", item_id="service", parts=((1, "来信反映"),),
+        anonymous=True,
+    )  # fmt: skip
+    filer = Filer(ORGANISER, Role.ORGANISER, None, "来信人", "zh", None, "letter")
+    case_id, _ = await file_opinion(h.services, opinion, filer, 77_001)
+    async with http.get(h.console_url + "/audit") as r:
+        audit = await r.text()
+    assert f"第 {case_id} 号" in audit and "代为登记意见" in audit and ">file<" not in audit
