@@ -13,7 +13,6 @@ from bot.results import publish as publication
 from bot.results import ranking as results
 from bot.roles import roles_of
 from bot.rounds import Round
-from bot.texts import DEFAULT_LANG
 from handlers.access import asker
 from handlers.common import answer, send
 from handlers.context import Context
@@ -232,16 +231,7 @@ async def publish(update: Update, context: Context) -> None:
 async def show_preview(update: Update, context: Context, changed: bool = False) -> None:
     services = context.services
     found = await publication.preview(services)
-    threshold = fmt(services.campaign.scoring.threshold, 0)
-    shown = services.texts.render(  # the channel's text (the default language)
-        "results/published",
-        DEFAULT_LANG,
-        campaign=services.campaign,
-        rows=found.rows,
-        head=found.head,
-        at=services.clock.now(),
-        threshold=threshold,
-    )
+    shown = publication.channel_text(services, found)
     label = labels.PUBLISH_AGAIN if found.last else labels.PUBLISH_NOW
     await send(
         update,

@@ -15,7 +15,6 @@ from bot.cases import digest
 from bot.cases.hot import hot_issues
 from bot.chat import labels, notify
 from bot.console import auth
-from bot.db.roles import ALL_UNITS
 from bot.errors import UserError
 from bot.results.export import cases_workbook, results_workbook
 from bot.results.findings import record_finding, summaries
@@ -32,11 +31,8 @@ def invite_link(context: Context, code: str) -> str:
 
 
 def units_label(context: Context, units: tuple[str, ...]) -> str:
-    campaign = context.services.campaign
-    if not units or units == (ALL_UNITS,):
-        return context.label(labels.ALL_OFFICES)
-    names = [u.label(context.lang) for u in campaign.units if u.id in units]
-    return "、".join(names) if context.lang == "zh" else ", ".join(names)
+    services = context.services
+    return labels.offices_named(services.campaign, services.texts, context.lang, units)
 
 
 async def finding(update: Update, context: Context) -> None:

@@ -5,7 +5,11 @@ They are plain text, not HTML; :meth:`bot.texts.Texts.gettext` translates them.
 
 from __future__ import annotations
 
-from bot.texts import N_
+from collections.abc import Iterable
+
+from bot.campaign import Campaign
+from bot.db.roles import ALL_UNITS
+from bot.texts import N_, Texts
 from bot.vocabulary import NOT_SUBSTANTIATED, CaseState, Rating, Role, Severity
 
 STATES: dict[str, str] = {
@@ -250,3 +254,13 @@ ITEM_COLUMNS = (
     N_("Score"),
     N_("Ballots"),
 )
+
+
+def offices_named(campaign: Campaign, texts: Texts, lang: str, units: Iterable[str]) -> str:
+    """A set of offices as people read it (an invitation's, a role's): their names in the
+    campaign's order, an earlier round's too; none named, or ALL_UNITS, is every office."""
+    given = set(units)
+    if not given or ALL_UNITS in given:
+        return texts.gettext(lang, ALL_OFFICES)
+    names = [u.label(lang) for u in campaign.case_units if u.id in given]
+    return ("、" if lang == "zh" else ", ").join(names)

@@ -30,7 +30,6 @@ from bot.db import search
 from bot.db import users as user_store
 from bot.db.cases import Case
 from bot.db.console import CaseFilter, OfficeCounts
-from bot.db.roles import ALL_UNITS
 from bot.results import ranking as results
 from bot.roles import Roles, roles_of
 from bot.services import Services
@@ -78,10 +77,7 @@ def signed_in_as(services: Services, who: Viewer) -> str:
     t, lang, roles = services.texts, who.lang, who.roles
 
     def offices(units: frozenset[str]) -> str:
-        if ALL_UNITS in units:
-            return t.gettext(lang, labels.ALL_OFFICES)
-        found = [u.label(lang) for u in services.campaign.case_units if u.id in units]
-        return "、".join(found) if lang == "zh" else ", ".join(found)
+        return labels.offices_named(services.campaign, t, lang, units)
 
     if roles.organiser:
         role = t.gettext(lang, N_("organiser (区纠风办)"))

@@ -31,13 +31,12 @@ from bot.db import audit as audit_store
 from bot.db import cases as case_store
 from bot.db import results as result_store
 from bot.db import roles as role_store
-from bot.db.roles import ALL_UNITS
 from bot.errors import RowProblem, UserError
 from bot.results import findings, ranking
 from bot.results import publish as publishing
 from bot.results.export import add_row
 from bot.services import Services
-from bot.texts import DEFAULT_LANG, N_
+from bot.texts import N_
 from bot.vocabulary import Move, Role, Severity
 from scoring import fmt
 
@@ -344,9 +343,7 @@ class Workbench:
         return self.t(asker, label) if label else role
 
     def units(self, units: tuple[str, ...], lang: str) -> str:
-        if not units or units == (ALL_UNITS,):
-            return self.services.texts.gettext(lang, labels.ALL_OFFICES)
-        return "、".join(self.office(u, lang) for u in units)
+        return labels.offices_named(self.services.campaign, self.services.texts, lang, units)
 
     def category(self, category: str | None, lang: str) -> str:
         found = next((c for c in self.services.campaign.categories if c.id == category), None)
@@ -638,15 +635,7 @@ class Workbench:
         ready, and how the last publication was delivered, destination by destination."""
         services = self.services
         found = await publishing.preview(services)
-        shown = services.texts.render(
-            "results/published",
-            DEFAULT_LANG,
-            campaign=services.campaign,
-            rows=found.rows,
-            head=found.head,
-            at=services.clock.now(),
-            threshold=fmt(services.campaign.scoring.threshold, 0),
-        )
+        shown = publishing.channel_text(services, found)
         last = await result_store.last_publication(services.db)
         report = None
         if last is not None:
@@ -707,11 +696,7 @@ class Workbench:
             subject = e.subject
             if e.action == "move":
                 subject = self.t(asker, N_("No. %(number)s"), number=e.subject)
-            elif e.action == "finding":
-                subject = ", ".join(self.office(s, lang) for s in e.subject.split(",") if s)
-            elif e.action in ("daily", "proposal", "revoke"):
-                subject = "、".join(self.office(s, lang) for s in e.subject.split(",") if s)
-            elif e.action == "invite":
+            elif e.action in ("finding", "daily", "proposal", "revoke", "invite"):
                 subject = self.units(tuple(u for u in e.subject.split(",") if u), lang)
             rows.append(
                 {

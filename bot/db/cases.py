@@ -387,34 +387,16 @@ async def find_case_by_origin(db: Database, origin_key: str) -> int | None:
     return int(value) if value is not None else None
 
 
-async def add_finding(
-    tx: Tx,
-    unit_id: str,
-    severity: str,
-    ref: str,
-    text: str,
-    recorded_by: int,
-    now: dt.datetime,
-    origin_key: str,
-) -> bool:
-    """Record a finding from outside the bot, once per ``origin_key``, in the current round;
-    one that names one of the bot's cases (``case-<number>``) is that case again and counts
-    in the case's round (design §5, §12)."""
-    case_id = int(ref[5:]) if ref.startswith("case-") and ref[5:].isdigit() else None
-    found = await add_findings(
-        tx, [(unit_id, severity, ref, text, origin_key, case_id)], recorded_by, now
-    )
-    return found == 1
-
-
 async def add_findings(
     tx: Tx,
     rows: Sequence[tuple[str, str, str, str, str, int | None]],
     recorded_by: int,
     now: dt.datetime,
 ) -> int:
-    """:func:`add_finding` for many (unit, severity, ref, text, origin key, the bot's case
-    the ref names or None) at once (an import); how many were new."""
+    """Record findings from outside the bot, each (unit, severity, ref, text, origin key,
+    the bot's case the ref names or None) once per origin key, in the current round; one
+    that names one of the bot's cases is that case again and counts in the case's round
+    (design §5, §12). How many were new."""
     before = await tx.execute_fetchall("SELECT COUNT(*) FROM findings")
     await tx.executemany(
         "INSERT INTO findings (unit_id, severity, ref, text, recorded_by, recorded_at, "

@@ -35,14 +35,8 @@ async def record_finding(
         raise UserError("findings/usage")
     if not ref or len(ref) > MAX_REF:
         raise UserError("findings/usage")
-    now = services.clock.now()
-    async with services.db.transaction() as tx:
-        added = await case_store.add_finding(
-            tx, unit_id, severity, ref, text, organiser_id, now, origin
-        )
-        if added:
-            await audit.record(tx, organiser_id, via, "finding", now, unit_id, f"{severity} {ref}")
-        return added
+    row = (unit_id, severity, ref, text, origin, case_number(ref))
+    return await write_findings(services, organiser_id, [row], via) == 1
 
 
 async def record_findings(
@@ -73,15 +67,26 @@ async def record_findings(
             problems.append(RowProblem(row, refusal.template, dict(refusal.context)))
     if problems:
         return problems, 0
+    return [], await write_findings(services, organiser_id, found, via)
+
+
+async def write_findings(
+    services: Services,
+    organiser_id: int,
+    rows: list[tuple[str, str, str, str, str, int | None]],
+    via: str,
+) -> int:
+    """Store findings read and checked, and say so in the audit (one finding as itself, an
+    import as its count); how many were new."""
     now = services.clock.now()
     async with services.db.transaction() as tx:
-        added = await case_store.add_findings(tx, found, organiser_id, now)
-        if added == 1 and len(found) == 1:  # one finding (a form): said as one
-            one = found[0]
-            await audit.record(tx, organiser_id, via, "finding", now, one[0], f"{one[1]} {one[2]}")
+        added = await case_store.add_findings(tx, rows, organiser_id, now)
+        if added == 1 and len(rows) == 1:
+            unit_id, severity, ref = rows[0][:3]
+            await audit.record(tx, organiser_id, via, "finding", now, unit_id, f"{severity} {ref}")
         elif added:
             await audit.record(tx, organiser_id, via, "findings", now, "", str(added))
-    return [], added
+    return added
 
 
 async def withdraw_finding(

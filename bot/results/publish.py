@@ -77,6 +77,23 @@ def fingerprint(rows: list[RankingRow], head: str) -> str:
     return hashlib.sha256(f"{shown}|{head}".encode()).hexdigest()[:12]
 
 
+def channel_values(
+    services: Services, rows: list[RankingRow], head: str, at: dt.datetime
+) -> dict[str, Any]:
+    """What the template ``results/published`` is given: the publication as the channel,
+    the subscribers and every preview of it read it."""
+    threshold = fmt(services.campaign.scoring.threshold, 0)
+    return {"rows": rows, "head": head, "at": at, "threshold": threshold}
+
+
+def channel_text(services: Services, found: Preview) -> str:
+    """The text a publication would send now, in the channel's language (a preview's)."""
+    values = channel_values(services, found.rows, found.head, services.clock.now())
+    return services.texts.render(
+        "results/published", DEFAULT_LANG, campaign=services.campaign, **values
+    )
+
+
 async def preview(services: Services) -> Preview:
     campaign = services.campaign
     rows = snapshot(await current_ranking(services), campaign)
@@ -122,7 +139,7 @@ async def publish(
         for user_id in await store.subscribers(tx):
             recipients.append((user_id, await notify.language(tx, user_id)))
         charts: dict[str, int] = {}
-        threshold = fmt(services.campaign.scoring.threshold, 0)
+        values = channel_values(services, rows, head, now)
         for chat, lang in recipients:
             if lang not in charts:
                 charts[lang] = await store.add_blob(tx, ranking_chart(services, rows, lang), now)
@@ -133,7 +150,7 @@ async def publish(
                 chat,
                 "results/published",
                 key,
-                values={"rows": rows, "head": head, "at": now, "threshold": threshold},
+                values=values,
                 lang=lang,
             )
             caption = services.texts.render(

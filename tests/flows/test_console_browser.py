@@ -10,51 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from bot.db import cases as case_store
+from tests.support.browser import chromium, keep
 from tests.support.console import init_data, link_of
 from tests.support.harness import Harness, file_one
 from tests.support.helpers import people
 
 pytestmark = pytest.mark.timeout(300)
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    assert CHROMIUM, "the console's browser tests need Chromium: apt-get install chromium"
-    async with async_playwright() as p:
-        found = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            yield found
-        finally:
-            await found.close()
-
-
-def keep(shot: Path, name: str) -> None:
-    folder = os.environ.get("EVALBOT_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(folder) / name)
+    async with chromium() as found:
+        yield found
 
 
 async def scene(h: Harness) -> None:

@@ -47,6 +47,22 @@ async def post(http: aiohttp.ClientSession, url: str, data: object) -> str:
         return await r.text()
 
 
+def spreadsheet(csrf: str, header: list[str], rows: Sequence[Sequence[object]]) -> aiohttp.FormData:
+    """A spreadsheet filled in as an organiser would, ready to upload with the form's token."""
+    book = Workbook()
+    page = book.active
+    assert page is not None
+    page.append(header)
+    for row in rows:
+        page.append(list(row))
+    buffer = BytesIO()
+    book.save(buffer)
+    form = aiohttp.FormData()
+    form.add_field("csrf", csrf)
+    form.add_field("file", buffer.getvalue(), filename="import.xlsx")
+    return form
+
+
 async def scores(h: Harness) -> dict[str, str]:
     return {k: fmt(v) for k, v in (await result_store.daily_scores(h.services.db)).items()}
 
@@ -107,19 +123,8 @@ async def test_daily_scores_from_the_template(
     names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert names == ["东街街道社保所", "西街街道社保所", "南苑街道社保所"]
 
-    def upload(rows: list[tuple[str, object]]) -> aiohttp.FormData:
-        filled = Workbook()
-        page = filled.active
-        assert page is not None
-        page.append(["单位", "日常工作考核得分"])
-        for row in rows:
-            page.append(list(row))
-        buffer = BytesIO()
-        filled.save(buffer)
-        form = aiohttp.FormData()
-        form.add_field("csrf", csrf)
-        form.add_field("file", buffer.getvalue(), filename="daily.xlsx")
-        return form
+    def upload(rows: Sequence[Sequence[object]]) -> aiohttp.FormData:
+        return spreadsheet(csrf, ["单位", "日常工作考核得分"], rows)
 
     url = h.console_url + "/daily/import"
     page = await post(http, url, upload([("东街", 9.5), ("北街", 9), ("南苑街道社保所", "九")]))
@@ -234,18 +239,7 @@ async def test_the_findings_register(console_harness: Harness, http: aiohttp.Cli
     assert summary["xijie"].complaint.deductions == 0
 
     def sheet(rows: Sequence[Sequence[object]]) -> aiohttp.FormData:
-        book = Workbook()
-        page = book.active
-        assert page is not None
-        page.append(["单位", "性质", "编号", "查实的问题"])
-        for row in rows:
-            page.append(list(row))
-        buffer = BytesIO()
-        book.save(buffer)
-        form = aiohttp.FormData()
-        form.add_field("csrf", csrf)
-        form.add_field("file", buffer.getvalue(), filename="findings.xlsx")
-        return form
+        return spreadsheet(csrf, ["单位", "性质", "编号", "查实的问题"], rows)
 
     before = await h.services.db.fetchval("SELECT COUNT(*) FROM findings")
     bad = [["东街", "一般", "A-1", ""], ["东", "严重", "A-2", ""], ["北街", "处分", "A-3", ""]]

@@ -9,25 +9,22 @@ README's pictures)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from bot.ballots import evaluation as ballots
+from tests.support.browser import chromium, keep
 from tests.support.console import init_data, link_of
 from tests.support.harness import Harness
 from tests.support.helpers import press, register
 
 pytestmark = pytest.mark.timeout(300)
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 WORDS = {  # what the organiser clicks, in each language
     "zh": {
         "invites": "邀请", "campaign": "民主测评", "findings": "查实情况", "daily": "日常工作考核",
@@ -47,26 +44,14 @@ WORDS = {  # what the organiser clicks, in each language
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    assert CHROMIUM, "the console's browser tests need Chromium: apt-get install chromium"
-    async with async_playwright() as p:
-        found = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            yield found
-        finally:
-            await found.close()
+    async with chromium() as found:
+        yield found
 
 
 async def shot(page: Page, tmp: Path, name: str) -> None:
     path = tmp / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     keep(path, f"workbench-{name}.png")
-
-
-def keep(path: Path, name: str) -> None:
-    folder = os.environ.get("EVALBOT_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(folder) / name)
 
 
 async def nav(page: Page, label: str, ready: str) -> None:
