@@ -37,7 +37,9 @@ import argparse
 import asyncio
 import datetime as dt
 import random
+import signal
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -351,8 +353,28 @@ async def press_all(people: list[SimUser], items: list[str], rng: random.Random)
     return storm
 
 
+async def profiler(bot: BotProcess, out: str | None) -> asyncio.subprocess.Process | None:
+    """py-spy sampling the bot's process (threads included, idle left out) into ``out``
+    in its raw format, or nothing without ``out``."""
+    if out is None or bot.process is None:
+        return None
+    spy = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("py-spy")),
+        *("record", "--pid", str(bot.process.pid), "--format", "raw", "--rate", "250"),
+        *("--output", out),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(1.0)  # py-spy attached
+    return spy
+
+
 async def storm(
-    evaluators: int, latency: float, seed: int = 5, lanes: int | None = None
+    evaluators: int,
+    latency: float,
+    seed: int = 5,
+    lanes: int | None = None,
+    profile: str | None = None,
 ) -> dict[str, float]:
     """The storm of issue 24: ``evalbot run`` on SQLite, then the floor bot (bench/
     floor_bot.py) on the same stand-in settings, each receiving every evaluator's presses
@@ -380,7 +402,13 @@ async def storm(
                     await organiser.tap("现在开放", asked)
                     await organiser.reply(timeout=60)
                 await asyncio.gather(*(until(p, has_card) for p in people))
+                spy = await profiler(bot, profile)
+                cpu = bot.cpu_seconds()
                 presses = await press_all(people, items, random.Random(seed))
+                busy = (bot.cpu_seconds() - cpu) / max(1e-9, presses.last - presses.first)
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    await spy.wait()
             finally:
                 await bot.stop()
         db = await open_database(str(db_path))
@@ -392,15 +420,24 @@ async def storm(
         from bot.ballots.evaluation import verify
 
         verified = (await verify(str(db_path))).ok
-        found["evalbot"] = {**presses.figures(), "stored": stored, "tallied": tallied}
+        found["evalbot"] = {
+            **presses.figures(),
+            "stored": stored,
+            "tallied": tallied,
+            "busy": busy,
+        }
         found["evalbot"]["verify_ok"] = float(verified)
         async with StandIn(latency=latency, limits=FloodLimits.telegram()) as standin:
-            floor = FloorBot(standin.base_url, standin.token, folder / "floor.sqlite3")
-            task = asyncio.create_task(floor.run())
+            floor_db = folder / "floor.sqlite3"
+            floor = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.floor_bot", standin.base_url, standin.token,
+                str(floor_db),
+            )  # fmt: skip
             people = [standin.user(60_000 + n, f"代表{n}") for n in range(evaluators)]
             presses = await press_all(people, items, random.Random(seed))
-            stored_floor = floor.count()
-            await floor.stop(task)
+            floor.send_signal(signal.SIGTERM)
+            await floor.wait()
+            stored_floor = FloorBot.stored(floor_db)
             found["floor"] = {**presses.figures(), "stored": stored_floor}
     ours, bare = found["evalbot"], found["floor"]
     expected = evaluators * len(items)
@@ -411,7 +448,8 @@ async def storm(
         f"  evalbot: {ours['presses_per_s']:.0f} presses/s until every pop-up; press → pop-up "
         f"p95 {ours['p95_s']:.2f}s, median {ours['median_s']:.2f}s (target p95 < 2 s); "
         f"{int(ours['stored'])} ballots stored, {int(ours['tallied'])} tallied (of {expected}), "
-        f"verify {'ok' if ours['verify_ok'] else 'FAILED'}; {int(ours['slowed'])} slowed\n"
+        f"verify {'ok' if ours['verify_ok'] else 'FAILED'}; {int(ours['slowed'])} slowed; "
+        f"the bot's CPU {ours['busy']:.2f} s a second of the storm\n"
         f"  floor (no framework, one transaction a batch): {bare['presses_per_s']:.0f} "
         f"presses/s, p95 {bare['p95_s']:.2f}s, median {bare['median_s']:.2f}s; "
         f"{int(bare['stored'])} stored\n"
@@ -481,6 +519,11 @@ if __name__ == "__main__":
     )
     parser.add_argument("--lanes", type=int, help="evalbot run --lanes (the storm)")
     parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="the storm: py-spy samples the bot during the presses (raw format, into FILE)",
+    )
+    parser.add_argument(
         "--storm",
         type=int,
         nargs="?",
@@ -490,7 +533,7 @@ if __name__ == "__main__":
     )
     args = parser.parse_args()
     if args.storm:
-        asyncio.run(storm(args.storm, args.latency, lanes=args.lanes))
+        asyncio.run(storm(args.storm, args.latency, lanes=args.lanes, profile=args.profile))
         raise SystemExit(0)
     if args.db != "sqlite":
         asyncio.run(on_both(args.evaluators, args.latency, args.edits, args.db))

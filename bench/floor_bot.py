@@ -57,11 +57,30 @@ class FloorBot:
                                 text="已记录") for q in presses)
                 )  # fmt: skip
 
-    def count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM ballots").fetchone()[0])
+    @staticmethod
+    def stored(db_path: Path) -> int:
+        with contextlib.closing(sqlite3.connect(db_path)) as db:
+            return int(db.execute("SELECT COUNT(*) FROM ballots").fetchone()[0])
 
     async def stop(self, task: asyncio.Task[None]) -> None:
         self.stopping.set()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 5)
         self.db.close()
+
+
+async def main(base_url: str, token: str, db_path: str) -> None:
+    """The floor in its own process (as ``evalbot run`` is): until SIGTERM."""
+    import signal
+
+    floor = FloorBot(base_url, token, Path(db_path))
+    task = asyncio.create_task(floor.run())
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, floor.stopping.set)
+    await floor.stopping.wait()
+    await floor.stop(task)
+
+
+if __name__ == "__main__":
+    import sys
+
+    asyncio.run(main(*sys.argv[1:4]))

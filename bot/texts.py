@@ -66,6 +66,7 @@ class Texts:
         self.tz = ZoneInfo(timezone)
         self._translations = {lang: load_translations(lang) for lang in LANGS}
         self._envs = {lang: self._environment(lang) for lang in LANGS}
+        self._popups: dict[tuple[str, str, tuple[tuple[str, Any], ...]], Markup] = {}
 
     def _environment(self, lang: str) -> Environment:
         env = Environment(
@@ -116,6 +117,18 @@ class Texts:
         """
         template = self._envs.get(lang, self._envs[DEFAULT_LANG]).get_template(f"{name}.j2")
         return Markup(template.render(**context).strip())
+
+    def popup(self, name: str, lang: str, /, **values: str | int | bool) -> Markup:
+        """A short text of plain values (a ballot press's pop-up), rendered once for each
+        language and values and then remembered: a meeting shows the same few texts
+        thousands of times, and rendering was a tenth of a press's work (measured)."""
+        key = (name, lang, tuple(sorted(values.items())))
+        shown = self._popups.get(key)
+        if shown is None:
+            if len(self._popups) >= 4096:
+                self._popups.clear()
+            shown = self._popups[key] = self.render(name, lang, **values)
+        return shown
 
     def gettext(self, lang: str, message: str, **values: Any) -> str:
         """A plain label (not HTML) in ``lang``; ``values`` fill ``%(name)s`` placeholders."""

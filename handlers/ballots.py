@@ -17,6 +17,7 @@ from bot.chat.callbacks import Kind, is_card_button
 from bot.db import cards as card_store
 from bot.errors import UserError
 from bot.roles import qr_sheet
+from bot.runtime.processor import beside_the_lane
 from bot.vocabulary import Role
 from handlers import team
 from handlers.access import asker
@@ -46,8 +47,9 @@ async def on_ballot(update: Update, context: Context) -> None:
         return
     label = cards.answer_label(services, context.lang, cast.answer)
     replaced = pressed.source == cards.Source.REPLACED
-    shown = context.render("ballots/recorded", answer=label, changed=cast.changed, moved=replaced)
-    await answer(query, shown, alert=replaced)
+    shown = context.popup("ballots/recorded", answer=label, changed=cast.changed, moved=replaced)
+    # stored: the evaluator's next press need not wait for this one's pop-up
+    await beside_the_lane(answer(query, shown, alert=replaced))
     if cast.changed or pressed.source == cards.Source.ADOPTED:
         services.outbox.card_changed(user.id)
     if replaced:

@@ -96,6 +96,10 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
             name, self.lang, campaign=self.services.campaign, **values
         )
 
+    def popup(self, name: str, /, **values: str | int | bool) -> str:
+        """A short text of plain values in the user's language (see Texts.popup)."""
+        return self.services.texts.popup(name, self.lang, **values)
+
     def reader(self) -> Reader:
         """Cases as this person reads them (bot/cases/view.py)."""
         services = self.services

@@ -24,6 +24,7 @@ from bot.db import cards as card_store
 from bot.db import roles as role_store
 from bot.db import rounds as round_store
 from bot.db import tallies as tally_store
+from bot.db.database import Script
 from bot.db.roles import ALL_UNITS, Grant
 from bot.errors import UserError
 from bot.services import Services
@@ -56,7 +57,11 @@ async def window(services: Services) -> str:
 
 
 async def is_open(services: Services) -> bool:
-    state = await window(services)
+    return open_in(services, await window(services))
+
+
+def open_in(services: Services, state: str) -> bool:
+    """Whether the window is open now, the stored state being ``state``."""
     if state != "auto":
         return state == "open"
     start, end = phase_window(services)
@@ -99,7 +104,11 @@ async def evaluators(services: Services) -> list[Evaluator]:
 
 
 async def evaluator(services: Services, user_id: int) -> Evaluator | None:
-    found = _evaluators(services, await role_store.evaluator_grants_of(services.db, user_id))
+    return await services.db.read(evaluator_steps(services, user_id))
+
+
+def evaluator_steps(services: Services, user_id: int) -> Script[Evaluator | None]:
+    found = _evaluators(services, (yield from role_store.evaluator_grants_steps(user_id)))
     return found[0] if found else None
 
 
@@ -167,8 +176,15 @@ async def cast(
     """Record an answer, once per update; the answer already chosen changes nothing.
     Refused when the person is not an evaluator of the unit, the window is closed, or they
     answer too fast. Whoever holds the database afterwards cannot tell whose answer it was:
-    it is kept under the keyed pseudonym, and the update that carried it is forgotten."""
-    person = await evaluator(services, user_id)
+    it is kept under the keyed pseudonym, and the update that carried it is forgotten.
+    The checks and the press are one transaction: on SQLite one trip to the writer."""
+    return await services.db.run(cast_steps(services, user_id, unit_id, item_id, index, update_id))
+
+
+def cast_steps(
+    services: Services, user_id: int, unit_id: str, item_id: str, index: int, update_id: int
+) -> Script[Cast]:
+    person = yield from evaluator_steps(services, user_id)
     if person is None:
         raise UserError("ballots/not_evaluator")
     if (
@@ -177,14 +193,13 @@ async def cast(
         or not (0 <= index < len(ANSWERS))
     ):
         raise UserError("common/invalid_button")
-    if not await is_open(services):
+    if not open_in(services, (yield from round_store.window_steps())):
         raise UserError("ballots/closed")
     key = services.ballot_key
     origin, voter = key.origin(f"update:{update_id}"), key.pseudonym(user_id)
     chosen = ANSWERS[index].value
     now = services.clock.now()
-    answered = await store.cast(
-        services.db,
+    answered = yield from store.cast_steps(
         voter,
         unit_id,
         item_id,

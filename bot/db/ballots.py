@@ -130,27 +130,6 @@ class Answered(StrEnum):
     RECORDED = "recorded"
 
 
-async def cast(
-    db: Database,
-    voter: str,
-    unit_id: str,
-    item_id: str,
-    category: str,
-    answer: str,
-    now: dt.datetime,
-    origin: str,
-    update_id: int,
-    allow: Callable[[], bool],
-) -> Answered:
-    """An evaluator's press, whole, in one transaction (one trip to SQLite's writer):
-    recorded once per ``origin``; the answer already chosen changes nothing; ``allow``
-    (the burst throttle, asked only for a change) may refuse it; the update that carried
-    it is forgotten (bot.db.inbox.forget_step)."""
-    return await db.run(
-        cast_steps(voter, unit_id, item_id, category, answer, now, origin, update_id, allow)
-    )
-
-
 def cast_steps(
     voter: str,
     unit_id: str,
@@ -162,6 +141,10 @@ def cast_steps(
     update_id: int,
     allow: Callable[[], bool],
 ) -> Script[Answered]:
+    """An evaluator's press, whole, as steps of one transaction: recorded once per
+    ``origin``; the answer already chosen changes nothing; ``allow`` (the burst throttle,
+    asked only for a change) may refuse it; the update that carried it is forgotten
+    (bot.db.inbox.forget_step)."""
     rows = yield (
         f"SELECT EXISTS (SELECT 1 FROM ballot_log WHERE origin = ?), ({CURRENT_ANSWER})",
         (origin, voter, unit_id, item_id),

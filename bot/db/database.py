@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import heapq
+import itertools
 import logging
 import re
 import sqlite3
@@ -118,6 +120,57 @@ async def drive(tx: Tx, script: Script[T]) -> T:
         return done.value
 
 
+class Turns:
+    """The writer's turns: one holder at a time, in order of asking, except that a turn
+    asked ``first`` (the intake storing what ``getUpdates`` brought, which the next
+    ``getUpdates`` waits for) goes before every plain one waiting. ``async with turns``
+    is a plain turn, as with an ``asyncio.Lock``."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._asked = itertools.count()
+
+    def locked(self) -> bool:
+        return self._held
+
+    async def acquire(self, first: bool = False) -> bool:
+        if not self._held and not self._waiting:
+            self._held = True
+            return True
+        turn = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (0 if first else 1, next(self._asked), turn))
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release()  # given the turn as it was cancelled: pass it on
+            raise
+        return True
+
+    def release(self) -> None:
+        while self._waiting:
+            turn = heapq.heappop(self._waiting)[2]
+            if not turn.done():
+                turn.set_result(None)  # held on, by the next
+                return
+        self._held = False
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
+
+    @asynccontextmanager
+    async def first(self) -> AsyncIterator[None]:
+        await self.acquire(first=True)
+        try:
+            yield
+        finally:
+            self.release()
+
+
 def _run_script(conn: sqlite3.Connection, script: Script[T]) -> T:
     """:func:`drive` in SQLite's writer thread: the whole transaction in one trip."""
     conn.execute("BEGIN IMMEDIATE")
@@ -205,7 +258,7 @@ class Database:
     async def close(self) -> None:
         raise NotImplementedError
 
-    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+    def transaction(self, first: bool = False) -> AbstractAsyncContextManager[Tx]:
         """One transaction on the writer; commits on success, rolls back on any error."""
         raise NotImplementedError
 
@@ -220,16 +273,27 @@ class Database:
         :meth:`transaction` for more."""
         raise NotImplementedError
 
-    async def run(self, script: Script[T]) -> T:
+    async def run(self, script: Script[T], first: bool = False) -> T:
         """A transaction written as a script (see :data:`Script`): commits when it returns,
         rolls back if it raises. Here statement by statement; SQLite runs it in one trip
         to its writer's thread, so a burst of them (a meeting's presses) does not wait on
-        the event loop between statements while holding the writer."""
-        async with self.transaction() as tx:
+        the event loop between statements while holding the writer. ``first``: ahead of
+        the other writes waiting (see :class:`Turns`)."""
+        async with self.transaction(first) as tx:
             return await drive(tx, script)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         raise NotImplementedError
+
+    async def read(self, script: Script[T]) -> T:
+        """A script that only reads, on the reader: a statement at a time, outside any
+        transaction. (The same script can be a step of a transaction's: ``yield from``.)"""
+        try:
+            step = next(script)
+            while True:
+                step = script.send(list(await self.fetchall(*step)))
+        except StopIteration as done:
+            return done.value
 
     async def at_once(self, sql: str, params: Params = ()) -> list[Row]:
         """One statement that commits by itself, not queued behind the bot's serialised
@@ -263,7 +327,7 @@ class SqliteDatabase(Database):
         self.target = str(path)
         self._writer = writer
         self._reader = reader
-        self._lock = asyncio.Lock()
+        self._lock = Turns()
 
     @classmethod
     async def connect(
@@ -307,8 +371,8 @@ class SqliteDatabase(Database):
             await self._writer.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        async with self._lock:
+    async def transaction(self, first: bool = False) -> AsyncIterator[Tx]:
+        async with self._lock.first() if first else self._lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self._writer
@@ -335,8 +399,8 @@ class SqliteDatabase(Database):
         async with self._lock:
             yield self._writer
 
-    async def run(self, script: Script[T]) -> T:
-        async with self._lock:
+    async def run(self, script: Script[T], first: bool = False) -> T:
+        async with self._lock.first() if first else self._lock:
             return await self._writer._execute(_run_script, self._writer._conn, script)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.clock import iso
-from bot.db.database import Database, Step
+from bot.db.database import Database, Script, Step
 
 
 @dataclass(frozen=True)
@@ -36,26 +36,33 @@ async def store(db: Database, batch: Sequence[Incoming], now: dt.datetime) -> li
     """
     if not batch:
         return []
+    return await db.run(store_steps(batch, now), first=True)
+
+
+def store_steps(batch: Sequence[Incoming], now: dt.datetime) -> Script[list[Incoming]]:
+    """:func:`store` as a script: on SQLite one trip to the writer, ahead of the presses
+    waiting for it (the next ``getUpdates`` waits for this one)."""
     ids = [u.update_id for u in batch]
-    async with db.transaction() as tx:
-        marks = ",".join("?" * len(ids))
-        seen = {
-            row[0]
-            for row in await tx.execute_fetchall(
-                f"SELECT update_id FROM inbox WHERE update_id IN ({marks})", ids
-            )
-        }
-        fresh = [u for u in batch if u.update_id not in seen]
+    marks = ",".join("?" * len(ids))
+    seen = {
+        row[0] for row in (yield (f"SELECT update_id FROM inbox WHERE update_id IN ({marks})", ids))
+    }
+    fresh = [u for u in batch if u.update_id not in seen]
+    if fresh:
         stamp = iso(now)
-        await tx.executemany(
-            "INSERT INTO inbox (update_id, lane, body, received_at, done_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(u.update_id, u.lane, u.body, stamp, stamp if u.unreadable else None) for u in fresh],
+        rows = ",".join(["(?, ?, ?, ?, ?)"] * len(fresh))
+        yield (
+            f"INSERT INTO inbox (update_id, lane, body, received_at, done_at) VALUES {rows}",
+            [
+                value
+                for u in fresh
+                for value in (u.update_id, u.lane, u.body, stamp, stamp if u.unreadable else None)
+            ],
         )
-        await tx.execute(
-            "UPDATE meta SET value = ? WHERE key = 'intake_offset' AND CAST(value AS INTEGER) < ?",
-            (str(max(ids) + 1), max(ids) + 1),
-        )
+    yield (
+        "UPDATE meta SET value = ? WHERE key = 'intake_offset' AND CAST(value AS INTEGER) < ?",
+        (str(max(ids) + 1), max(ids) + 1),
+    )
     return fresh
 
 

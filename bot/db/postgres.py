@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bot.db.database import Batch, Database, Params, Row, Tx
+from bot.db.database import Batch, Database, Params, Row, Turns, Tx
 from bot.db.roundfile import RoundFile
 from bot.errors import DatabaseError
 
@@ -292,7 +292,7 @@ class PgDatabase(Database):
         self.target = url
         self._writer = writer
         self._pool = pool
-        self._lock = asyncio.Lock()
+        self._lock = Turns()
         self._types = _Types()
 
     @property
@@ -353,8 +353,8 @@ class PgDatabase(Database):
         return self._writer
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        async with self._lock:
+    async def transaction(self, first: bool = False) -> AsyncIterator[Tx]:
+        async with self._lock.first() if first else self._lock:
             conn = await self._writing()
             # one trip: begin, and wait for any other instance's write to finish
             await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")

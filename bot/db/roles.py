@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.clock import iso, parse_iso
-from bot.db.database import CURRENT, Database, Tx
+from bot.db.database import CURRENT, Database, Script, Tx
 
 ALL_UNITS = ""  # a role over every unit
 
@@ -152,12 +152,16 @@ async def invites_used_since(db: Database, role: str, since: dt.datetime) -> int
 
 async def evaluator_grants_of(db: Database, user_id: int) -> list[Grant]:
     """One evaluator's grants (a unit each, ALL_UNITS for all)."""
-    rows = await db.fetchall(
+    return await db.read(evaluator_grants_steps(user_id))
+
+
+def evaluator_grants_steps(user_id: int) -> Script[list[Grant]]:
+    rows = yield (
         "SELECT category, unit_id FROM roles WHERE role = 'evaluator' AND user_id = ? "
         f"AND round = {CURRENT} ORDER BY unit_id",
         (user_id,),
     )
-    return [Grant("evaluator", r["unit_id"], r["category"], user_id) for r in rows]
+    return [Grant("evaluator", r[1], r[0], user_id) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.clock import iso, parse_iso
-from bot.db.database import CURRENT, Database, Tx
+from bot.db.database import CURRENT, Database, Script, Tx
 from bot.db.roundfile import RoundFile
 
 
@@ -45,8 +45,12 @@ async def rounds(db: Database) -> list[RoundRow]:
 
 async def window(db: Database) -> str:
     """The current round's ballot window: auto (its evaluate phase), open or closed."""
-    value = await db.fetchval(f'SELECT "window" FROM rounds WHERE id = {CURRENT}')
-    return str(value) if value else "auto"
+    return await db.read(window_steps())
+
+
+def window_steps() -> Script[str]:
+    rows = yield (f'SELECT "window" FROM rounds WHERE id = {CURRENT}', ())
+    return str(rows[0][0]) if rows and rows[0][0] else "auto"
 
 
 async def set_window(tx: Tx, state: str) -> None:

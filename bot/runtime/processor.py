@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import functools
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from telegram import Update
 
@@ -32,11 +33,32 @@ class Outcome:
 
     retry_after: float | None = None
     answered: bool = False  # the update's button press has had its answer (one is allowed)
+    beside: list[asyncio.Task[None]] = field(default_factory=list)  # see beside_the_lane
 
 
 CURRENT_OUTCOME: contextvars.ContextVar[Outcome | None] = contextvars.ContextVar(
     "current_outcome", default=None
 )
+
+
+async def beside_the_lane(call: Coroutine[Any, Any, None]) -> None:
+    """Make ``call`` (the pop-up of a press already recorded) beside the update's lane: the
+    lane goes on to its next update at once, and this update is marked done when ``call``
+    has finished (a crash before then processes it again, and it changes nothing again).
+    A failure is only logged: what the press did is stored, and the card shows it. Outside
+    the processor, ``call`` is simply awaited."""
+    outcome = CURRENT_OUTCOME.get()
+    if outcome is None:
+        await call
+        return
+    outcome.beside.append(asyncio.create_task(_logged(call)))
+
+
+async def _logged(call: Coroutine[Any, Any, None]) -> None:
+    try:
+        await call
+    except Exception as exc:  # noqa: BLE001 - the press is stored; its pop-up is lost
+        log.warning("a pop-up could not be shown (%s)", type(exc).__name__)
 
 
 @dataclass(frozen=True)
@@ -95,6 +117,7 @@ class Processor:
         self._queues: dict[int, deque[Work]] = {}
         self._lanes: dict[int, asyncio.Task[None]] = {}
         self._done: list[int] = []
+        self._beside: set[asyncio.Future[Any]] = set()  # updates whose pop-ups are in flight
         self._submitted: set[int] = set()  # queued or running
         self._again: set[int] = set()  # shared lanes with work submitted since their last look
         self._flushing: asyncio.Task[None] | None = None
@@ -134,12 +157,15 @@ class Processor:
             while queue and not self._stopping:
                 work = queue[0]
                 async with self._slots:
-                    await self._process(work)
+                    outcome = await self._process(work)
                 queue.popleft()
-                self._submitted.discard(work.update_id)
-                self._done.append(work.update_id)
                 self.processed += 1
-                self._flush_soon()
+                if outcome.beside:
+                    waiting = asyncio.gather(*outcome.beside)
+                    self._beside.add(waiting)
+                    waiting.add_done_callback(functools.partial(self._finished, work.update_id))
+                else:
+                    self._finished(work.update_id)
         finally:
             del self._lanes[lane]
             if not queue:
@@ -152,6 +178,7 @@ class Processor:
             if not await self.locks.take(lane):
                 return  # another instance runs it, and looks in the inbox before it stops
             finished: list[int] = []
+            beside: list[asyncio.Task[None]] = []
             try:
                 while not self._stopping:
                     self._again.discard(lane)
@@ -163,13 +190,17 @@ class Processor:
                             break
                         work = Work(item.update_id, lane, self.decode(item.body))
                         async with self._slots:
-                            await self._process(work)
+                            beside.extend((await self._process(work)).beside)
                         finished.append(work.update_id)
                         self.processed += 1
-                    # marked done before the next look (and before the lock is given back)
+                    # marked done before the next look (and before the lock is given back),
+                    # the pop-ups of the batch made meanwhile
+                    await asyncio.gather(*beside)
+                    beside = []
                     await inbox.mark_done(self.db, finished, self.clock.now())
                     finished = []
             finally:
+                await asyncio.gather(*beside)
                 if finished:
                     await inbox.mark_done(self.db, finished, self.clock.now())
                 await self.locks.give(lane)
@@ -178,6 +209,13 @@ class Processor:
             left = lane in self._again or bool(await inbox.pending_in(self.db, lane))
             if not left and lane not in self._again:
                 return
+
+    def _finished(self, update_id: int, beside: asyncio.Future[Any] | None = None) -> None:
+        if beside is not None:
+            self._beside.discard(beside)
+        self._submitted.discard(update_id)
+        self._done.append(update_id)
+        self._flush_soon()
 
     def sweep_lanes(self, lanes: list[int]) -> None:
         """Run these lanes (their updates wait in the inbox) unless they run here already."""
@@ -200,7 +238,7 @@ class Processor:
                 continue
             self.sweep_lanes(waiting)
 
-    async def _process(self, work: Work) -> None:
+    async def _process(self, work: Work) -> Outcome:
         for attempt in range(1, self.max_attempts + 1):
             outcome = Outcome()
             token = CURRENT_OUTCOME.set(outcome)
@@ -212,12 +250,13 @@ class Processor:
             finally:
                 CURRENT_OUTCOME.reset(token)
             if outcome.retry_after is None:
-                return
+                return outcome
             if attempt == self.max_attempts:
                 log.error("update %s given up after %s attempts", work.update_id, attempt)
-                return
+                return outcome
             log.info("update %s will be tried again in %.1fs", work.update_id, outcome.retry_after)
             await asyncio.sleep(outcome.retry_after)
+        raise AssertionError("unreachable")  # (the last attempt returns)
 
     def _flush_soon(self) -> None:
         if self._flushing is None or self._flushing.done():
@@ -230,9 +269,9 @@ class Processor:
         self._check_idle()
 
     def _check_idle(self) -> None:
-        # nothing running and nothing left to mark done (a flush still writing its last
-        # batch is awaited by idle())
-        if not self._lanes and not self._done:
+        # nothing running, no pop-up in flight and nothing left to mark done (a flush
+        # still writing its last batch is awaited by idle())
+        if not self._lanes and not self._beside and not self._done:
             self._idle.set()
 
     async def idle(self, timeout: float = 30.0) -> None:
@@ -247,6 +286,8 @@ class Processor:
         lanes = list(self._lanes.values())
         if lanes:
             await asyncio.wait(lanes, timeout=timeout)
+        if self._beside:
+            await asyncio.wait(list(self._beside), timeout=timeout)
         if self._flushing is not None:
             await self._flushing
         if self._done:

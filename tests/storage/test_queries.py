@@ -284,8 +284,10 @@ async def test_new_cases_counted_for_a_digest(db: Database) -> None:
 
 async def test_a_press_whole_in_one_transaction(db: Database) -> None:
     def press(answer: str, origin: str, update: int, allow: bool = True) -> Any:
-        return ballot_store.cast(
-            db, "v1", "dongjie", "service", "npc", answer, NOW, origin, update, lambda: allow
+        return db.run(
+            ballot_store.cast_steps(
+                "v1", "dongjie", "service", "npc", answer, NOW, origin, update, lambda: allow
+            )
         )
 
     Answered = ballot_store.Answered
