@@ -35,14 +35,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
+import os
 import random
 import signal
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,7 +56,7 @@ from bot.clock import iso
 from bot.db import open_database, pgcluster
 from bot.settings import REPO_EXAMPLE
 from bot.standin import FloodLimits, SimUser, StandIn
-from bot.standin.process import BotProcess
+from bot.standin.process import BotProcess, RoundRobin, free_port
 
 ORGANISER = 100000001
 OFFICES = 10
@@ -369,94 +371,191 @@ async def profiler(bot: BotProcess, out: str | None) -> asyncio.subprocess.Proce
     return spy
 
 
+SETTINGS = ("sqlite", "pg", "pg-webhook-1", "pg-webhook-2")
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL server processes."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().split(" (", 1)[1].split(")", 1)
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if name == "postgres":
+            ticks += sum(int(f) for f in fields.split()[11:13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+SECRET = "bench_secret"
+
+
+@contextlib.asynccontextmanager
+async def storm_bots(
+    setting: str, standin: StandIn, folder: Path, campaign: Path, db: str, lanes: int | None
+) -> AsyncIterator[list[BotProcess]]:
+    """The bots of a setting, started: ``evalbot run`` polling (SQLite or PostgreSQL), or
+    one or two instances in webhook mode behind a round-robin proxy (PostgreSQL)."""
+    env = {"EVALBOT_BALLOT_KEY": str(folder / "ballot-key")}
+    run = ["-m", "bot.cli", "run", *(["--lanes", str(lanes)] if lanes else [])]
+    if not setting.startswith("pg-webhook"):
+        bot = BotProcess(standin, run, folder / "storm.sqlite3", campaign, env, db=db)
+        await bot.start()
+        try:
+            yield [bot]
+        finally:
+            await bot.stop()
+        return
+    ports = [free_port() for _ in range(int(setting[-1]))]
+    async with RoundRobin(ports) as proxy:
+        hook = f"http://127.0.0.1:{proxy.port}/hook"
+        bots = [
+            BotProcess(
+                standin,
+                [*run, "--webhook", hook, "--port", str(port), "--secret-token", SECRET],
+                folder / f"w{n}.sqlite3",
+                campaign,
+                env,
+                db=db,
+            )
+            for n, port in enumerate(ports)
+        ]
+        try:
+            for bot in bots:
+                await bot.start(said=b"webhook listening on")
+            yield bots
+        finally:
+            for bot in bots:
+                await bot.stop()
+
+
 async def storm(
     evaluators: int,
     latency: float,
     seed: int = 5,
     lanes: int | None = None,
     profile: str | None = None,
+    settings: Sequence[str] = ("sqlite",),
 ) -> dict[str, float]:
-    """The storm of issue 24: ``evalbot run`` on SQLite, then the floor bot (bench/
+    """The storm of issue 24: each setting of ``settings`` (``evalbot run`` on SQLite, on
+    PostgreSQL, one or two webhook instances on PostgreSQL), then the floor bot (bench/
     floor_bot.py) on the same stand-in settings, each receiving every evaluator's presses
     under the five items of one office at the same moment."""
     from bench.floor_bot import FloorBot
 
     found: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="evalbot-storm-") as scratch:
-        folder = Path(scratch)
-        campaign = campaign_file(folder)
-        items = [i.id for i in load_campaign(campaign).items]
-        db_path = folder / "storm.sqlite3"
-        async with StandIn(latency=latency, limits=FloodLimits.telegram()) as standin:
-            env = {"EVALBOT_BALLOT_KEY": str(folder / "ballot-key")}
-            command = ["-m", "bot.cli", "run", *(["--lanes", str(lanes)] if lanes else [])]
-            bot = BotProcess(standin, command, db_path, campaign, env)
-            await bot.start()
-            await register(str(db_path), evaluators)
-            people = [standin.user(60_000 + n, f"代表{n}") for n in range(evaluators)]
-            organiser = standin.user(ORGANISER, "纠风办")
-            try:
-                await organiser.send("/ballots open")
-                asked = await organiser.reply(timeout=60)
-                if asked.has_button("现在开放"):
-                    await organiser.tap("现在开放", asked)
-                    await organiser.reply(timeout=60)
-                await asyncio.gather(*(until(p, has_card) for p in people))
-                spy = await profiler(bot, profile)
-                cpu = bot.cpu_seconds()
+    cluster = None
+    if any(s.startswith("pg") for s in settings):
+        cluster, why = pgcluster.start()
+        if cluster is None:
+            raise SystemExit(f"the storm on PostgreSQL needs PostgreSQL: {why}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="evalbot-storm-") as scratch:
+            folder = Path(scratch)
+            campaign = campaign_file(folder)
+            items = [i.id for i in load_campaign(campaign).items]
+            for n, setting in enumerate(settings):
+                db = str(folder / f"storm{n}.sqlite3")
+                if cluster is not None and setting.startswith("pg"):
+                    conn = await asyncpg.connect(cluster.url())
+                    await conn.execute(f"CREATE DATABASE storm{n}")
+                    await conn.close()
+                    db = cluster.url(f"storm{n}")
+                found[setting] = await storm_on(
+                    setting, db, folder, campaign, items, evaluators, latency, seed, lanes, profile
+                )
+            async with StandIn(latency=latency, limits=FloodLimits.telegram()) as standin:
+                floor_db = folder / "floor.sqlite3"
+                floor = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bench.floor_bot", standin.base_url, standin.token,
+                    str(floor_db),
+                )  # fmt: skip
+                people = [standin.user(60_000 + n, f"代表{n}") for n in range(evaluators)]
                 presses = await press_all(people, items, random.Random(seed))
-                busy = (bot.cpu_seconds() - cpu) / max(1e-9, presses.last - presses.first)
-                if spy is not None:
-                    spy.send_signal(signal.SIGINT)
-                    await spy.wait()
-            finally:
-                await bot.stop()
-        db = await open_database(str(db_path))
-        try:
-            stored = int(await db.fetchval("SELECT COUNT(*) FROM ballots") or 0)
-            tallied = int(await db.fetchval("SELECT SUM(count) FROM tallies") or 0)
-        finally:
-            await db.close()
-        from bot.ballots.evaluation import verify
-
-        verified = (await verify(str(db_path))).ok
-        found["evalbot"] = {
-            **presses.figures(),
-            "stored": stored,
-            "tallied": tallied,
-            "busy": busy,
-        }
-        found["evalbot"]["verify_ok"] = float(verified)
-        async with StandIn(latency=latency, limits=FloodLimits.telegram()) as standin:
-            floor_db = folder / "floor.sqlite3"
-            floor = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench.floor_bot", standin.base_url, standin.token,
-                str(floor_db),
-            )  # fmt: skip
-            people = [standin.user(60_000 + n, f"代表{n}") for n in range(evaluators)]
-            presses = await press_all(people, items, random.Random(seed))
-            floor.send_signal(signal.SIGTERM)
-            await floor.wait()
-            stored_floor = FloorBot.stored(floor_db)
-            found["floor"] = {**presses.figures(), "stored": stored_floor}
-    ours, bare = found["evalbot"], found["floor"]
+                floor.send_signal(signal.SIGTERM)
+                await floor.wait()
+                found["floor"] = {**presses.figures(), "stored": FloorBot.stored(floor_db)}
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    bare = found["floor"]
     expected = evaluators * len(items)
     print(
-        f"[storm, SQLite] {evaluators} evaluators press an answer under each of the "
-        f"{len(items)} items of their card at the same moment ({expected} presses), "
-        f"{latency * 1000:.0f} ms latency on every Bot API call\n"
-        f"  evalbot: {ours['presses_per_s']:.0f} presses/s until every pop-up; press → pop-up "
-        f"p95 {ours['p95_s']:.2f}s, median {ours['median_s']:.2f}s (target p95 < 2 s); "
-        f"{int(ours['stored'])} ballots stored, {int(ours['tallied'])} tallied (of {expected}), "
-        f"verify {'ok' if ours['verify_ok'] else 'FAILED'}; {int(ours['slowed'])} slowed; "
-        f"the bot's CPU {ours['busy']:.2f} s a second of the storm\n"
+        f"[storm] {evaluators} evaluators press an answer under each of the {len(items)} "
+        f"items of their card at the same moment ({expected} presses), {latency * 1000:.0f} "
+        f"ms latency on every Bot API call"
+    )
+    for setting in settings:
+        ours = found[setting]
+        print(
+            f"  evalbot, {setting}: {ours['presses_per_s']:.0f} presses/s until every pop-up "
+            f"({ours['presses_per_s'] / bare['presses_per_s']:.2f} of the floor's); press → "
+            f"pop-up p95 {ours['p95_s']:.2f}s, median {ours['median_s']:.2f}s (target p95 < "
+            f"2 s); {int(ours['stored'])} ballots stored, {int(ours['tallied'])} tallied (of "
+            f"{expected}), verify {'ok' if ours['verify_ok'] else 'FAILED'}; "
+            f"{int(ours['slowed'])} slowed; the bots' CPU {ours['busy']:.2f} s a second"
+            + (f", PostgreSQL's {ours['server_busy']:.2f}" if setting.startswith("pg") else "")
+        )
+    print(
         f"  floor (no framework, one transaction a batch): {bare['presses_per_s']:.0f} "
         f"presses/s, p95 {bare['p95_s']:.2f}s, median {bare['median_s']:.2f}s; "
-        f"{int(bare['stored'])} stored\n"
-        f"  evalbot / floor: {ours['presses_per_s'] / bare['presses_per_s']:.2f} of the "
-        f"floor's presses a second (target 0.6)"
+        f"{int(bare['stored'])} stored"
     )
     return {f"{who}_{k}": v for who, figures in found.items() for k, v in figures.items()}
+
+
+async def storm_on(
+    setting: str,
+    db: str,
+    folder: Path,
+    campaign: Path,
+    items: list[str],
+    evaluators: int,
+    latency: float,
+    seed: int,
+    lanes: int | None,
+    profile: str | None,
+) -> dict[str, float]:
+    """One setting's storm, on its own stand-in and database."""
+    async with (
+        StandIn(latency=latency, limits=FloodLimits.telegram()) as standin,
+        storm_bots(setting, standin, folder, campaign, db, lanes) as bots,
+    ):
+        await register(db, evaluators)
+        people = [standin.user(60_000 + n, f"代表{n}") for n in range(evaluators)]
+        organiser = standin.user(ORGANISER, "纠风办")
+        await organiser.send("/ballots open")
+        asked = await organiser.reply(timeout=60)
+        if asked.has_button("现在开放"):
+            await organiser.tap("现在开放", asked)
+            await organiser.reply(timeout=60)
+        await asyncio.gather(*(until(p, has_card) for p in people))
+        spy = await profiler(bots[0], profile)
+        cpu, server = sum(b.cpu_seconds() for b in bots), postgres_cpu()
+        presses = await press_all(people, items, random.Random(seed))
+        span = max(1e-9, presses.last - presses.first)
+        busy = (sum(b.cpu_seconds() for b in bots) - cpu) / span
+        server_busy = (postgres_cpu() - server) / span
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            await spy.wait()
+    opened = await open_database(db)
+    try:
+        stored = int(await opened.fetchval("SELECT COUNT(*) FROM ballots") or 0)
+        tallied = int(await opened.fetchval("SELECT SUM(count) FROM tallies") or 0)
+    finally:
+        await opened.close()
+    from bot.ballots.evaluation import verify
+
+    verified = (await verify(db)).ok
+    return {
+        **presses.figures(),
+        "stored": stored,
+        "tallied": tallied,
+        "busy": busy,
+        "server_busy": server_busy,
+        "verify_ok": float(verified),
+    }
 
 
 PACES = ((2.0, 5.0), (1.0, 2.0), (0.5, 1.0), (0.25, 0.5), (0.1, 0.25), (0.0, 0.1))
@@ -519,6 +618,11 @@ if __name__ == "__main__":
     )
     parser.add_argument("--lanes", type=int, help="evalbot run --lanes (the storm)")
     parser.add_argument(
+        "--settings",
+        default="sqlite",
+        help=f"the storm: a comma-separated list of {', '.join(SETTINGS)} (or all)",
+    )
+    parser.add_argument(
         "--profile",
         metavar="FILE",
         help="the storm: py-spy samples the bot during the presses (raw format, into FILE)",
@@ -533,7 +637,11 @@ if __name__ == "__main__":
     )
     args = parser.parse_args()
     if args.storm:
-        asyncio.run(storm(args.storm, args.latency, lanes=args.lanes, profile=args.profile))
+        chosen = SETTINGS if args.settings == "all" else tuple(args.settings.split(","))
+        if not set(chosen) <= set(SETTINGS):
+            parser.error(f"--settings: choose from {', '.join(SETTINGS)}")
+        asyncio.run(storm(args.storm, args.latency, lanes=args.lanes, profile=args.profile,
+                          settings=chosen))  # fmt: skip
         raise SystemExit(0)
     if args.db != "sqlite":
         asyncio.run(on_both(args.evaluators, args.latency, args.edits, args.db))

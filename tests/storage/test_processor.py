@@ -12,7 +12,8 @@ from telegram import Chat, Message, Update, User
 
 from bot.clock import FakeClock
 from bot.db import Database, inbox, open_database
-from bot.runtime.processor import CURRENT_OUTCOME, Processor, Work, lane_of
+from bot.db.database import Turns
+from bot.runtime.processor import CURRENT_OUTCOME, Processor, Work, beside_the_lane, lane_of
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 
@@ -106,3 +107,58 @@ async def test_stopping_leaves_unprocessed_updates_for_the_restart(db: Database)
     gate.set()
     await stopping
     assert [p.update_id for p in await inbox.pending(db)] == [2, 3]
+
+
+async def test_a_pop_up_beside_the_lane_lets_the_next_update_run_and_is_marked_after(
+    db: Database,
+) -> None:
+    popped = asyncio.Event()
+    order: list[str] = []
+
+    async def pop_up(update_id: int) -> None:
+        await popped.wait()  # (a slow Bot API)
+        order.append(f"pop-up {update_id}")
+
+    async def handle(u: Update) -> None:
+        order.append(f"handled {u.update_id}")
+        await beside_the_lane(pop_up(u.update_id))
+
+    updates = [update(1, 7), update(2, 7)]  # one user's lane
+    await store(db, updates)
+    processor = Processor(handle, db, FakeClock(NOW), max_lanes=4)
+    for u in updates:
+        processor.submit(Work(u.update_id, lane_of(u), u))
+    for _ in range(100):
+        if order == ["handled 1", "handled 2"]:
+            break
+        await asyncio.sleep(0.01)
+    assert order == ["handled 1", "handled 2"]  # the second ran before the first's pop-up
+    with pytest.raises(TimeoutError):
+        await processor.idle(timeout=0.2)  # not idle while pop-ups are in flight
+    assert [p.update_id for p in await inbox.pending(db)] == [1, 2]  # nor marked done
+    popped.set()
+    await processor.idle()
+    assert sorted(order[2:]) == ["pop-up 1", "pop-up 2"]
+    assert await inbox.pending(db) == []
+
+
+async def test_the_writer_takes_the_intake_before_waiting_writes() -> None:
+    turns = Turns()
+    order: list[str] = []
+
+    async def write(name: str, first: bool = False) -> None:
+        await turns.acquire(first)
+        order.append(name)
+        await asyncio.sleep(0)
+        turns.release()
+
+    await turns.acquire()  # held: everyone below waits
+    waiting = [asyncio.create_task(write(f"press {n}")) for n in range(3)]
+    waiting.append(asyncio.create_task(write("intake", first=True)))
+    cancelled = asyncio.create_task(write("gone"))
+    await asyncio.sleep(0.01)
+    cancelled.cancel()
+    turns.release()
+    await asyncio.gather(*waiting)
+    assert order == ["intake", "press 0", "press 1", "press 2"]
+    assert not turns.locked()
