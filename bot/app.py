@@ -82,6 +82,7 @@ class EvalBot:
         edits_overall: bool = True,
         console: ConsoleConfig | None = None,
         console_listen: tuple[str, int] = ("127.0.0.1", 8080),
+        proxy: str | None = None,
     ) -> None:
         self.campaign = campaign
         self.db_path = db_path
@@ -108,7 +109,13 @@ class EvalBot:
         self.console_runner: web.AppRunner | None = None
         self.console_port: int | None = None
         self.token = token
-        self.application = build_application(token, base_url, lanes)
+        # the HTTP clients, kept to close them when the start fails before PTB owns them
+        fresh = proxy is not None and (base_url or "").startswith("http://")
+        self.requests = (
+            AiohttpRequest(connection_pool_size=lanes + 16, proxy=proxy, fresh_connections=fresh),
+            AiohttpRequest(connection_pool_size=1, proxy=proxy, fresh_connections=fresh),
+        )
+        self.application = build_application(token, base_url, lanes, self.requests)
         self._tasks: list[asyncio.Task[None]] = []
         self.instance = instance_id()
         self.sharing: Alone = Alone()  # chosen when the database is open (coordination)
@@ -195,7 +202,12 @@ class EvalBot:
     async def start(self) -> None:
         """Open everything, replay what the inbox holds, then start polling and sending."""
         app = self.application
-        await app.initialize()
+        try:
+            await app.initialize()  # (asks Telegram who the bot is: the token's first use)
+        except BaseException:
+            for request in self.requests:  # nothing left open behind a failed start
+                await request.shutdown()
+            raise
         await self.post_init(app)
         await app.start()
         services = self.require_services()
@@ -337,8 +349,18 @@ class EvalBot:
         await self.processor.idle(timeout)
 
 
-def build_application(token: str, base_url: str | None, lanes: int) -> AnyApplication:
-    """The PTB application: HTML by default, our context type, every handler."""
+def build_application(
+    token: str,
+    base_url: str | None,
+    lanes: int,
+    requests: tuple[AiohttpRequest, AiohttpRequest] | None = None,
+) -> AnyApplication:
+    """The PTB application: HTML by default, our context type, every handler. ``requests``:
+    the HTTP clients for the calls and for getUpdates (made here if not given)."""
+    calls, polls = requests or (
+        AiohttpRequest(connection_pool_size=lanes + 16),
+        AiohttpRequest(connection_pool_size=1),
+    )
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(token)
@@ -352,8 +374,8 @@ def build_application(token: str, base_url: str | None, lanes: int) -> AnyApplic
             )
         )
         # aiohttp under PTB (see bot/runtime/transport.py); a connection per lane, plus the outbox.
-        .request(AiohttpRequest(connection_pool_size=lanes + 16))
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .request(calls)
+        .get_updates_request(polls)
         .rate_limiter(WaitOutFloods())  # a reply's 429s, waited out in one place
     )
     if base_url:

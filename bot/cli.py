@@ -6,18 +6,22 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import os
+import re
 import secrets
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from bot.campaign import Campaign, load_campaign
 from bot.db.backends import check_claim
 from bot.db.database import PG_BACKUP, backup_file, is_url
 from bot.errors import CampaignError, DatabaseError, SettingsError
-from bot.settings import Settings
+from bot.settings import REPO_EXAMPLE, Settings
 
 if TYPE_CHECKING:
     from bot.console.server import ConsoleConfig
@@ -25,6 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("evalbot")
 
 EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 69  # sysexits' EX_UNAVAILABLE: a service the bot needs did not answer
+TOKEN_SHAPE = re.compile(r"(\d{5,}):[A-Za-z0-9_-]{20,}")
 DB_HELP = "the database: a file, or a postgresql:// URL (default: $EVALBOT_DB)"
 
 
@@ -61,6 +67,8 @@ def console_config(settings: Settings) -> ConsoleConfig | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import EvalBot
     from bot.runtime.webhook import WebhookConfig, valid_secret
 
@@ -70,7 +78,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"evalbot run: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    campaign = _campaign(Path(args.campaign) if args.campaign else settings.campaign_path)
+    campaign_path = Path(args.campaign) if args.campaign else settings.campaign_path
+    if campaign_path.resolve() == REPO_EXAMPLE and not args.example:
+        print(
+            f"evalbot run: {campaign_path} is the bundled example campaign (demo offices, a "
+            "made-up organiser); set EVALBOT_CAMPAIGN to your district's campaign file, or "
+            "pass --example to run the example",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    campaign = _campaign(campaign_path)
     if campaign is None:
         return EXIT_USAGE
     webhook = None
@@ -82,8 +99,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
-        if not args.webhook.startswith(("https://", "http://")):
-            print("evalbot run: --webhook takes an https:// address", file=sys.stderr)
+        if not webhook_address_ok(args.webhook):
+            print(
+                f"evalbot run: --webhook takes an https:// address (Telegram posts only to "
+                f"HTTPS), got {args.webhook!r}",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
         webhook = WebhookConfig(args.webhook, args.listen, args.port, secret)
     try:  # before reaching Telegram: is this file the database's current round?
@@ -100,6 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             edits_overall=settings.edits_overall,
             console=console_config(settings),
             console_listen=settings.console_listen,
+            proxy=settings.proxy.reveal() or None,
         )
     except (DatabaseError, SettingsError) as exc:
         print(f"evalbot run: {exc}", file=sys.stderr)
@@ -129,7 +151,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (DatabaseError, SettingsError) as exc:
         print(f"evalbot run: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except InvalidToken:
+        print(
+            "evalbot run: Telegram rejected the token in TELEGRAM_BOT_TOKEN; copy it again "
+            "from @BotFather (/mybots → API Token)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except NetworkError as exc:  # (TimedOut included)
+        where = settings.api_base_url or "https://api.telegram.org"
+        print(
+            f"evalbot run: cannot reach the Bot API at {hide_token(where)} "
+            f"({hide_token(exc.message)}); the server needs outbound HTTPS to "
+            "api.telegram.org, or a proxy in EVALBOT_PROXY",
+            file=sys.stderr,
+        )
+        return EXIT_UNAVAILABLE
     return 0
+
+
+def hide_token(text: str) -> str:
+    """``text`` with anything shaped like a bot token (digits:secret) masked."""
+    return TOKEN_SHAPE.sub(lambda m: f"{m.group(1)}:***", text)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -155,6 +198,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def webhook_address_ok(url: str) -> bool:
+    """https://, as Telegram requires; http:// only on this machine's loopback (the
+    stand-in's tests and benchmarks: Telegram itself never reaches a loopback address)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def shown(target: str) -> str:
@@ -191,7 +243,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if target.exists():
         print(f"evalbot backup: {target} exists; choose a new file", file=sys.stderr)
         return EXIT_USAGE
-    ok = backup_file(source_path, target)
+    if not target.parent.is_dir():
+        print(f"evalbot backup: the folder {target.parent} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        ok = backup_file(source_path, target)
+    except (OSError, sqlite3.Error) as exc:
+        print(f"evalbot backup: cannot write {target} ({exc})", file=sys.stderr)
+        return EXIT_USAGE
     print(f"backed up {source_path} to {target} (integrity: {ok})")
     return 0
 
@@ -360,12 +419,18 @@ def cmd_migrate_db(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="evalbot", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    p.add_argument("--version", action="version", version=f"evalbot {version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser(
         "run", help="run the bot (long polling, or a webhook); needs TELEGRAM_BOT_TOKEN"
     )
     run.add_argument("--campaign", help="campaign file (default: $EVALBOT_CAMPAIGN)")
+    run.add_argument(
+        "--example",
+        action="store_true",
+        help="run the bundled example campaign (refused without this: it is not a district's)",
+    )
     run.add_argument(
         "--lanes",
         type=int,
@@ -393,7 +458,7 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="the bot against the embedded stand-in, with a transcript")
-    demo.add_argument("--campaign", help="campaign file (default: examples/campaign.toml)")
+    demo.add_argument("--campaign", help="campaign file (default: the bundled example)")
     demo.add_argument("--page", help="keep the public results page it writes in this folder")
     demo.add_argument(
         "--serve",
@@ -447,7 +512,22 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def version() -> str:
+    """The installed evalbot's version (from its package metadata)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("evalbot")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # Everything evalbot writes (the database, its journal, backups, exports, the ballot
+    # key, the public page's folder) holds residents' names and complaints: readable by
+    # the bot's account only, whatever the shell's umask.
+    os.umask(0o077)
     args = parser().parse_args(argv)
     quiet = args.command == "demo"  # the transcript is the demo's output
     logging.basicConfig(
@@ -455,7 +535,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     configure_logging(args.verbose)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(mask_tokens)
     return int(args.func(args))
+
+
+def mask_tokens(record: logging.LogRecord) -> bool:
+    """No bot token in any log line (a library's error names the URL, token included)."""
+    message = record.getMessage()
+    masked = hide_token(message)
+    if masked != message:
+        record.msg, record.args = masked, None
+    return True
 
 
 def configure_logging(verbose: bool) -> None:

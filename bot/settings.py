@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import SettingsError
 
-REPO_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "campaign.toml"
+# The bundled example campaign (demo offices, a made-up organiser): the demo's, and a model
+# to copy; shipped inside the package, so an installed evalbot has it too. `evalbot run`
+# refuses it unless told (--example).
+REPO_EXAMPLE = Path(__file__).resolve().parent / "examples" / "campaign.toml"
 
 
 class Secret:
@@ -36,7 +39,7 @@ class Secret:
 class Settings:
     """``TELEGRAM_BOT_TOKEN``, ``EVALBOT_DB``, ``EVALBOT_CAMPAIGN``, ``TELEGRAM_API_BASE_URL``,
     ``EVALBOT_BALLOT_KEY``, ``EVALBOT_EDITS_COUNT_OVERALL``, ``EVALBOT_CONSOLE_URL``,
-    ``EVALBOT_CONSOLE_LISTEN``, ``EVALBOT_INITDATA_MAX_AGE``."""
+    ``EVALBOT_CONSOLE_LISTEN``, ``EVALBOT_INITDATA_MAX_AGE``, ``EVALBOT_PROXY``."""
 
     token: Secret
     db: str  # a SQLite file's path, or a postgresql:// URL
@@ -53,6 +56,9 @@ class Settings:
     console_listen: tuple[str, int] = ("127.0.0.1", 8080)
     # EVALBOT_INITDATA_MAX_AGE: seconds a Mini App's signed init data stays good
     init_data_max_age: int = 3600
+    # EVALBOT_PROXY: an HTTP(S) proxy every Bot API call goes through (a server whose only
+    # way out is a proxy); its password, if any, is a secret like the token
+    proxy: Secret = field(default_factory=lambda: Secret(""))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -77,7 +83,14 @@ class Settings:
                 "EVALBOT_CONSOLE_LISTEN takes host:port and EVALBOT_INITDATA_MAX_AGE a number "
                 f"of seconds, got {listen!r} and {max_age!r}"
             )
+        proxy = env.get("EVALBOT_PROXY", "").strip()
+        if proxy and not proxy.startswith(("http://", "https://")):
+            raise SettingsError(
+                "EVALBOT_PROXY takes an HTTP proxy's address, http://host:port (or "
+                "http://user:password@host:port); SOCKS proxies are not supported"
+            )
         return cls(
+            proxy=Secret(proxy),
             console_url=console_url,
             console_listen=(host, int(port)),
             init_data_max_age=int(max_age),

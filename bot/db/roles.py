@@ -150,12 +150,9 @@ async def invites_used_since(db: Database, role: str, since: dt.datetime) -> int
     return int(value or 0)
 
 
-async def evaluator_grants_of(db: Database, user_id: int) -> list[Grant]:
-    """One evaluator's grants (a unit each, ALL_UNITS for all)."""
-    return await db.read(evaluator_grants_steps(user_id))
-
-
 def evaluator_grants_steps(user_id: int) -> Script[list[Grant]]:
+    """One evaluator's grants (a unit each, ALL_UNITS for all), as a step: read on the
+    reader (Database.read), or inside the press's transaction."""
     rows = yield (
         "SELECT category, unit_id FROM roles WHERE role = 'evaluator' AND user_id = ? "
         f"AND round = {CURRENT} ORDER BY unit_id",

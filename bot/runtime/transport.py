@@ -40,8 +40,14 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 30.0,
         media_write_timeout: float | None = 20.0,
+        proxy: str | None = None,
+        fresh_connections: bool = False,
     ) -> None:
         self._pool_size = connection_pool_size
+        self._proxy = proxy  # an HTTP(S) proxy for every call (EVALBOT_PROXY)
+        # a connection a call (a plain-HTTP Bot API through a proxy that closes after each
+        # answer, as tinyproxy does; through HTTPS the proxy's tunnel is kept)
+        self._fresh = fresh_connections
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
         self._connect_timeout = connect_timeout
@@ -58,8 +64,11 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0),
+                connector=aiohttp.TCPConnector(
+                    limit=self._pool_size, limit_per_host=0, force_close=self._fresh
+                ),
                 headers={"User-Agent": self.USER_AGENT},
+                proxy=self._proxy,
             )
 
     async def shutdown(self) -> None:

@@ -77,9 +77,12 @@ class BotProcess:
         said = said or (b"standby:" if standby else None)
         said_before = self.log.read_bytes().count(said) if said and self.log.exists() else 0
         with self.log.open("ab") as log:
+            # the example campaign runs only when asked (evalbot run --example)
+            example = ["--example"] if "run" in self.argv and self.campaign == REPO_EXAMPLE else []
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 *self.argv,
+                *example,
                 env=self.env(),
                 cwd=ROOT,
                 stdout=log,

@@ -126,6 +126,6 @@ async def test_a_sqlite_database_copied_into_postgresql_runs_on(
 
 async def test_run_on_postgresql_asks_for_the_ballot_key_file() -> None:
     url = await new_database()
-    done = evalbot("run", db=url, TELEGRAM_BOT_TOKEN="1:x")
+    done = evalbot("run", "--example", db=url, TELEGRAM_BOT_TOKEN="1:x")
     assert done.returncode == 2, done.stderr
     assert "set EVALBOT_BALLOT_KEY" in done.stderr and "Traceback" not in done.stderr

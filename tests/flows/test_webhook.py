@@ -141,7 +141,7 @@ async def test_evalbot_run_with_a_webhook_serves_and_stops_on_sigterm(
             "TELEGRAM_API_BASE_URL": standin.base_url,
             "EVALBOT_DB": str(tmp_path / "bot.sqlite3"),
         }
-        command = [sys.executable, "-m", "bot.cli", "run", "--webhook"]
+        command = [sys.executable, "-m", "bot.cli", "run", "--example", "--webhook"]
         bad = await asyncio.create_subprocess_exec(
             *command,
             f"http://127.0.0.1:{port}/hook",

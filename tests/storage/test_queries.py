@@ -22,6 +22,7 @@ from bot.db import rounds as round_store
 from bot.db import tallies as tally_store
 from bot.db import users as user_store
 from bot.db.cases import Attachment
+from bot.db.database import drive
 from bot.db.flows import Flow
 from bot.db.roundfile import RoundFile
 from bot.db.users import Profile
@@ -229,6 +230,13 @@ async def test_invitations_listed_held_and_a_role_ended(db: Database) -> None:
             assert invite is not None
             await role_store.use_invite(tx, invite, 5, LATER)
         assert {g.role for g in await role_store.grants_in(tx, 5)} == {"evaluator", "staff"}
+        # the press's step: the evaluator's grants alone, inside a transaction ...
+        grants = await drive(tx, role_store.evaluator_grants_steps(5))
+        assert [(g.role, g.category) for g in grants] == [("evaluator", "npc_deputy")]
+    # ... and on the reader
+    assert await db.read(role_store.evaluator_grants_steps(5)) == grants
+    assert await db.read(role_store.evaluator_grants_steps(6)) == []
+    async with db.transaction() as tx:
         await outbox_store.enqueue(tx, 5, "setChatMenuButton", {}, NOW, "menu:5:u")
         await outbox_store.forget_key(tx, "menu:5:u", LATER)
         assert await outbox_store.enqueue(tx, 5, "setChatMenuButton", {}, LATER, "menu:5:u")

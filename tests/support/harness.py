@@ -23,7 +23,7 @@ from bot.standin import SimUser, StandIn
 from tests.support.backends import new_database
 
 START = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai, phase 2
-ORGANISER = 100000001  # from examples/campaign.toml
+ORGANISER = 100000001  # from bot/examples/campaign.toml
 
 
 @dataclass
