@@ -43,6 +43,7 @@ from bot.db.database import is_url, peek
 from bot.errors import SettingsError
 from bot.runtime import jobs
 from bot.runtime.coordination import Alone, coordination
+from bot.runtime.health import Health, Instance
 from bot.runtime.intake import Poller, replay_pending
 from bot.runtime.leases import instance_id
 from bot.runtime.limiter import WaitOutFloods
@@ -83,6 +84,7 @@ class EvalBot:
         console: ConsoleConfig | None = None,
         console_listen: tuple[str, int] = ("127.0.0.1", 8080),
         proxy: str | None = None,
+        health_listen: tuple[str, int] | None = None,
     ) -> None:
         self.campaign = campaign
         self.db_path = db_path
@@ -107,6 +109,10 @@ class EvalBot:
         self.console = console
         self.console_listen = console_listen
         self.console_runner: web.AppRunner | None = None
+        # /healthz, /readyz, /metrics: beside the webhook or the console, else here if given
+        self.health_listen = health_listen
+        self.health_runner: web.AppRunner | None = None
+        self.health_port: int | None = None
         self.console_port: int | None = None
         self.token = token
         # the HTTP clients, kept to close them when the start fails before PTB owns them
@@ -221,14 +227,20 @@ class EvalBot:
         await self.outbox.prepare()
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         web_console = self.build_console(services)
+        health = Health(services.db, Instance(self.role, lambda: self.processor_last_handled()))
+
+        def beside_the_webhook(app: web.Application) -> None:
+            if web_console is not None:
+                web_console.routes(app)
+            health.routes(app)
+
         if self.webhook is not None:
             # listen first, then tell Telegram where: nothing it sends finds the door shut
             self.webhook_server = WebhookServer(
                 self.webhook, app.bot, services.db, self.processor, self.clock
             )
             await self.webhook_server.start(
-                web_console.routes if web_console else None,
-                web_console.middlewares if web_console else (),
+                beside_the_webhook, web_console.middlewares if web_console else ()
             )
             self.console_port = self.webhook_server.port if web_console else None
             await app.bot.set_webhook(
@@ -239,7 +251,9 @@ class EvalBot:
         else:
             self._tasks += await sharing.polling(services.db, self.poll)
         if web_console is not None and self.webhook is None:
-            await self.serve_console(web_console)
+            await self.serve_console(web_console, health)
+        elif self.webhook is None and self.health_listen is not None:
+            await self.serve_health(health)
         if web_console is not None:
             await give_console_buttons(services)
         if self.run_jobs:
@@ -267,7 +281,10 @@ class EvalBot:
                 await asyncio.sleep(1.0)
         self.poller = Poller(bot, services.db, self.processor, self.clock, self.poll_timeout)
         log.info("polling (instance %s)", self.instance)
-        await self.poller.run()
+        try:
+            await self.poller.run()
+        finally:
+            self.poller = None  # (the poller's lease lost: a standby again)
 
     def build_console(self, services: Services) -> Console | None:
         if self.console is None:
@@ -282,9 +299,34 @@ class EvalBot:
         self._tasks.append(asyncio.create_task(warm_font(), name="font"))
         return Console(services, self.token, self.console, fetch_file, bot.username)
 
-    async def serve_console(self, web_console: Console) -> None:
-        """The console on its own port (polling mode: no webhook server to share)."""
-        self.console_runner = web.AppRunner(web_console.application(), access_log=None)
+    def role(self) -> str:
+        """This instance's part: webhook, poller, or standby (another instance polls)."""
+        if self.webhook is not None:
+            return "webhook"
+        return "poller" if self.poller is not None else "standby"
+
+    def processor_last_handled(self) -> float | None:
+        return self.processor.last_handled if self.processor is not None else None
+
+    async def serve_health(self, health: Health) -> None:
+        """/healthz, /readyz and /metrics on their own port (polling, no console)."""
+        app = web.Application()
+        health.routes(app)
+        self.health_runner = web.AppRunner(app, access_log=None)
+        await self.health_runner.setup()
+        assert self.health_listen is not None
+        host, port = self.health_listen
+        await web.TCPSite(self.health_runner, host, port).start()
+        addresses = self.health_runner.addresses
+        self.health_port = int(addresses[0][1]) if addresses else port
+        log.info("health and metrics on %s:%s", host, self.health_port)
+
+    async def serve_console(self, web_console: Console, health: Health) -> None:
+        """The console on its own port (polling mode: no webhook server to share), with
+        the health routes beside it."""
+        app = web_console.application()
+        health.routes(app)
+        self.console_runner = web.AppRunner(app, access_log=None)
         await self.console_runner.setup()
         host, port = self.console_listen
         await web.TCPSite(self.console_runner, host, port).start()
@@ -299,6 +341,9 @@ class EvalBot:
         if self.console_runner is not None:
             await self.console_runner.cleanup()
             self.console_runner = None
+        if self.health_runner is not None:
+            await self.health_runner.cleanup()
+            self.health_runner = None
         for task in self._tasks:
             if task.get_name() == "poller":
                 task.cancel()

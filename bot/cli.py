@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 
 from bot.campaign import Campaign, load_campaign
 from bot.db.backends import check_claim
-from bot.db.database import PG_BACKUP, backup_file, is_url
+from bot.db.database import PG_BACKUP, backup_file, in_use, is_url
 from bot.errors import CampaignError, DatabaseError, SettingsError
 from bot.settings import REPO_EXAMPLE, Settings
 
@@ -122,6 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             console=console_config(settings),
             console_listen=settings.console_listen,
             proxy=settings.proxy.reveal() or None,
+            health_listen=settings.health_listen,
         )
     except (DatabaseError, SettingsError) as exc:
         print(f"evalbot run: {exc}", file=sys.stderr)
@@ -147,7 +149,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             log.info("evalbot stopped")
 
     try:
-        asyncio.run(main())
+        with contextlib.nullcontext() if is_url(settings.db) else in_use(Path(settings.db)):
+            asyncio.run(main())
     except (DatabaseError, SettingsError) as exc:
         print(f"evalbot run: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -239,7 +242,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if not source_path.exists():
         print(f"evalbot backup: {source_path} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    target = Path(args.path)
+    if (args.path is None) == (args.into is None):
+        print("evalbot backup: give a new file, or --into FOLDER (one of them)", file=sys.stderr)
+        return EXIT_USAGE
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    target = Path(args.path) if args.path else Path(args.into) / f"evalbot-{stamp}.sqlite3"
     if target.exists():
         print(f"evalbot backup: {target} exists; choose a new file", file=sys.stderr)
         return EXIT_USAGE
@@ -252,6 +259,88 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print(f"evalbot backup: cannot write {target} ({exc})", file=sys.stderr)
         return EXIT_USAGE
     print(f"backed up {source_path} to {target} (integrity: {ok})")
+    if args.into is not None and args.keep is not None:
+        kept = sorted(Path(args.into).glob("evalbot-*.sqlite3"))
+        for old in kept[: max(0, len(kept) - args.keep)]:
+            old.unlink()
+            print(f"removed the older backup {old} (keeping the newest {args.keep})")
+    return 0 if ok == "ok" else 1
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """The schema migrations this version would run (``--dry-run``), or run them now (the
+    bot stopped): on SQLite a copy of the database is kept beside it first."""
+    from bot.db import open_database
+    from bot.db.backends import pending_migrations
+
+    target = str(args.db or Settings.from_env().db)
+    try:
+        version, pending = asyncio.run(pending_migrations(target))
+    except DatabaseError as exc:
+        print(f"evalbot migrate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{shown(target)}: schema version {version}")
+    if not pending:
+        print("  up to date: no migration to run")
+        return 0
+    for name in pending:
+        print(f"  {'would run' if args.dry_run else 'runs'} {name}")
+    if args.dry_run:
+        if is_url(target):
+            print("  back it up first with pg_dump (`evalbot backup` says how)")
+        else:
+            print("  a copy of the file is kept beside it before they run")
+        return 0
+
+    async def run_them() -> None:
+        db = await open_database(target)
+        await db.close()
+
+    try:
+        with contextlib.nullcontext() if is_url(target) else in_use(Path(target)):
+            asyncio.run(run_them())
+    except DatabaseError as exc:
+        print(f"evalbot migrate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"  done: schema version {version + len(pending)}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Put a backup back as the database: refused while a bot runs on it, or over an
+    existing database without --force (which keeps the old one beside it); the restored
+    copy is checked and its ballots recounted (verify) before it takes the database's
+    place."""
+    from bot.ballots.evaluation import verify
+    from bot.db.database import restore_file
+
+    target = str(args.db or Settings.from_env().db)
+    if is_url(target):
+        print(f"evalbot restore: {PG_BACKUP}", file=sys.stderr)
+        return EXIT_USAGE
+    source, dest = Path(args.file), Path(target)
+    if not source.is_file():
+        print(f"evalbot restore: {source} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    if dest.exists() and not args.force:
+        print(
+            f"evalbot restore: {dest} exists; stop the bot, then add --force to replace it "
+            "(the database it replaces is kept beside it)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if not dest.parent.is_dir():
+        print(f"evalbot restore: the folder {dest.parent} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        restored = restore_file(source, dest, lambda copy: asyncio.run(verify(copy)))
+    except (DatabaseError, OSError, sqlite3.Error) as exc:
+        print(f"evalbot restore: {exc}; nothing was changed", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"restored {source} as {dest}: integrity ok, the ballots recount ({restored.verified})")
+    if restored.kept is not None:
+        print(f"  the database it replaced is kept as {restored.kept}")
+    print("  start the bot again (the ballot key file beside the database must be the same)")
     return 0
 
 
@@ -472,9 +561,32 @@ def parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     backup = sub.add_parser("backup", help="a consistent copy of the database, while it runs")
-    backup.add_argument("path")
+    backup.add_argument("path", nargs="?", help="the new file")
+    backup.add_argument(
+        "--into", metavar="FOLDER", help="instead: a new file evalbot-DATE-TIME.sqlite3 there"
+    )
+    backup.add_argument(
+        "--keep", type=int, metavar="N", help="with --into: then remove all but the newest N"
+    )
     backup.add_argument("--db", help=DB_HELP)
     backup.set_defaults(func=cmd_backup)
+    migrate = sub.add_parser(
+        "migrate", help="the schema migrations of an upgrade: list them, or run them now"
+    )
+    migrate.add_argument("--db", help=DB_HELP)
+    migrate.add_argument(
+        "--dry-run", action="store_true", help="only list what would run; change nothing"
+    )
+    migrate.set_defaults(func=cmd_migrate)
+    restore = sub.add_parser(
+        "restore", help="put a backup back as the database (the bot stopped), then verify it"
+    )
+    restore.add_argument("file", help="the backup")
+    restore.add_argument("--db", help=DB_HELP)
+    restore.add_argument(
+        "--force", action="store_true", help="replace an existing database (kept beside it)"
+    )
+    restore.set_defaults(func=cmd_restore)
 
     verify = sub.add_parser("verify", help="recount the ballots from their hash-chained log")
     verify.add_argument("--db", help=DB_HELP)

@@ -39,7 +39,8 @@ class Secret:
 class Settings:
     """``TELEGRAM_BOT_TOKEN``, ``EVALBOT_DB``, ``EVALBOT_CAMPAIGN``, ``TELEGRAM_API_BASE_URL``,
     ``EVALBOT_BALLOT_KEY``, ``EVALBOT_EDITS_COUNT_OVERALL``, ``EVALBOT_CONSOLE_URL``,
-    ``EVALBOT_CONSOLE_LISTEN``, ``EVALBOT_INITDATA_MAX_AGE``, ``EVALBOT_PROXY``."""
+    ``EVALBOT_CONSOLE_LISTEN``, ``EVALBOT_INITDATA_MAX_AGE``, ``EVALBOT_PROXY``,
+    ``EVALBOT_HEALTH_LISTEN``."""
 
     token: Secret
     db: str  # a SQLite file's path, or a postgresql:// URL
@@ -59,6 +60,9 @@ class Settings:
     # EVALBOT_PROXY: an HTTP(S) proxy every Bot API call goes through (a server whose only
     # way out is a proxy); its password, if any, is a secret like the token
     proxy: Secret = field(default_factory=lambda: Secret(""))
+    # EVALBOT_HEALTH_LISTEN: host:port for /healthz, /readyz and /metrics when there is
+    # neither a console nor a webhook to serve them beside; unset: not served then
+    health_listen: tuple[str, int] | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -89,7 +93,12 @@ class Settings:
                 "EVALBOT_PROXY takes an HTTP proxy's address, http://host:port (or "
                 "http://user:password@host:port); SOCKS proxies are not supported"
             )
+        health = env.get("EVALBOT_HEALTH_LISTEN", "").strip()
+        health_host, _, health_port = health.rpartition(":")
+        if health and not (health_host and health_port.isdigit()):
+            raise SettingsError(f"EVALBOT_HEALTH_LISTEN takes host:port, got {health!r}")
         return cls(
+            health_listen=(health_host, int(health_port)) if health else None,
             proxy=Secret(proxy),
             console_url=console_url,
             console_listen=(host, int(port)),

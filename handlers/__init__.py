@@ -78,6 +78,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             # Commands of a private chat.
             CommandHandler("start", start.start, filters=PRIVATE & NEW),
             CommandHandler("help", start.help_command, filters=PRIVATE & NEW),
+            CommandHandler("myid", start.myid, filters=PRIVATE & NEW),
             CommandHandler(["opinion", "new"], opinion.begin, filters=PRIVATE & NEW),
             CommandHandler("cancel", flows.cancel, filters=PRIVATE & NEW),
             CommandHandler("status", status.status, filters=PRIVATE & NEW),

@@ -111,6 +111,12 @@ async def set_user_commands(context: Context, user_id: int) -> None:
         )
 
 
+async def myid(update: Update, context: Context) -> None:
+    """/myid: a person's numeric Telegram id, which the administrator writes into the
+    campaign file for an organiser (anyone may ask: it is their own)."""
+    await send(update, context, context.render("start/myid", user_id=context.sender.id))
+
+
 async def help_command(update: Update, context: Context) -> None:
     """/help: how to use the bot, in plain words."""
     user = context.sender

@@ -8,7 +8,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.db.database import Database, SqliteDatabase, file_rounds, is_url, refusal
+from bot.db.database import (
+    Database,
+    SqliteDatabase,
+    file_rounds,
+    is_url,
+    migrations,
+    refusal,
+    schema_version,
+)
 from bot.db.roundfile import RoundFile
 
 
@@ -32,6 +40,21 @@ async def open_database(
 
         return await PgDatabase.connect(str(target), claim)
     return await SqliteDatabase.connect(target, claim, functions)
+
+
+async def pending_migrations(target: str) -> tuple[int, list[str]]:
+    """The database's schema version, and the migrations this code would run on it
+    (``evalbot migrate --dry-run``), read without changing anything."""
+    if is_url(target):
+        from bot.db import postgres
+
+        version = await postgres.version_of(target)
+        known = postgres.migrations()
+    else:
+        version = schema_version(Path(target))
+        known = migrations()
+    start = max(version, known[0][0] - 1 if known else 0)
+    return version, [name for number, name, _ in known if number > start]
 
 
 async def check_claim(target: str, claim_id: str) -> None:

@@ -340,6 +340,12 @@ async def list_cases_by_author(db: Database, author_id: int, limit: int = 50) ->
     return [_case(r) for r in rows]
 
 
+async def counts_by_state(db: Database) -> dict[str, int]:
+    """How many cases (of every round) are in each state."""
+    rows = await db.fetchall("SELECT state, COUNT(*) FROM cases GROUP BY state ORDER BY state")
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
 async def count_cases(db: Database) -> int:
     return int(await db.fetchval("SELECT COUNT(*) FROM cases") or 0)
 

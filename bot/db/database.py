@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import fcntl
 import heapq
 import itertools
 import logging
@@ -18,7 +19,8 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -351,6 +353,7 @@ class SqliteDatabase(Database):
             # NORMAL keeps every commit across a crash of the process (kill -9); only a
             # power cut can lose the last commits before a checkpoint.
             await writer.execute("PRAGMA synchronous = NORMAL")
+            await keep_before_migrating(writer, Path(path))
             await migrate(writer)
             reader = await _connect(path)
         except BaseException:
@@ -414,6 +417,39 @@ class SqliteDatabase(Database):
                 await self._writer.backup(dest)
             finally:
                 await dest.close()
+
+
+def schema_version(path: Path) -> int:
+    """A SQLite file's schema version (0: new or empty), read without opening it for
+    writing."""
+    if not path.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def kept_before(path: Path, version: int, to: int) -> Path:
+    """Where the copy of a database taken before migrating it is kept."""
+    return path.with_name(f"{path.name}.before-migration-{version:04d}-to-{to:04d}")
+
+
+async def keep_before_migrating(conn: aiosqlite.Connection, path: Path) -> Path | None:
+    """Before any migration runs on a database that holds data, a consistent copy of it
+    beside it (``VACUUM INTO``): going back is stopping the bot, putting the copy back
+    (``evalbot restore``) and running the earlier version. None when nothing is to run."""
+    row = await (await conn.execute("PRAGMA user_version")).fetchone()
+    current, latest = (int(row[0]) if row else 0), len(migrations())
+    if current == 0 or current >= latest:
+        return None
+    kept = kept_before(path, current, latest)
+    kept.unlink(missing_ok=True)  # (a copy left by a migration that failed: taken again)
+    await conn.execute("VACUUM INTO ?", (str(kept),))
+    log.warning("the database is at schema %s, this code at %s: a copy was kept as %s "
+                "before migrating", current, latest, kept)  # fmt: skip
+    return kept
 
 
 async def migrate(conn: aiosqlite.Connection) -> int:
@@ -519,6 +555,64 @@ def backup_file(source: Path, target: Path) -> str:
         dest.close()
         reader.close()
     return str(found[0]) if found else "?"
+
+
+@dataclass(frozen=True)
+class Restored:
+    verified: str  # what the recount said
+    kept: Path | None  # the database it replaced, kept beside it
+
+
+@contextmanager
+def in_use(path: Path) -> Iterator[None]:
+    """Hold the SQLite file ``path`` as in use (``evalbot run`` while it runs; ``evalbot
+    restore`` while it replaces it): an exclusive lock on ``path``.lock, which the system
+    lets go when the process ends, however it ends (kill -9 included)."""
+    lock = path.with_name(path.name + ".lock")
+    with lock.open("a") as held:
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise DatabaseError(f"{path} is in use by a running evalbot: stop it first") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+
+
+def restore_file(source: Path, dest: Path, verify: Callable[[Path], Any]) -> Restored:
+    """Put the backup ``source`` in place of the database ``dest``: copied beside it first,
+    checked (integrity, and ``verify``, the ballots' recount) and only then moved into
+    place, so a bad backup changes nothing. Refused while a bot runs on it (:func:`in_use`)."""
+    with in_use(dest):
+        return _restore(source, dest, verify)
+
+
+def _restore(source: Path, dest: Path, verify: Callable[[Path], Any]) -> Restored:
+    copy = dest.with_name(dest.name + ".restoring")
+    copy.unlink(missing_ok=True)
+    found = backup_file(source, copy)
+    if found != "ok":
+        copy.unlink(missing_ok=True)
+        raise DatabaseError(f"{source} fails SQLite's integrity check ({found})")
+    checked = verify(copy)
+    if not getattr(checked, "ok", False):
+        copy.unlink(missing_ok=True)
+        problems = "; ".join(getattr(checked, "problems", [])[:3])
+        raise DatabaseError(f"the ballots of {source} do not recount: {problems}")
+    kept = None
+    if dest.exists():
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+        kept = dest.with_name(f"{dest.name}.before-restore-{stamp}")
+        dest.rename(kept)
+        for journal in ("-wal", "-shm"):
+            dest.with_name(dest.name + journal).unlink(missing_ok=True)
+    copy.rename(dest)
+    return Restored(
+        f"{getattr(checked, 'entries', 0)} log entries, chain head "
+        f"{str(getattr(checked, 'head', ''))[:16]}",
+        kept,
+    )
 
 
 def peek(path: Path, key: str) -> tuple[str | None, bool]:

@@ -242,6 +242,18 @@ async def schema_version(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT version FROM evalbot_schema") or 0)
 
 
+async def version_of(url: str) -> int:
+    """The schema version of the database at ``url`` (0: empty), read only."""
+    try:
+        conn = await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise DatabaseError(f"cannot reach {hide_password(url)}: {exc}") from exc
+    try:
+        return await schema_version(conn)
+    finally:
+        await conn.close()
+
+
 async def migrate(conn: asyncpg.Connection) -> int:
     """Apply every migration newer than the database's version, each in its own
     transaction, holding an advisory lock (instances starting together migrate once)."""

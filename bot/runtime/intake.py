@@ -23,6 +23,7 @@ from telegram.warnings import PTBUserWarning
 from bot.chat.callbacks import is_card_button
 from bot.clock import Clock
 from bot.db import Database, inbox
+from bot.runtime.health import UPDATES, update_kind
 from bot.runtime.pacing import retry_seconds
 from bot.runtime.processor import Processor, Work, lane_of
 
@@ -37,6 +38,7 @@ async def ingest(
     updates: list[Update] = []
     items = []
     for raw in batch:
+        UPDATES.labels(update_kind(raw)).inc()
         trim(raw)
         body = json.dumps(raw, ensure_ascii=False)
         try:

@@ -14,6 +14,7 @@ import contextvars
 import datetime as dt
 import functools
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from telegram import Update
 
 from bot.clock import Clock
 from bot.db import Database, inbox
+from bot.runtime.health import PRESS_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +120,8 @@ class Processor:
         self._lanes: dict[int, asyncio.Task[None]] = {}
         self._done: list[int] = []
         self._beside: set[asyncio.Future[Any]] = set()  # updates whose pop-ups are in flight
+        self._arrived: dict[int, float] = {}  # update: time.monotonic() when submitted
+        self.last_handled: float | None = None  # time.monotonic() of the last update done
         self._submitted: set[int] = set()  # queued or running
         self._again: set[int] = set()  # shared lanes with work submitted since their last look
         self._flushing: asyncio.Task[None] | None = None
@@ -130,6 +134,7 @@ class Processor:
         if self._stopping or work.update_id in self._submitted:
             return  # (an update handed over twice, by its intake and a replay, runs once)
         self._submitted.add(work.update_id)
+        self._arrived[work.update_id] = time.monotonic()
         self._again.add(work.lane)  # (shared lanes: look in the inbox again)
         queue = self._queues.setdefault(work.lane, deque())
         queue.append(work)
@@ -147,6 +152,7 @@ class Processor:
             finally:
                 for work in queue:
                     self._submitted.discard(work.update_id)
+                    self._arrived.pop(work.update_id, None)
                 queue.clear()
                 self._again.discard(lane)
                 del self._lanes[lane]
@@ -179,6 +185,7 @@ class Processor:
                 return  # another instance runs it, and looks in the inbox before it stops
             finished: list[int] = []
             beside: list[asyncio.Task[None]] = []
+            pressed: set[int] = set()
             try:
                 while not self._stopping:
                     self._again.discard(lane)
@@ -190,13 +197,18 @@ class Processor:
                             break
                         work = Work(item.update_id, lane, self.decode(item.body))
                         async with self._slots:
-                            beside.extend((await self._process(work)).beside)
+                            popups = (await self._process(work)).beside
+                        beside.extend(popups)
+                        if popups:
+                            pressed.add(work.update_id)
                         finished.append(work.update_id)
                         self.processed += 1
                     # marked done before the next look (and before the lock is given back),
                     # the pop-ups of the batch made meanwhile
                     await asyncio.gather(*beside)
                     beside = []
+                    for update_id in finished:
+                        self._observe(update_id, update_id in pressed)
                     await inbox.mark_done(self.db, finished, self.clock.now())
                     finished = []
             finally:
@@ -211,9 +223,17 @@ class Processor:
                 return
 
     def _finished(self, update_id: int, beside: asyncio.Future[Any] | None = None) -> None:
+        self._observe(update_id, pressed=beside is not None)
         if beside is not None:
             self._beside.discard(beside)
         self._submitted.discard(update_id)
+
+    def _observe(self, update_id: int, pressed: bool) -> None:
+        """An update handled (a press: its pop-up has gone), for /readyz and /metrics."""
+        self.last_handled = time.monotonic()
+        arrived = self._arrived.pop(update_id, None)
+        if pressed and arrived is not None:
+            PRESS_SECONDS.observe(self.last_handled - arrived)
         self._done.append(update_id)
         self._flush_soon()
 

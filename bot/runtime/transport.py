@@ -18,6 +18,8 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.runtime.health import FLOODS
+
 DEFAULT = BaseRequest.DEFAULT_NONE
 # Methods a flood answer (429) holds back: whatever sends or changes messages. getUpdates
 # and answering button presses go on, so updates keep arriving and being stored.
@@ -122,6 +124,7 @@ class AiohttpRequest(BaseRequest):
             ) as res:
                 body = await res.read()
                 if res.status == 429:
+                    FLOODS.inc()
                     self._hold(body)
                 return res.status, body
         except TimeoutError as exc:

@@ -53,6 +53,7 @@ COMMANDS: list[tuple[str, frozenset[str]]] = [
     ("/opinion", ALL),
     ("/new", ALL),
     ("/help", ALL),
+    ("/myid", ALL),
     ("/status", ALL),
     ("/status 1", CASE_1),
     ("/history 1", CASE_1),

@@ -56,6 +56,7 @@ OPINION_KINDS = {Kind.UNIT, Kind.ITEM, Kind.ATTACHED, Kind.IDENTITY, Kind.CONFIR
 COMMANDS: dict[str, list[str]] = {
     "start": [""],
     "help": [""],
+    "myid": [""],
     "opinion": [""],
     "new": [""],
     "status": ["", "{case}"],

@@ -7,16 +7,30 @@ bot's account only; the Bot API through a real HTTP proxy (Debian's tinyproxy)."
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import shutil
+import sqlite3
 import stat
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from bot.db.database import MIGRATION_FUNCTIONS, kept_before, migrations, schema_version
 from bot.standin import StandIn
-from bot.standin.process import BotProcess, free_port
+from bot.standin.process import (
+    BotProcess,
+    free_port,
+    opinion_text,
+    resident_files,
+    wait_for,
+)
+from tests.support.harness import Harness
+from tests.support.helpers import open_window
+from tests.support.storm import command, evaluator_votes
 
 TOKEN = "987654321:AAHsecretSECRETsecretSECRETsecret_x"  # (shaped like a real one)
 
@@ -161,3 +175,159 @@ async def test_the_bot_api_through_an_http_proxy(tmp_path: Path) -> None:
     logged = bot.log.read_text(errors="replace")
     assert "WARNING" not in logged and "ERROR" not in logged, logged
     assert standin.token.split(":")[1] not in logged
+
+
+async def test_a_person_finds_their_telegram_id(harness: Harness) -> None:
+    """/myid: what the administrator needs to write an organiser into the campaign file."""
+    person = harness.resident(7123456, "张科长")
+    await person.send("/myid")
+    said = (await person.reply()).text
+    assert "7123456" in said and "组织者名单" in said
+    await person.send("/help")
+    assert "/myid" in (await person.reply()).text
+
+
+async def test_health_readiness_and_metrics(tmp_path: Path) -> None:
+    """/healthz, /readyz and /metrics of a running evalbot (EVALBOT_HEALTH_LISTEN: no
+    console, no webhook); the metrics only for this machine, and without what people
+    wrote or who they are."""
+    port = free_port()
+    async with StandIn() as standin:
+        bot = BotProcess(
+            standin,
+            ["-m", "bot.cli", "run"],
+            tmp_path / "bot.sqlite3",
+            env={"EVALBOT_HEALTH_LISTEN": f"127.0.0.1:{port}"},
+        )
+        await bot.start()
+        try:
+            resident = standin.user(5502, "王阿姨")
+            assert await resident_files(resident, 7) == 7  # updates sent: one opinion
+            base = f"http://127.0.0.1:{port}"
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"{base}/healthz") as r:
+                    assert r.status == 200 and await r.text() == "ok\n"
+                async with http.get(f"{base}/readyz") as r:
+                    ready = await r.json()
+                    assert r.status == 200, ready
+                assert ready["database"] == "ok" and ready["role"] == "poller"
+                # (the notices of the new case to its office and the organiser may be queued)
+                assert ready["outbox_backlog"] in range(0, 4)
+                assert 0 <= ready["last_update_seconds_ago"] < 60
+                async with http.get(f"{base}/metrics") as r:
+                    assert r.status == 200
+                    metrics = await r.text()
+                forwarded = {"X-Forwarded-For": "203.0.113.9"}  # as through nginx
+                async with http.get(f"{base}/metrics", headers=forwarded) as r:
+                    assert r.status == 404
+        finally:
+            await bot.stop()
+    assert 'evalbot_updates_total{kind="message"}' in metrics
+    assert 'evalbot_cases{state="filed"} 1.0' in metrics
+    assert re.search(r"^evalbot_outbox_backlog [0-3]\.0$", metrics, re.M)
+    assert "evalbot_press_popup_seconds_bucket" in metrics
+    for private in ("王阿姨", "5502", opinion_text(7)[:6]):
+        assert private not in metrics and private not in json.dumps(ready), private
+
+
+def as_of_removed(ranking: str) -> str:
+    """The ranking without its "as of" line (the minute it was asked)."""
+    return "\n".join(line for line in ranking.splitlines() if not line.startswith("截至"))
+
+
+def rows(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    """What a restore must give back exactly: the cases, the tallies, the ballots' log."""
+    conn = sqlite3.connect(db)
+    try:
+        return {
+            table: conn.execute(f"SELECT {columns} FROM {table} ORDER BY 1, 2").fetchall()
+            for table, columns in (
+                ("cases", "id, unit_id, state, text"),
+                ("tallies", "unit_id, item_id, category, answer, count"),
+                ("ballot_log", "seq, hash"),
+            )
+        }
+    finally:
+        conn.close()
+
+
+async def test_backup_wipe_restore_verify(tmp_path: Path) -> None:
+    """The administrator's drill: scheduled backups kept to the newest N; the database
+    lost; `evalbot restore` refused while the bot runs and over a database without
+    --force; then restored, verified, and the bot shows the same ranking and cases."""
+    db, folder = tmp_path / "bot.sqlite3", tmp_path / "backups"
+    folder.mkdir()
+    async with StandIn() as standin:
+        bot = BotProcess(standin, ["-m", "bot.cli", "run"], db)
+        await bot.start()
+        organiser = standin.user(100000001, "纠风办李主任")
+        try:
+            for n in range(2):
+                await resident_files(standin.user(5600 + n, f"居民{n}"), n)
+            listing = await command(organiser, "/invite evaluator public_rep 1 dongjie", "每个链接")
+            code = next(w.split("start=")[1] for w in listing.split() if "start=" in w)
+            evaluator = standin.user(5700, "代表")
+            await command(evaluator, f"/start {code}", "测评代表")
+            assert "测评已开放" in (await open_window(organiser)).text
+            await wait_for(evaluator, lambda m: "制度建设" in m.text, 60)  # the card
+            await evaluator_votes(evaluator, 1)
+            ranking = as_of_removed(await command(organiser, "/rank", "排名"))
+            for _ in range(3):  # the timer's runs: each a new file, the newest two kept
+                code_, out = await evalbot(
+                    "backup", "--into", str(folder), "--keep", "2", EVALBOT_DB=str(db)
+                )
+                assert code_ == 0, out
+                await asyncio.sleep(1.1)  # (a file a second)
+            code_, out = await evalbot("restore", str(tmp_path / "none"), EVALBOT_DB=str(db))
+            assert code_ == 2 and "does not exist" in out
+            newest = sorted(folder.glob("evalbot-*.sqlite3"))[-1]
+            code_, out = await evalbot("restore", str(newest), "--force", EVALBOT_DB=str(db))
+            assert code_ == 2 and "in use by a running evalbot" in out  # the bot runs
+        finally:
+            await bot.stop()
+        kept = sorted(folder.glob("evalbot-*.sqlite3"))
+        assert len(kept) == 2 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in kept)
+        before = rows(db)
+        assert before["tallies"] and before["ballot_log"] and len(before["cases"]) == 2
+        code_, out = await evalbot("restore", str(kept[-1]), EVALBOT_DB=str(db))
+        assert code_ == 2 and "--force" in out  # an existing database is not replaced quietly
+        for lost in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            lost.unlink(missing_ok=True)  # the disk lost
+        code_, out = await evalbot("restore", str(kept[-1]), EVALBOT_DB=str(db))
+        assert code_ == 0 and "the ballots recount" in out, out
+        assert rows(db) == before
+        code_, out = await evalbot("verify", EVALBOT_DB=str(db))
+        assert code_ == 0, out
+        await bot.start()
+        try:
+            assert as_of_removed(await command(organiser, "/rank", "排名")) == ranking
+        finally:
+            await bot.stop()
+
+
+async def test_an_upgrade_lists_its_migrations_and_keeps_a_copy_first(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite3"
+    known = migrations()
+    conn = sqlite3.connect(db)  # a database as the version before last left it
+    for function in (*MIGRATION_FUNCTIONS, "evalbot_words"):  # (data there is none of)
+        conn.create_function(function, 1, lambda value: value)
+    try:
+        for number, _, sql in known[:-2]:
+            conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+    finally:
+        conn.close()
+    old = len(known) - 2
+    code, out = await evalbot("migrate", "--dry-run", EVALBOT_DB=str(db))
+    assert code == 0, out
+    assert f"schema version {old}" in out
+    assert [line.split()[-1] for line in out.splitlines() if "would run" in line] == [
+        name for _, name, _ in known[-2:]
+    ]
+    assert schema_version(db) == old  # nothing changed
+    code, out = await evalbot("migrate", EVALBOT_DB=str(db))
+    assert code == 0 and f"done: schema version {len(known)}" in out, out
+    assert schema_version(db) == len(known)
+    kept = kept_before(db, old, len(known))
+    assert schema_version(kept) == old and stat.S_IMODE(kept.stat().st_mode) == 0o600
+    code, out = await evalbot("migrate", "--dry-run", EVALBOT_DB=str(db))
+    assert code == 0 and "up to date" in out

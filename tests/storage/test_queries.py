@@ -286,6 +286,7 @@ async def test_new_cases_counted_for_a_digest(db: Database) -> None:
         for n in range(3):
             await case_store.file_case(tx, new_case(), f"u:{n}", "filed", RESIDENT, NOW)
     assert await case_store.newest_case(db) == 3
+    assert await case_store.counts_by_state(db) == {"filed": 3}  # (/metrics)
     assert await case_store.cases_after(db, 1) == ({"dongjie": 2}, 3)
     assert await case_store.cases_after(db, 3) == ({}, 3)
 
