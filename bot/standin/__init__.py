@@ -17,6 +17,7 @@ the bot sent them::
 
 from __future__ import annotations
 
+import ssl
 import time
 from types import TracebackType
 
@@ -38,12 +39,13 @@ class StandIn:
         token: str = DEFAULT_TOKEN,
         latency: float = 0.0,
         limits: FloodLimits | None = None,
+        webhook_trusts: ssl.SSLContext | None = None,
     ) -> None:
         self.token = token
         self.world = World(bot_id=int(token.split(":", 1)[0]))
         self.api = Api(self.world, limits)
         self.server = Server(self.api, token, latency)
-        self.webhook = WebhookPusher(self.world)
+        self.webhook = WebhookPusher(self.world, webhook_trusts)
         self._users: dict[int, SimUser] = {}
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> StandIn:
