@@ -642,13 +642,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)
     args = parser().parse_args(argv)
     quiet = args.command == "demo"  # the transcript is the demo's output
+    form = os.environ.get("EVALBOT_LOG_FORMAT", "text").strip() or "text"
+    if form not in ("text", "json"):
+        print(f"evalbot: EVALBOT_LOG_FORMAT takes text or json, got {form!r}", file=sys.stderr)
+        return EXIT_USAGE
+    handler = logging.StreamHandler()
+    if form == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        # one object a line: timestamp (ISO, UTC), level, logger, message (and exc_info)
+        handler.setFormatter(
+            JsonFormatter(
+                "%(levelname)s %(name)s %(message)s",
+                rename_fields={"levelname": "level", "name": "logger"},
+                timestamp=True,
+                json_ensure_ascii=False,
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[handler],
     )
     configure_logging(args.verbose)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(mask_tokens)
+    for each in logging.getLogger().handlers:
+        each.addFilter(mask_tokens)
     return int(args.func(args))
 
 

@@ -197,7 +197,7 @@ async def test_health_readiness_and_metrics(tmp_path: Path) -> None:
             standin,
             ["-m", "bot.cli", "run"],
             tmp_path / "bot.sqlite3",
-            env={"EVALBOT_HEALTH_LISTEN": f"127.0.0.1:{port}"},
+            env={"EVALBOT_HEALTH_LISTEN": f"127.0.0.1:{port}", "EVALBOT_LOG_FORMAT": "json"},
         )
         await bot.start()
         try:
@@ -226,8 +226,13 @@ async def test_health_readiness_and_metrics(tmp_path: Path) -> None:
     assert 'evalbot_cases{state="filed"} 1.0' in metrics
     assert re.search(r"^evalbot_outbox_backlog [0-3]\.0$", metrics, re.M)
     assert "evalbot_press_popup_seconds_bucket" in metrics
+    lines = [json.loads(line) for line in bot.log.read_text().splitlines() if line.strip()]
+    assert lines and all({"timestamp", "level", "logger", "message"} <= set(x) for x in lines)
+    assert any(x["message"].startswith("evalbot starts") for x in lines)
+    logged = json.dumps(lines, ensure_ascii=False)
     for private in ("王阿姨", "5502", opinion_text(7)[:6]):
         assert private not in metrics and private not in json.dumps(ready), private
+        assert private not in logged, private
 
 
 def as_of_removed(ranking: str) -> str:
