@@ -600,6 +600,13 @@ def _restore(source: Path, dest: Path, verify: Callable[[Path], Any]) -> Restore
         copy.unlink(missing_ok=True)
         problems = "; ".join(getattr(checked, "problems", [])[:3])
         raise DatabaseError(f"the ballots of {source} do not recount: {problems}")
+    settled = sqlite3.connect(copy)  # the last connection to close takes its journal along
+    try:
+        settled.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        settled.close()
+    for journal in ("-wal", "-shm"):
+        copy.with_name(copy.name + journal).unlink(missing_ok=True)
     kept = None
     if dest.exists():
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")

@@ -301,6 +301,7 @@ async def test_backup_wipe_restore_verify(tmp_path: Path) -> None:
         code_, out = await evalbot("restore", str(kept[-1]), EVALBOT_DB=str(db))
         assert code_ == 0 and "the ballots recount" in out, out
         assert rows(db) == before
+        assert [n for n in os.listdir(tmp_path) if ".restoring" in n] == []  # (the check's copy)
         code_, out = await evalbot("verify", EVALBOT_DB=str(db))
         assert code_ == 0, out
         await bot.start()
