@@ -86,6 +86,23 @@ async def test_a_wrong_token_and_an_unreachable_api_each_say_one_line(tmp_path: 
     assert "EVALBOT_PROXY" in line and "secret" not in out.lower() and "Traceback" not in out
 
 
+async def test_a_database_that_does_not_answer_says_one_line_without_its_password(
+    tmp_path: Path,
+) -> None:
+    closed = free_port()
+    code, out = await evalbot(
+        "run",
+        "--example",
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        EVALBOT_DB=f"postgresql://evalbot:hunter2pw@127.0.0.1:{closed}/evalbot",
+        EVALBOT_BALLOT_KEY=str(tmp_path / "ballot-key"),
+    )
+    assert code == 2
+    [line] = said(out)
+    assert line.startswith(f"evalbot run: cannot reach postgresql://evalbot:***@127.0.0.1:{closed}")
+    assert "hunter2pw" not in out and "secret" not in out.lower()
+
+
 async def test_the_example_campaign_runs_only_when_asked(tmp_path: Path) -> None:
     code, out = await evalbot(
         "run", TELEGRAM_BOT_TOKEN=TOKEN, EVALBOT_DB=str(tmp_path / "bot.sqlite3")
