@@ -2,7 +2,8 @@
 
 aiohttp long polling of the Bot API; each batch of presses that ``getUpdates`` returns is
 written in one SQLite transaction (WAL, one row per evaluator, office and item), then every
-pop-up of the batch is answered concurrently. Nothing else: no card, no log, no chain, no
+pop-up of the batch is answered concurrently, while the next batch is fetched (as evalbot's
+intake does not wait for its pop-ups either). Nothing else: no card, no log, no chain, no
 tallies. Whatever a real bot adds to a press is measured against this."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class FloorBot:
             "answer INTEGER, PRIMARY KEY (voter, unit, item))"
         )
         self.stopping = asyncio.Event()
+        self.answering: set[asyncio.Future[Any]] = set()
 
     async def call(self, http: aiohttp.ClientSession, method: str, **params: Any) -> Any:
         async with http.post(self.api + method, json=params) as r:
@@ -52,10 +54,14 @@ class FloorBot:
                     rows,
                 )
                 self.db.execute("COMMIT")
-                await asyncio.gather(
+                # stored, so confirmed: the pop-ups go while the next batch is fetched
+                answering = asyncio.gather(
                     *(self.call(http, "answerCallbackQuery", callback_query_id=q["id"],
                                 text="已记录") for q in presses)
                 )  # fmt: skip
+                self.answering.add(answering)
+                answering.add_done_callback(self.answering.discard)
+            await asyncio.gather(*self.answering)
 
     @staticmethod
     def stored(db_path: Path) -> int:
