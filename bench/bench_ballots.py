@@ -495,6 +495,7 @@ async def storm(
             f"{expected}), verify {'ok' if ours['verify_ok'] else 'FAILED'}; "
             f"{int(ours['slowed'])} slowed; the bots' CPU {ours['busy']:.2f} s a second"
             + (f", PostgreSQL's {ours['server_busy']:.2f}" if setting.startswith("pg") else "")
+            + f", the stand-in's and the people's {ours['harness_busy']:.2f}"
         )
     print(
         f"  floor (no framework, one transaction a batch): {bare['presses_per_s']:.0f} "
@@ -531,11 +532,12 @@ async def storm_on(
             await organiser.reply(timeout=60)
         await asyncio.gather(*(until(p, has_card) for p in people))
         spy = await profiler(bots[0], profile)
-        cpu, server = sum(b.cpu_seconds() for b in bots), postgres_cpu()
+        cpu, server, here = sum(b.cpu_seconds() for b in bots), postgres_cpu(), time.process_time()
         presses = await press_all(people, items, random.Random(seed))
         span = max(1e-9, presses.last - presses.first)
         busy = (sum(b.cpu_seconds() for b in bots) - cpu) / span
         server_busy = (postgres_cpu() - server) / span
+        harness = (time.process_time() - here) / span  # the stand-in and the 300 people
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             await spy.wait()
@@ -554,6 +556,7 @@ async def storm_on(
         "tallied": tallied,
         "busy": busy,
         "server_busy": server_busy,
+        "harness_busy": harness,
         "verify_ok": float(verified),
     }
 
