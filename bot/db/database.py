@@ -188,6 +188,33 @@ def _run_script(conn: sqlite3.Connection, script: Script[T]) -> T:
         raise
 
 
+def _run_scripts(conn: sqlite3.Connection, scripts: list[Script[Any]]) -> list[tuple[bool, Any]]:
+    """Several scripts in one transaction, each inside its own savepoint: one that raises is
+    rolled back alone and its error returned in its place; the rest commit together (group
+    commit). Each result is (True, value) or (False, the error)."""
+    done: list[tuple[bool, Any]] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for script in scripts:
+            conn.execute("SAVEPOINT press")
+            try:
+                step = next(script)
+                while True:
+                    step = script.send(conn.execute(*step).fetchall())
+            except StopIteration as finished:
+                conn.execute("RELEASE press")
+                done.append((True, finished.value))
+            except Exception as exc:  # noqa: BLE001 - this script's own failure, returned
+                conn.execute("ROLLBACK TO press")
+                conn.execute("RELEASE press")
+                done.append((False, exc))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return done
+
+
 def _run_batch(conn: sqlite3.Connection, statements: list[tuple[str, Any, bool]]) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -330,6 +357,8 @@ class SqliteDatabase(Database):
         self._writer = writer
         self._reader = reader
         self._lock = Turns()
+        self._gathered: list[tuple[Script[Any], asyncio.Future[Any]]] = []
+        self._gathering: asyncio.Task[None] | None = None
 
     @classmethod
     async def connect(
@@ -403,8 +432,37 @@ class SqliteDatabase(Database):
             yield self._writer
 
     async def run(self, script: Script[T], first: bool = False) -> T:
-        async with self._lock.first() if first else self._lock:
-            return await self._writer._execute(_run_script, self._writer._conn, script)
+        if first:
+            async with self._lock.first():
+                return await self._writer._execute(_run_script, self._writer._conn, script)
+        # group commit: the scripts that wait meanwhile go together, in one transaction and
+        # one trip to the writer's thread, each in its own savepoint (a meeting's presses)
+        waiting: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._gathered.append((script, waiting))
+        if self._gathering is None or self._gathering.done():
+            self._gathering = asyncio.create_task(self._commit_gathered())
+        return await waiting
+
+    async def _commit_gathered(self) -> None:
+        while self._gathered:
+            async with self._lock:
+                batch = [(s, w) for s, w in self._gathered if not w.cancelled()]
+                self._gathered = []
+                if not batch:
+                    continue
+                try:
+                    done = await self._writer._execute(
+                        _run_scripts, self._writer._conn, [s for s, _ in batch]
+                    )
+                except Exception as exc:  # noqa: BLE001 - the transaction failed: every script
+                    done = [(False, exc)] * len(batch)
+            for (_, waiting), (ok, value) in zip(batch, done, strict=True):
+                if waiting.done():
+                    continue
+                if ok:
+                    waiting.set_result(value)
+                else:
+                    waiting.set_exception(value)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self._reader.execute_fetchall(sql, params))

@@ -12,7 +12,8 @@ from telegram import Chat, Message, Update, User
 
 from bot.clock import FakeClock
 from bot.db import Database, inbox, open_database
-from bot.db.database import Turns
+from bot.db.database import Script, Turns
+from bot.errors import UserError
 from bot.runtime.processor import CURRENT_OUTCOME, Processor, Work, beside_the_lane, lane_of
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
@@ -162,3 +163,22 @@ async def test_the_writer_takes_the_intake_before_waiting_writes() -> None:
     await asyncio.gather(*waiting)
     assert order == ["intake", "press 0", "press 1", "press 2"]
     assert not turns.locked()
+
+
+async def test_scripts_waiting_together_commit_together_and_fail_alone(db: Database) -> None:
+    """Group commit (SQLite): scripts that wait for the writer at the same time go in one
+    transaction, each in its own savepoint. Each caller gets its own result; one that
+    raises is rolled back alone; the rest are stored."""
+
+    def note(n: int) -> Script[int]:
+        yield ("INSERT INTO meta (key, value) VALUES (?, ?)", (f"group:{n}", str(n)))
+        rows = yield ("SELECT COUNT(*) FROM meta WHERE key LIKE 'group:%'", ())
+        if n == 3:
+            raise UserError("common/invalid_button")  # after its write: undone
+        return int(rows[0][0])
+
+    results = await asyncio.gather(*(db.run(note(n)) for n in range(6)), return_exceptions=True)
+    assert isinstance(results[3], UserError)
+    assert [r for n, r in enumerate(results) if n != 3] == [1, 2, 3, 4, 5]  # in order
+    keys = {r[0] for r in await db.fetchall("SELECT key FROM meta WHERE key LIKE 'group:%'")}
+    assert keys == {f"group:{n}" for n in (0, 1, 2, 4, 5)}
