@@ -305,13 +305,19 @@ def _page(
 
 def write_pages(directory: Path, found: list[Page], font: bytes) -> list[Path]:
     """Write each page (index.html and ranking.png in its folder) and the web font beside
-    the front page; return the pages' paths."""
+    the front page; return the pages' paths. The page is public: its files are readable by
+    everyone (the web server that serves it), whatever evalbot's own umask (077)."""
     written = []
     for p in found:
         folder = directory / p.folder if p.folder else directory
         folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)
         (folder / "index.html").write_text(p.html, encoding="utf-8")
         (folder / "ranking.png").write_bytes(p.chart)
+        for name in ("index.html", "ranking.png"):
+            (folder / name).chmod(0o644)
         written.append(folder / "index.html")
     (directory / "font.woff2").write_bytes(font)
+    (directory / "font.woff2").chmod(0o644)
+    directory.chmod(0o755)
     return written

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import io
 import shutil
+import stat
 import subprocess
 import sys
 from decimal import Decimal
@@ -275,6 +276,9 @@ async def test_the_public_page_renders_in_a_browser(harness: Harness, tmp_path: 
         env={"PATH": "/usr/bin:/bin", "EVALBOT_DB": str(harness.db_path)},
     )
     assert done.returncode == 0, done.stderr
+    # public, whatever evalbot's umask (077): the web server that serves it reads it
+    for made in (out, out / "index.html", out / "ranking.png", out / "font.woff2"):
+        assert stat.S_IMODE(made.stat().st_mode) in (0o755, 0o644), made
     flags = [
         "--headless",
         "--no-sandbox",
