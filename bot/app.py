@@ -227,7 +227,7 @@ class EvalBot:
         await self.outbox.prepare()
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         web_console = self.build_console(services)
-        health = Health(services.db, Instance(self.role, lambda: self.processor_last_handled()))
+        health = Health(services.db, Instance(self.role, self.processor_last_handled))
 
         def beside_the_webhook(app: web.Application) -> None:
             if web_console is not None:

@@ -173,19 +173,27 @@ class Turns:
             self.release()
 
 
-def _run_script(conn: sqlite3.Connection, script: Script[T]) -> T:
-    """:func:`drive` in SQLite's writer thread: the whole transaction in one trip."""
-    conn.execute("BEGIN IMMEDIATE")
+def _through(conn: sqlite3.Connection, script: Script[T]) -> T:
+    """The script's statements on ``conn`` one after another (in SQLite's writer thread,
+    inside a transaction); the script's result."""
     try:
         step = next(script)
         while True:
             step = script.send(conn.execute(*step).fetchall())
     except StopIteration as done:
-        conn.execute("COMMIT")
         return done.value
+
+
+def _run_script(conn: sqlite3.Connection, script: Script[T]) -> T:
+    """:func:`drive` in SQLite's writer thread: the whole transaction in one trip."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        value = _through(conn, script)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    conn.execute("COMMIT")
+    return value
 
 
 def _run_scripts(conn: sqlite3.Connection, scripts: list[Script[Any]]) -> list[tuple[bool, Any]]:
@@ -198,16 +206,11 @@ def _run_scripts(conn: sqlite3.Connection, scripts: list[Script[Any]]) -> list[t
         for script in scripts:
             conn.execute("SAVEPOINT press")
             try:
-                step = next(script)
-                while True:
-                    step = script.send(conn.execute(*step).fetchall())
-            except StopIteration as finished:
-                conn.execute("RELEASE press")
-                done.append((True, finished.value))
+                done.append((True, _through(conn, script)))
             except Exception as exc:  # noqa: BLE001 - this script's own failure, returned
                 conn.execute("ROLLBACK TO press")
-                conn.execute("RELEASE press")
                 done.append((False, exc))
+            conn.execute("RELEASE press")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

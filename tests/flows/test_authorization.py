@@ -18,6 +18,7 @@ from bot.cases.moves import MOVES
 from bot.chat.callbacks import Kind
 from bot.console.server import Console, ConsoleConfig
 from bot.db import cases as case_store
+from bot.runtime.health import Health, Instance
 from bot.vocabulary import Move, Role
 from tests.support.console import init_data
 from tests.support.harness import Harness
@@ -291,3 +292,28 @@ async def test_every_console_route_for_every_role(console_harness: Harness) -> N
                 ) as r:
                     assert r.status == status, (name, who, r.status)
     assert await case_store.get_case(h.services.db, 1) == before  # nothing was changed
+
+
+# The routes served beside the console (or the webhook): no one signs in to them. Who asks
+# is the machine itself, or anyone through the TLS proxy (which adds X-Forwarded-For).
+HEALTH_ROUTES: dict[str, tuple[str, dict[str, int]]] = {
+    "healthz": ("/healthz", {"this machine": 200, "through the proxy": 200}),
+    "readyz": ("/readyz", {"this machine": 200, "through the proxy": 200}),
+    "metrics": ("/metrics", {"this machine": 200, "through the proxy": 404}),
+}
+
+
+async def test_the_health_routes_for_the_machine_and_through_the_proxy(
+    console_harness: Harness,
+) -> None:
+    h = console_harness
+    app = web.Application()
+    Health(h.services.db, Instance(lambda: "poller", lambda: None)).routes(app)
+    assert {r.name for r in app.router.routes()} == set(HEALTH_ROUTES)  # a new route: a line
+    base = h.console_url.removesuffix("/console")
+    asking = {"this machine": {}, "through the proxy": {"X-Forwarded-For": "203.0.113.9"}}
+    async with aiohttp.ClientSession() as http:
+        for name, (path, expected) in HEALTH_ROUTES.items():
+            for who, status in expected.items():
+                async with http.get(base + path, headers=asking[who]) as r:
+                    assert r.status == status, (name, who, r.status)
