@@ -48,6 +48,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 
 from bot import ballot_key
@@ -199,8 +200,10 @@ async def run(
     pace: tuple[float, float],
     seed: int = 5,
     url: str | None = None,
+    profile: str | None = None,
 ) -> dict[str, float]:
-    """One meeting, on a new SQLite file or in the empty PostgreSQL database ``url``."""
+    """One meeting, on a new SQLite file or in the empty PostgreSQL database ``url``
+    (``profile``: py-spy samples the bot while the evaluators vote, into that file)."""
     rng = random.Random(seed)
     overall = edits == "overall"
     with tempfile.TemporaryDirectory(prefix="evalbot-ballots-") as scratch:
@@ -212,9 +215,11 @@ async def run(
         key_path = folder / "ballot-key"
         limits = FloodLimits.telegram(edits_overall=overall)
         async with StandIn(latency=latency, limits=limits) as standin:
+            health = free_port()
             env = {
                 "EVALBOT_EDITS_COUNT_OVERALL": "1" if overall else "0",
                 "EVALBOT_BALLOT_KEY": str(key_path),
+                "EVALBOT_HEALTH_LISTEN": f"127.0.0.1:{health}",
             }
             bot = BotProcess(standin, ["-m", "bot.cli", "run"], db_path, campaign, env, db=target)
             await bot.start()  # creates and migrates the database
@@ -232,12 +237,21 @@ async def run(
                 delivery = time.perf_counter() - opened
                 messages = statistics.mean(len(p.transcript()) for p in people)
                 votes = Votes()
+                spy = await profiler(bot, profile)
+                cpu, here = bot.cpu_seconds(), time.process_time()
                 answers = await asyncio.gather(
                     *(
                         vote(p, random.Random(rng.random()), items, pace, OFFICES, votes)
                         for p in people
                     )
                 )
+                span = max(1e-9, votes.last - votes.first)
+                busy = (bot.cpu_seconds() - cpu) / span
+                harness = (time.process_time() - here) / span
+                inside = await within_the_bot(health)
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    await spy.wait()
                 await organiser.send("/ballots close")
                 closed = time.perf_counter()
 
@@ -289,6 +303,9 @@ async def run(
         "refused": refused,
         "refused_overall": overall_refused,
         "ignored": ignored,
+        "busy": busy,
+        "harness_busy": harness,
+        **{f"in_bot_within_{k}_s": v for k, v in inside.items()},
     }
     print(
         f"[{'PostgreSQL' if url else 'SQLite'}, edits counted "
@@ -306,11 +323,32 @@ async def run(
         f" last press → card shows the store p95 {figures['p95_settled_s']:.1f}s, max "
         f"{figures['max_settled_s']:.1f}s (target ≤ 5s); 429s answered {refused} "
         f"({overall_refused} of the overall limit, the rest a chat's), ignored {ignored} "
-        f"(target 0)\n"
+        f"(target 0); CPU a second: the bot {busy:.2f}, the stand-in and the people "
+        f"{harness:.2f}; in the bot (its arrival → its pop-up): "
+        + ", ".join(f"{share:.1%} within {bound}s" for bound, share in inside.items())
+        + "\n"
         f"  the close: every card final in {closing:.1f}s = {figures['close_ratio']:.2f} × "
         f"the physical limit"
     )
     return figures
+
+
+async def within_the_bot(port: int) -> dict[str, float]:
+    """From the bot's /metrics: the share of presses whose pop-up was answered within each
+    bound of its histogram, counted from the press's arrival at the bot (so the rest of
+    the press → pop-up time is getUpdates', the transport's and this process's)."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{port}/metrics") as response,
+    ):
+        text = await response.text()
+    counts: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("evalbot_press_popup_seconds_bucket"):
+            bound = line.split('le="')[1].split('"')[0]
+            counts[bound] = float(line.rsplit(" ", 1)[1])
+    total = counts.get("+Inf", 0.0) or 1.0
+    return {b: c / total for b, c in counts.items() if b in ("0.25", "0.5", "1.0", "2.0")}
 
 
 @dataclass
@@ -628,7 +666,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--profile",
         metavar="FILE",
-        help="the storm: py-spy samples the bot during the presses (raw format, into FILE)",
+        help="py-spy samples the bot during the presses (raw format, into FILE)",
     )
     parser.add_argument(
         "--storm",
@@ -653,6 +691,6 @@ if __name__ == "__main__":
         if args.knee_only is not None:
             asyncio.run(knee(args.evaluators, args.latency, edits, args.knee_only))
             continue
-        asyncio.run(run(args.evaluators, args.latency, edits, (2.0, 5.0)))
+        asyncio.run(run(args.evaluators, args.latency, edits, (2.0, 5.0), profile=args.profile))
         if args.knee:
             asyncio.run(knee(args.evaluators, args.latency, edits))
