@@ -24,8 +24,10 @@ from bot.chat import keyboards
 from bot.chat.keyboards import Keyboard, markup
 from bot.db import ballots as ballot_store
 from bot.db import cards as card_store
+from bot.db import rounds as round_store
 from bot.db import users as user_store
 from bot.db.cards import Card
+from bot.db.database import Script
 from bot.services import Services
 from bot.texts import DEFAULT_LANG
 from scoring import ANSWERS, Answer
@@ -101,18 +103,25 @@ class Progress:
 
 
 async def render(services: Services, user_id: int, lang: str | None = None) -> CardView | None:
-    """The evaluator's card as it is to be shown now; None without a card or a role."""
-    card = await card_store.get_card(services.db, user_id)
-    person = await ballots.evaluator(services, user_id)
+    """The evaluator's card as it is to be shown now; None without a card or a role. Its
+    reads are one script: on SQLite one trip to the reader, in one snapshot."""
+    return await services.db.read(render_steps(services, user_id, lang))
+
+
+def render_steps(services: Services, user_id: int, lang: str | None) -> Script[CardView | None]:
+    card = yield from card_store.get_card_steps(user_id)
+    person = yield from ballots.evaluator_steps(services, user_id)
     if card is None or person is None or not person.units:
         return None
     if lang is None:
-        profile = await user_store.get_user(services.db, user_id)
+        profile = yield from user_store.get_user_steps(user_id)
         lang = profile.lang if profile else DEFAULT_LANG
-    answers = await ballot_store.answers_of(services.db, services.ballot_key.pseudonym(user_id))
+    voter = services.ballot_key.pseudonym(user_id)
+    answers = yield from ballot_store.answers_of_steps(voter)
     progress = Progress(answers, person.units, tuple(i.id for i in services.campaign.items))
-    closes = await ballots.closes_at(services)
-    if not await ballots.is_open(services):
+    window = yield from round_store.window_steps()
+    closes = ballots.closes_in(services, window)
+    if not ballots.open_in(services, window):
         return _final(services, card, progress, lang)
     view = View.parse(card.view, len(person.units))
     if view.kind == "l":

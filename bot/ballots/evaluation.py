@@ -82,9 +82,12 @@ async def window_now(services: Services) -> str:
 
 async def closes_at(services: Services) -> dt.datetime | None:
     """When answers stop counting, if known (an organiser may also close by hand)."""
-    if await window(services) != "auto":
-        return None
-    return phase_window(services)[1]
+    return closes_in(services, await window(services))
+
+
+def closes_in(services: Services, state: str) -> dt.datetime | None:
+    """:func:`closes_at`, the stored window being ``state``."""
+    return None if state != "auto" else phase_window(services)[1]
 
 
 def _evaluators(services: Services, grants: list[Grant]) -> list[Evaluator]:

@@ -188,7 +188,11 @@ async def answered_counts(db: Database) -> dict[str, int]:
 async def answers_of(db: Database, voter: str) -> dict[tuple[str, str], str]:
     """One pseudonym's answers in the current round, by unit and item (what their card
     shows)."""
-    rows = await db.fetchall(
+    return await db.read(answers_of_steps(voter))
+
+
+def answers_of_steps(voter: str) -> Script[dict[tuple[str, str], str]]:
+    rows = yield (
         f"SELECT unit_id, item_id, answer FROM ballots WHERE round = {CURRENT} AND voter = ?",
         (voter,),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.db.database import CURRENT, Database, Writer
+from bot.db.database import CURRENT, Database, Script, Writer
 
 
 @dataclass(frozen=True)
@@ -18,12 +18,16 @@ class Card:
 
 
 async def get_card(db: Database, user_id: int) -> Card | None:
-    row = await db.fetchone(
+    return await db.read(get_card_steps(user_id))
+
+
+def get_card_steps(user_id: int) -> Script[Card | None]:
+    rows = yield (
         "SELECT user_id, message_id, view, final FROM ballot_cards "
         f"WHERE round = {CURRENT} AND user_id = ?",
         (user_id,),
     )
-    return Card(int(row[0]), row[1], str(row[2]), bool(row[3])) if row else None
+    return Card(int(rows[0][0]), rows[0][1], str(rows[0][2]), bool(rows[0][3])) if rows else None
 
 
 async def new_card(tx: Writer, user_id: int) -> None:
@@ -82,12 +86,16 @@ class KnownCard:
 
 async def known_card(db: Database, user_id: int, message_id: int) -> KnownCard | None:
     """Whether that message was ever one of this evaluator's cards, and of which round."""
-    row = await db.fetchone(
+    return await db.read(known_card_steps(user_id, message_id))
+
+
+def known_card_steps(user_id: int, message_id: int) -> Script[KnownCard | None]:
+    rows = yield (
         f"SELECT r.name, m.round = {CURRENT} FROM card_messages m "
         "JOIN rounds r ON r.id = m.round WHERE m.user_id = ? AND m.message_id = ?",
         (user_id, message_id),
     )
-    return KnownCard(str(row[0]), bool(row[1])) if row else None
+    return KnownCard(str(rows[0][0]), bool(rows[0][1])) if rows else None
 
 
 async def set_view(tx: Writer, user_id: int, view: str) -> None:

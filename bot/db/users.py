@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.clock import iso
-from bot.db.database import Database, Row, Tx, Writer
+from bot.db.database import Database, Row, Script, Tx, Writer
 from bot.db.flows import FLOW_COLUMNS, Flow, read_flow
 
 
@@ -84,15 +84,20 @@ USER_COLUMNS = (
 
 async def seen(db: Database, user_id: int) -> Seen:
     """The person and their flow in progress, in one read."""
+    return await db.read(seen_steps(user_id))
+
+
+def seen_steps(user_id: int) -> Script[Seen]:
     flow_columns = ", ".join(f"d.{c}" for c in FLOW_COLUMNS.split(", "))
-    row = await db.fetchone(
+    rows = yield (
         f"SELECT {USER_COLUMNS}, {flow_columns} FROM (SELECT CAST(? AS BIGINT) AS user_id) k "
         "LEFT JOIN users u ON u.user_id = k.user_id "
         "LEFT JOIN drafts d ON d.user_id = k.user_id",
         (user_id,),
     )
-    if row is None:
+    if not rows:
         return Seen(None, None)
+    row = rows[0]
     user = _user(row) if row["user_id"] is not None else None
     flow = read_flow(user_id, row) if row["flow"] is not None else None
     return Seen(user, flow)
@@ -154,8 +159,12 @@ async def record_source(tx: Tx, user_id: int, source: str, now: dt.datetime) -> 
 
 
 async def get_user(db: Database, user_id: int) -> User | None:
-    row = await db.fetchone(f"SELECT {USER_COLUMNS} FROM users u WHERE u.user_id = ?", (user_id,))
-    return _user(row) if row else None
+    return await db.read(get_user_steps(user_id))
+
+
+def get_user_steps(user_id: int) -> Script[User | None]:
+    rows = yield (f"SELECT {USER_COLUMNS} FROM users u WHERE u.user_id = ?", (user_id,))
+    return _user(rows[0]) if rows else None
 
 
 async def known(db: Database, user_ids: Sequence[int]) -> list[int]:

@@ -182,3 +182,24 @@ async def test_scripts_waiting_together_commit_together_and_fail_alone(db: Datab
     assert [r for n, r in enumerate(results) if n != 3] == [1, 2, 3, 4, 5]  # in order
     keys = {r[0] for r in await db.fetchall("SELECT key FROM meta WHERE key LIKE 'group:%'")}
     assert keys == {f"group:{n}" for n in (0, 1, 2, 4, 5)}
+
+
+async def test_a_read_script_sees_what_was_committed_and_writes_nothing(db: Database) -> None:
+    """A read script (on SQLite made at once on the loop's thread, on a connection of its
+    own) sees what the writer committed before it, and cannot write."""
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO meta (key, value) VALUES ('seen:a', '1')")
+
+    def look() -> Script[list[str]]:
+        rows = yield ("SELECT key FROM meta WHERE key LIKE 'seen:%' ORDER BY key", ())
+        return [str(r[0]) for r in rows]
+
+    assert await db.read(look()) == ["seen:a"]
+
+    def scribble() -> Script[None]:
+        yield ("INSERT INTO meta (key, value) VALUES ('seen:b', '2')", ())
+
+    if db.dialect == "sqlite":
+        with pytest.raises(Exception, match="readonly"):
+            await db.read(scribble())
+        assert await db.read(look()) == ["seen:a"]

@@ -114,6 +114,11 @@ async def test_tallies_rebuilt_from_the_ballots_equal_the_running_ones(db: Datab
             await ballot_store.record(tx, voter, unit, "service", "npc", answer, NOW, f"o{n}")
     running = sorted(await tally_store.tallies(db), key=repr)
     assert await ballot_store.answered_counts(db) == {"v1": 2, "v2": 1}
+    # what v1's card shows
+    assert await ballot_store.answers_of(db, "v1") == {
+        ("dongjie", "service"): "satisfied",
+        ("xijie", "service"): "unknown",
+    }
     assert await ballot_store.any_cast(db)
     async with db.transaction() as tx:
         await tx.execute("DELETE FROM tallies")
