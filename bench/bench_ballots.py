@@ -201,6 +201,7 @@ async def run(
     seed: int = 5,
     url: str | None = None,
     profile: str | None = None,
+    lanes: int | None = None,
 ) -> dict[str, float]:
     """One meeting, on a new SQLite file or in the empty PostgreSQL database ``url``
     (``profile``: py-spy samples the bot while the evaluators vote, into that file)."""
@@ -221,7 +222,8 @@ async def run(
                 "EVALBOT_BALLOT_KEY": str(key_path),
                 "EVALBOT_HEALTH_LISTEN": f"127.0.0.1:{health}",
             }
-            bot = BotProcess(standin, ["-m", "bot.cli", "run"], db_path, campaign, env, db=target)
+            argv = ["-m", "bot.cli", "run", *(["--lanes", str(lanes)] if lanes else [])]
+            bot = BotProcess(standin, argv, db_path, campaign, env, db=target)
             await bot.start()  # creates and migrates the database
             await register(target, evaluators)
             people = [standin.user(60_000 + n, f"代表{n}") for n in range(evaluators)]
@@ -657,7 +659,7 @@ if __name__ == "__main__":
         default="sqlite",
         help="both: each meeting on SQLite, then on PostgreSQL (a throwaway cluster)",
     )
-    parser.add_argument("--lanes", type=int, help="evalbot run --lanes (the storm)")
+    parser.add_argument("--lanes", type=int, help="evalbot run --lanes")
     parser.add_argument(
         "--settings",
         default="sqlite",
@@ -691,6 +693,7 @@ if __name__ == "__main__":
         if args.knee_only is not None:
             asyncio.run(knee(args.evaluators, args.latency, edits, args.knee_only))
             continue
-        asyncio.run(run(args.evaluators, args.latency, edits, (2.0, 5.0), profile=args.profile))
+        asyncio.run(run(args.evaluators, args.latency, edits, (2.0, 5.0), profile=args.profile,
+                        lanes=args.lanes))  # fmt: skip
         if args.knee:
             asyncio.run(knee(args.evaluators, args.latency, edits))
