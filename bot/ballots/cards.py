@@ -104,7 +104,7 @@ class Progress:
 
 async def render(services: Services, user_id: int, lang: str | None = None) -> CardView | None:
     """The evaluator's card as it is to be shown now; None without a card or a role. Its
-    reads are one script: on SQLite one trip to the reader, in one snapshot."""
+    reads are one script (on SQLite made at once, in one snapshot: Database.read)."""
     return await services.db.read(render_steps(services, user_id, lang))
 
 

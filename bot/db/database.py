@@ -409,11 +409,16 @@ class SqliteDatabase(Database):
         except BaseException:
             await writer.close()
             raise
-        quick = sqlite3.connect(str(path), isolation_level=None)
-        quick.row_factory = sqlite3.Row
-        quick.execute("PRAGMA query_only = ON")
-        # (in WAL a reader waits only in rare moments, such as after a crash's recovery)
-        quick.execute("PRAGMA busy_timeout = 2000")
+        try:
+            quick = sqlite3.connect(str(path), isolation_level=None)
+            quick.row_factory = sqlite3.Row
+            quick.execute("PRAGMA query_only = ON")
+            # (in WAL a reader waits only in rare moments, such as after a crash's recovery)
+            quick.execute("PRAGMA busy_timeout = 2000")
+        except BaseException:
+            await reader.close()
+            await writer.close()
+            raise
         db = cls(path, writer, reader, quick)
         if claim is not None:
             try:
