@@ -69,6 +69,8 @@ CURRENT_ANSWER = (
     f"SELECT answer FROM ballots WHERE round = {CURRENT} AND voter = ? AND unit_id = ? "
     "AND item_id = ?"
 )
+# the head of the current round's chain (None before its first entry)
+HEAD = f"SELECT hash FROM ballot_log WHERE round = {CURRENT} ORDER BY seq DESC LIMIT 1"
 
 
 async def record(
@@ -97,9 +99,28 @@ def record_steps(
     origin: str,
 ) -> Script[str]:
     """:func:`record` as a script's steps (bot.db.database.Script)."""
+    rows = yield (f"SELECT ({CURRENT_ANSWER}), ({HEAD})", (voter, unit_id, item_id))
+    before = None if rows[0][0] is None else str(rows[0][0])
+    prev = str(rows[0][1] or GENESIS)
+    return (
+        yield from _writes(voter, unit_id, item_id, category, answer, now, origin, before, prev)
+    )
+
+
+def _writes(
+    voter: str,
+    unit_id: str,
+    item_id: str,
+    category: str,
+    answer: str,
+    now: dt.datetime,
+    origin: str,
+    before: str | None,
+    prev: str,
+) -> Script[str]:
+    """A ballot's writes, its answer until now (``before``) and the chain's head (``prev``)
+    read in the same transaction: the tallies, the ballot, and the log's next entry."""
     at = iso(now)
-    rows = yield (CURRENT_ANSWER, (voter, unit_id, item_id))
-    before = str(rows[0][0]) if rows else None
     yield from tallies.change_steps(unit_id, item_id, category, before, answer)
     yield (
         "INSERT INTO ballots (round, voter, unit_id, item_id, category, answer, answered_at) "
@@ -108,11 +129,6 @@ def record_steps(
         "SET answer = excluded.answer, answered_at = excluded.answered_at",
         (voter, unit_id, item_id, category, answer, at),
     )
-    rows = yield (
-        f"SELECT hash FROM ballot_log WHERE round = {CURRENT} ORDER BY seq DESC LIMIT 1",
-        (),
-    )
-    prev = str(rows[0][0]) if rows else GENESIS
     digest = entry_hash(prev, voter, unit_id, item_id, category, answer, at)
     yield (
         "INSERT INTO ballot_log (round, voter, unit_id, item_id, category, answer, at, prev, "
@@ -146,10 +162,10 @@ def cast_steps(
     asked only for a change) may refuse it; the update that carried it is forgotten
     (bot.db.inbox.forget_step)."""
     rows = yield (
-        f"SELECT EXISTS (SELECT 1 FROM ballot_log WHERE origin = ?), ({CURRENT_ANSWER})",
+        f"SELECT EXISTS (SELECT 1 FROM ballot_log WHERE origin = ?), ({CURRENT_ANSWER}), ({HEAD})",
         (origin, voter, unit_id, item_id),
     )
-    logged, chosen = rows[0][0], rows[0][1]
+    logged, chosen, prev = rows[0][0], rows[0][1], rows[0][2]
     if logged:
         return Answered.REPLAYED
     if chosen == answer:
@@ -157,7 +173,9 @@ def cast_steps(
         return Answered.SAME
     if not allow():
         raise UserError("ballots/too_fast")
-    yield from record_steps(voter, unit_id, item_id, category, answer, now, origin)
+    before = None if chosen is None else str(chosen)
+    yield from _writes(voter, unit_id, item_id, category, answer, now, origin, before,
+                       str(prev or GENESIS))  # fmt: skip
     yield forget_step(update_id, now)
     return Answered.RECORDED
 

@@ -12,6 +12,7 @@ import re
 import sqlite3
 from collections.abc import (
     AsyncIterator,
+    Awaitable,
     Callable,
     Generator,
     Iterable,
@@ -171,6 +172,51 @@ class Turns:
             yield
         finally:
             self.release()
+
+
+class GroupCommit:
+    """Group commit for :meth:`Database.run`: the scripts that ask while a group is being
+    written wait together and go in the next group, one transaction on the writer, each
+    script in its own savepoint (a meeting's presses). ``commit`` writes a group and gives
+    each script's result in order: (True, its value) or (False, its error). It is called
+    holding the writer's turn (``turns``); when it raises, every script of the group fails
+    with that error."""
+
+    def __init__(
+        self,
+        turns: Turns,
+        commit: Callable[[list[Script[Any]]], Awaitable[list[tuple[bool, Any]]]],
+    ) -> None:
+        self._turns = turns
+        self._commit = commit
+        self._gathered: list[tuple[Script[Any], asyncio.Future[Any]]] = []
+        self._gathering: asyncio.Task[None] | None = None
+
+    async def run(self, script: Script[T]) -> T:
+        waiting: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._gathered.append((script, waiting))
+        if self._gathering is None or self._gathering.done():
+            self._gathering = asyncio.create_task(self._commit_gathered())
+        return await waiting
+
+    async def _commit_gathered(self) -> None:
+        while self._gathered:
+            async with self._turns:
+                batch = [(s, w) for s, w in self._gathered if not w.cancelled()]
+                self._gathered = []
+                if not batch:
+                    continue
+                try:
+                    done = await self._commit([s for s, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - the transaction failed: every script
+                    done = [(False, exc)] * len(batch)
+            for (_, waiting), (ok, value) in zip(batch, done, strict=True):
+                if waiting.done():
+                    continue
+                if ok:
+                    waiting.set_result(value)
+                else:
+                    waiting.set_exception(value)
 
 
 def _through(conn: sqlite3.Connection, script: Script[T]) -> T:
@@ -378,8 +424,7 @@ class SqliteDatabase(Database):
         self._reader = reader
         self._quick = quick  # :meth:`read`'s, used on the event loop's thread
         self._lock = Turns()
-        self._gathered: list[tuple[Script[Any], asyncio.Future[Any]]] = []
-        self._gathering: asyncio.Task[None] | None = None
+        self._group = GroupCommit(self._lock, self._commit_group)
 
     @classmethod
     async def connect(
@@ -467,34 +512,11 @@ class SqliteDatabase(Database):
         if first:
             async with self._lock.first():
                 return await self._writer._execute(_run_script, self._writer._conn, script)
-        # group commit: the scripts that wait meanwhile go together, in one transaction and
-        # one trip to the writer's thread, each in its own savepoint (a meeting's presses)
-        waiting: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._gathered.append((script, waiting))
-        if self._gathering is None or self._gathering.done():
-            self._gathering = asyncio.create_task(self._commit_gathered())
-        return await waiting
+        return await self._group.run(script)
 
-    async def _commit_gathered(self) -> None:
-        while self._gathered:
-            async with self._lock:
-                batch = [(s, w) for s, w in self._gathered if not w.cancelled()]
-                self._gathered = []
-                if not batch:
-                    continue
-                try:
-                    done = await self._writer._execute(
-                        _run_scripts, self._writer._conn, [s for s, _ in batch]
-                    )
-                except Exception as exc:  # noqa: BLE001 - the transaction failed: every script
-                    done = [(False, exc)] * len(batch)
-            for (_, waiting), (ok, value) in zip(batch, done, strict=True):
-                if waiting.done():
-                    continue
-                if ok:
-                    waiting.set_result(value)
-                else:
-                    waiting.set_exception(value)
+    async def _commit_group(self, scripts: list[Script[Any]]) -> list[tuple[bool, Any]]:
+        # the whole group in one trip to the writer's thread
+        return await self._writer._execute(_run_scripts, self._writer._conn, scripts)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self._reader.execute_fetchall(sql, params))

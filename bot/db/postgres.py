@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bot.db.database import Batch, Database, Params, Row, Turns, Tx
+from bot.db.database import Batch, Database, GroupCommit, Params, Row, Script, T, Turns, Tx, drive
 from bot.db.roundfile import RoundFile
 from bot.errors import DatabaseError
 
@@ -306,6 +306,7 @@ class PgDatabase(Database):
         self._pool = pool
         self._lock = Turns()
         self._types = _Types()
+        self._group = GroupCommit(self._lock, self._commit_group)
 
     @property
     def shown(self) -> str:
@@ -377,6 +378,35 @@ class PgDatabase(Database):
                     await conn.execute("ROLLBACK")
                 raise
             await conn.execute("COMMIT")
+
+    async def run(self, script: Script[T], first: bool = False) -> T:
+        if first:
+            return await super().run(script, first)
+        return await self._group.run(script)
+
+    async def _commit_group(self, scripts: list[Script[Any]]) -> list[tuple[bool, Any]]:
+        """A group of scripts in one transaction, each in its own savepoint. The savepoint's
+        statements ride with the trips the transaction makes anyway (a script costs one
+        trip more than its statements, against two for a transaction of its own)."""
+        conn = await self._writing()
+        tx = PgTx(conn, self._types)
+        done: list[tuple[bool, Any]] = []
+        await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK}); SAVEPOINT press")
+        try:
+            for n, script in enumerate(scripts):
+                if n:
+                    await conn.execute("RELEASE press; SAVEPOINT press")
+                try:
+                    done.append((True, await drive(tx, script)))
+                except Exception as exc:  # noqa: BLE001 - this script's own failure, returned
+                    await conn.execute("ROLLBACK TO press")  # (raises if the server is gone)
+                    done.append((False, exc))
+            await conn.execute("COMMIT")
+        except BaseException:
+            if not conn.is_closed():
+                await conn.execute("ROLLBACK")
+            raise
+        return done
 
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[Batch]:

@@ -166,22 +166,25 @@ async def test_the_writer_takes_the_intake_before_waiting_writes() -> None:
 
 
 async def test_scripts_waiting_together_commit_together_and_fail_alone(db: Database) -> None:
-    """Group commit (SQLite): scripts that wait for the writer at the same time go in one
+    """Group commit: scripts that wait for the writer at the same time go in one
     transaction, each in its own savepoint. Each caller gets its own result; one that
-    raises is rolled back alone; the rest are stored."""
+    raises (its own error, or the database's) is rolled back alone; the rest are stored."""
 
     def note(n: int) -> Script[int]:
         yield ("INSERT INTO meta (key, value) VALUES (?, ?)", (f"group:{n}", str(n)))
         rows = yield ("SELECT COUNT(*) FROM meta WHERE key LIKE 'group:%'", ())
         if n == 3:
             raise UserError("common/invalid_button")  # after its write: undone
+        if n == 4:  # the database refuses (the key is taken): undone, the rest go on
+            yield ("INSERT INTO meta (key, value) VALUES ('group:0', 'again')", ())
         return int(rows[0][0])
 
-    results = await asyncio.gather(*(db.run(note(n)) for n in range(6)), return_exceptions=True)
+    results = await asyncio.gather(*(db.run(note(n)) for n in range(7)), return_exceptions=True)
     assert isinstance(results[3], UserError)
-    assert [r for n, r in enumerate(results) if n != 3] == [1, 2, 3, 4, 5]  # in order
-    keys = {r[0] for r in await db.fetchall("SELECT key FROM meta WHERE key LIKE 'group:%'")}
-    assert keys == {f"group:{n}" for n in (0, 1, 2, 4, 5)}
+    assert isinstance(results[4], Exception) and not isinstance(results[4], UserError)
+    assert [r for n, r in enumerate(results) if n not in (3, 4)] == [1, 2, 3, 4, 5]  # in order
+    rows = await db.fetchall("SELECT key, value FROM meta WHERE key LIKE 'group:%'")
+    assert {r[0]: r[1] for r in rows} == {f"group:{n}": str(n) for n in (0, 1, 2, 5, 6)}
 
 
 async def test_a_read_script_sees_what_was_committed_and_writes_nothing(db: Database) -> None:
