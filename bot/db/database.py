@@ -177,10 +177,12 @@ class Turns:
 class GroupCommit:
     """Group commit for :meth:`Database.run`: the scripts that ask while a group is being
     written wait together and go in the next group, one transaction on the writer, each
-    script in its own savepoint (a meeting's presses). ``commit`` writes a group and gives
-    each script's result in order: (True, its value) or (False, its error). It is called
-    holding the writer's turn (``turns``); when it raises, every script of the group fails
-    with that error."""
+    script in its own savepoint (a meeting's presses). Scripts asked ``first`` (the intake's
+    stores: the next ``getUpdates``, or Telegram's next webhook request, waits for them)
+    form groups of their own, which take the writer's turn ahead of every plain write
+    waiting (:class:`Turns`). ``commit`` writes a group and gives each script's result in
+    order: (True, its value) or (False, its error). It is called holding the writer's turn
+    (``turns``); when it raises, every script of the group fails with that error."""
 
     def __init__(
         self,
@@ -189,27 +191,34 @@ class GroupCommit:
     ) -> None:
         self._turns = turns
         self._commit = commit
-        self._gathered: list[tuple[Script[Any], asyncio.Future[Any]]] = []
-        self._gathering: asyncio.Task[None] | None = None
+        self._gathered: dict[bool, list[tuple[Script[Any], asyncio.Future[Any]]]] = {
+            True: [],  # the scripts asked ``first``
+            False: [],
+        }
+        self._gathering: dict[bool, asyncio.Task[None]] = {}
 
-    async def run(self, script: Script[T]) -> T:
+    async def run(self, script: Script[T], first: bool = False) -> T:
         waiting: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._gathered.append((script, waiting))
-        if self._gathering is None or self._gathering.done():
-            self._gathering = asyncio.create_task(self._commit_gathered())
+        self._gathered[first].append((script, waiting))
+        gathering = self._gathering.get(first)
+        if gathering is None or gathering.done():
+            self._gathering[first] = asyncio.create_task(self._commit_gathered(first))
         return await waiting
 
-    async def _commit_gathered(self) -> None:
-        while self._gathered:
-            async with self._turns:
-                batch = [(s, w) for s, w in self._gathered if not w.cancelled()]
-                self._gathered = []
+    async def _commit_gathered(self, first: bool) -> None:
+        while self._gathered[first]:
+            await self._turns.acquire(first)
+            try:
+                batch = [(s, w) for s, w in self._gathered[first] if not w.cancelled()]
+                self._gathered[first] = []
                 if not batch:
                     continue
                 try:
                     done = await self._commit([s for s, _ in batch])
                 except Exception as exc:  # noqa: BLE001 - the transaction failed: every script
                     done = [(False, exc)] * len(batch)
+            finally:
+                self._turns.release()
             for (_, waiting), (ok, value) in zip(batch, done, strict=True):
                 if waiting.done():
                     continue
@@ -228,18 +237,6 @@ def _through(conn: sqlite3.Connection, script: Script[T]) -> T:
             step = script.send(conn.execute(*step).fetchall())
     except StopIteration as done:
         return done.value
-
-
-def _run_script(conn: sqlite3.Connection, script: Script[T]) -> T:
-    """:func:`drive` in SQLite's writer thread: the whole transaction in one trip."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        value = _through(conn, script)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return value
 
 
 def _read_through(conn: sqlite3.Connection, script: Script[T]) -> T:
@@ -361,14 +358,16 @@ class Database:
         :meth:`transaction` for more."""
         raise NotImplementedError
 
+    _group: GroupCommit  # each backend's, on its writer
+
     async def run(self, script: Script[T], first: bool = False) -> T:
         """A transaction written as a script (see :data:`Script`): commits when it returns,
-        rolls back if it raises. Here statement by statement; SQLite runs it in one trip
-        to its writer's thread, so a burst of them (a meeting's presses) does not wait on
-        the event loop between statements while holding the writer. ``first``: ahead of
-        the other writes waiting (see :class:`Turns`)."""
-        async with self.transaction(first) as tx:
-            return await drive(tx, script)
+        rolls back if it raises; committed with the others waiting meanwhile (group
+        commit, :class:`GroupCommit`). SQLite runs a group in one trip to its writer's
+        thread, so a burst of them (a meeting's presses) does not wait on the event loop
+        between statements while holding the writer; PostgreSQL a trip per statement.
+        ``first``: ahead of the other writes waiting (see :class:`Turns`)."""
+        return await self._group.run(script, first)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         raise NotImplementedError
@@ -507,12 +506,6 @@ class SqliteDatabase(Database):
     async def single(self) -> AsyncIterator[Tx]:
         async with self._lock:
             yield self._writer
-
-    async def run(self, script: Script[T], first: bool = False) -> T:
-        if first:
-            async with self._lock.first():
-                return await self._writer._execute(_run_script, self._writer._conn, script)
-        return await self._group.run(script)
 
     async def _commit_group(self, scripts: list[Script[Any]]) -> list[tuple[bool, Any]]:
         # the whole group in one trip to the writer's thread

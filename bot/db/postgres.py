@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bot.db.database import Batch, Database, GroupCommit, Params, Row, Script, T, Turns, Tx, drive
+from bot.db.database import Batch, Database, GroupCommit, Params, Row, Script, Turns, Tx, drive
 from bot.db.roundfile import RoundFile
 from bot.errors import DatabaseError
 
@@ -378,11 +378,6 @@ class PgDatabase(Database):
                     await conn.execute("ROLLBACK")
                 raise
             await conn.execute("COMMIT")
-
-    async def run(self, script: Script[T], first: bool = False) -> T:
-        if first:
-            return await super().run(script, first)
-        return await self._group.run(script)
 
     async def _commit_group(self, scripts: list[Script[Any]]) -> list[tuple[bool, Any]]:
         """A group of scripts in one transaction, each in its own savepoint. The savepoint's

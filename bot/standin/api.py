@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.standin.html import EntityError, plain
+from bot.standin.webhook import MAX_CONNECTIONS
 from bot.standin.world import JSON, UPDATES, CallbackAnswer, FloodLimits, Poll, Sent, World
 
 MAX_TEXT = 4096
@@ -192,7 +193,10 @@ class Api:
             and all(c.isascii() and (c.isalnum() or c in "_-") for c in str(secret))
         ):
             raise bad("bad webhook: secret token contains unallowed characters")
-        self.world.webhook = {"url": url, "secret_token": secret}
+        connections = params.get("max_connections", MAX_CONNECTIONS)
+        if not isinstance(connections, int) or not 1 <= connections <= 100:
+            raise bad("bad webhook: max_connections must be between 1 and 100")
+        self.world.webhook = {"url": url, "secret_token": secret, "max_connections": connections}
         self.world.pulse(UPDATES)  # the pusher starts delivering
         return True
 
@@ -202,6 +206,7 @@ class Api:
             "url": hook.get("url", ""),
             "has_custom_certificate": False,
             "pending_update_count": len(self.world.updates),
+            **({"max_connections": hook["max_connections"]} if hook else {}),
         }
 
     async def get_updates(self, params: JSON) -> list[JSON]:

@@ -1,6 +1,10 @@
 """The stand-in's side of webhook mode: while a webhook is set, each update is POSTed to it
-as Telegram does (JSON body, ``X-Telegram-Bot-Api-Secret-Token`` header), in order, and
-counts as delivered only when the bot answers 2xx; anything else is tried again."""
+as Telegram does (JSON body, ``X-Telegram-Bot-Api-Secret-Token`` header), and counts as
+delivered only when the bot answers 2xx; anything else is tried again.
+
+Up to ``max_connections`` updates are in flight at once (setWebhook's, 1-100, Telegram's
+default 40), as Telegram delivers to raise a bot's throughput; the updates of one chat go
+one at a time and in order (the next only once the bot took the one before)."""
 
 from __future__ import annotations
 
@@ -8,14 +12,31 @@ import asyncio
 import contextlib
 import logging
 import ssl
+from typing import Any
 
 import aiohttp
 
-from bot.standin.world import UPDATES, World
+from bot.standin.world import JSON, UPDATES, World
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 0.2  # Telegram waits longer; tests need not
+MAX_CONNECTIONS = 40  # setWebhook's default
+
+
+def chat_of(update: JSON) -> Any:
+    """What an update's order is kept within: its chat (or the user, for a button pressed
+    on an inline message)."""
+    for value in update.values():
+        if isinstance(value, dict):
+            message = value.get("message")
+            chat = (message if isinstance(message, dict) else value).get("chat")
+            if isinstance(chat, dict) and "id" in chat:
+                return chat["id"]
+            sender = value.get("from")
+            if isinstance(sender, dict) and "id" in sender:
+                return sender["id"]
+    return None
 
 
 class WebhookPusher:
@@ -38,18 +59,31 @@ class WebhookPusher:
                 await self._task
             self._task = None
 
+    def _next(self, flying: dict[int, Any], limit: int) -> list[JSON]:
+        """The updates to send now: the first waiting one of each chat with none in flight,
+        in update order, as many as free connections allow."""
+        busy = set(flying.values())
+        chosen: list[JSON] = []
+        for update in self.world.updates:
+            if len(flying) + len(chosen) >= limit:
+                break
+            chat = chat_of(update)
+            if chat in busy:
+                continue
+            busy.add(chat)  # (the chat's later updates wait for this one)
+            if update["update_id"] not in flying:
+                chosen.append(update)
+        return chosen
+
     async def _run(self) -> None:
         world = self.world
+        flying: dict[int, Any] = {}  # update id -> its chat
         async with aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=60),
-            connector=aiohttp.TCPConnector(ssl=self.trusted if self.trusted else True),
+            connector=aiohttp.TCPConnector(ssl=self.trusted if self.trusted else True, limit=100),
         ) as session:
-            while True:
-                await world.wait(UPDATES, lambda: bool(world.webhook and world.updates), 3600)
-                hook = world.webhook
-                if not hook or not world.updates:
-                    continue
-                update = world.updates[0]
+
+            async def deliver(update: JSON, hook: JSON) -> None:
                 headers = {}
                 if hook.get("secret_token"):
                     headers["X-Telegram-Bot-Api-Secret-Token"] = str(hook["secret_token"])
@@ -59,10 +93,43 @@ class WebhookPusher:
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     log.debug("webhook delivery failed: %s", exc)
                     ok = False
-                if ok and world.updates and world.updates[0] is update:
-                    world.updates.pop(0)
-                    world.delivered_up_to = max(world.delivered_up_to, int(update["update_id"]))
-                    self.delivered += 1
-                elif not ok:
-                    self.refused += 1
-                    await asyncio.sleep(RETRY_SECONDS)
+                try:
+                    if ok:
+                        with contextlib.suppress(ValueError):
+                            world.updates.remove(update)
+                        world.delivered_up_to = max(world.delivered_up_to, int(update["update_id"]))
+                        self.delivered += 1
+                    else:
+                        self.refused += 1
+                        await asyncio.sleep(RETRY_SECONDS)
+                finally:
+                    del flying[update["update_id"]]
+                    world.pulse(UPDATES)
+
+            tasks: set[asyncio.Task[None]] = set()
+            try:
+                while True:
+                    hook = world.webhook
+                    limit = int((hook or {}).get("max_connections") or MAX_CONNECTIONS)
+                    chosen: list[JSON] = []
+
+                    def ready() -> bool:
+                        nonlocal hook, limit, chosen
+                        hook = world.webhook
+                        if not hook or not world.updates:
+                            return False
+                        limit = int(hook.get("max_connections") or MAX_CONNECTIONS)
+                        chosen = self._next(flying, limit)
+                        return bool(chosen)
+
+                    await world.wait(UPDATES, ready, 3600)
+                    if hook is None:
+                        continue
+                    for update in chosen:
+                        flying[update["update_id"]] = chat_of(update)
+                        task = asyncio.create_task(deliver(update, hook))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
+            finally:
+                for task in tasks:
+                    task.cancel()

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
@@ -171,3 +172,57 @@ async def test_limits_count_characters_and_buttons_as_telegram_does(
     for too_much in (keyboard(101, 1), keyboard(1, 9), keyboard(50, 2, "长" * 60)):
         with pytest.raises(BadRequest, match=r"(?i)reply markup is too long"):
             await bot.send_message(1001, "no", reply_markup=too_much)
+
+
+async def test_a_webhook_gets_updates_at_once_each_chat_in_order(
+    standin: StandIn, bot: Bot
+) -> None:
+    """Telegram POSTs up to max_connections updates at once; a chat's next update only
+    after the bot took the one before; an update refused (500) is sent again, still ahead
+    of its chat's later ones."""
+    flying: list[int] = []  # the chats of the requests being answered
+    most = 0
+    taken: dict[int, list[str]] = {}
+    refused = False
+
+    async def hook(request: web.Request) -> web.Response:
+        nonlocal most, refused
+        message = (await request.json())["message"]
+        chat = message["chat"]["id"]
+        assert chat not in flying, f"two updates of chat {chat} at once"
+        flying.append(chat)
+        most = max(most, len(flying))
+        await asyncio.sleep(0.05)
+        flying.remove(chat)
+        if message["text"] == "2 of 1003" and not refused:
+            refused = True
+            return web.Response(status=500)
+        taken.setdefault(chat, []).append(message["text"])
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        people = [standin.user(1001 + n, f"U{n}") for n in range(5)]
+        for k in range(4):
+            for person in people:
+                await person.send(f"{k} of {person.chat_id}")
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", max_connections=3)
+        assert (await bot.get_webhook_info()).max_connections == 3
+        for _ in range(300):
+            if standin.pending_updates() == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert standin.pending_updates() == 0
+        assert taken == {p.chat_id: [f"{k} of {p.chat_id}" for k in range(4)] for p in people}
+        assert most == 3 and refused and standin.webhook.refused == 1
+        with pytest.raises(BadRequest, match="max_connections"):
+            await bot.set_webhook(f"http://127.0.0.1:{port}/hook", max_connections=101)
+    finally:
+        await bot.delete_webhook()
+        await runner.cleanup()

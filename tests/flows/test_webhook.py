@@ -50,6 +50,7 @@ async def test_a_resident_files_through_the_webhook_and_nothing_is_lost_across_a
             assert standin.world.webhook == {
                 "url": f"http://127.0.0.1:{port}/hook",
                 "secret_token": SECRET,
+                "max_connections": 40,  # Telegram's default: the bot does not lower it
             }
             wang = standin.user(4001, "王阿姨")
             assert "案件编号是 1" in await file_one(wang)
@@ -172,6 +173,7 @@ async def test_evalbot_run_with_a_webhook_serves_and_stops_on_sigterm(
             assert standin.world.webhook == {
                 "url": f"http://127.0.0.1:{port}/hook",
                 "secret_token": SECRET,
+                "max_connections": 40,  # Telegram's default: the bot does not lower it
             }
             resident = standin.user(4101, "王阿姨")
             await resident.send("/start")

@@ -187,6 +187,24 @@ async def test_scripts_waiting_together_commit_together_and_fail_alone(db: Datab
     assert {r[0]: r[1] for r in rows} == {f"group:{n}": str(n) for n in (0, 1, 2, 5, 6)}
 
 
+async def test_scripts_asked_first_commit_together_ahead_of_the_plain_ones(db: Database) -> None:
+    """The intake's stores (``first``: webhook requests arrive many at once) form groups of
+    their own, which go ahead of the plain scripts (presses) that waited longer."""
+
+    def arrive(name: str) -> Script[int]:
+        rows = yield ("SELECT COUNT(*) FROM meta WHERE key LIKE 'turn:%'", ())
+        yield ("INSERT INTO meta (key, value) VALUES (?, ?)", (f"turn:{name}", name))
+        return int(rows[0][0])
+
+    async with db.transaction():  # the writer is busy: everyone below waits
+        plain = [asyncio.create_task(db.run(arrive(f"press {n}"))) for n in range(3)]
+        await asyncio.sleep(0.01)
+        first = [asyncio.create_task(db.run(arrive(f"store {n}"), first=True)) for n in range(3)]
+        await asyncio.sleep(0.01)
+    assert await asyncio.gather(*first) == [0, 1, 2]
+    assert await asyncio.gather(*plain) == [3, 4, 5]
+
+
 async def test_a_read_script_sees_what_was_committed_and_writes_nothing(db: Database) -> None:
     """A read script (on SQLite made at once on the loop's thread, on a connection of its
     own) sees what the writer committed before it, and cannot write."""
