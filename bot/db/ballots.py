@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.clock import iso
 from bot.db import tallies
-from bot.db.database import CURRENT, Database, Script, Tx, drive, is_url
+from bot.db.database import CURRENT, Database, Script, Statement, Tx, Writes, drive, is_url
 from bot.db.inbox import forget_step
 from bot.errors import UserError
 
@@ -102,9 +102,11 @@ def record_steps(
     rows = yield (f"SELECT ({CURRENT_ANSWER}), ({HEAD})", (voter, unit_id, item_id))
     before = None if rows[0][0] is None else str(rows[0][0])
     prev = str(rows[0][1] or GENESIS)
-    return (
-        yield from _writes(voter, unit_id, item_id, category, answer, now, origin, before, prev)
+    statements, digest = _writes(
+        voter, unit_id, item_id, category, answer, now, origin, before, prev
     )
+    yield Writes(statements)
+    return digest
 
 
 def _writes(
@@ -117,25 +119,27 @@ def _writes(
     origin: str,
     before: str | None,
     prev: str,
-) -> Script[str]:
-    """A ballot's writes, its answer until now (``before``) and the chain's head (``prev``)
-    read in the same transaction: the tallies, the ballot, and the log's next entry."""
+) -> tuple[tuple[Statement, ...], str]:
+    """A ballot's writes, independent of each other (bot.db.database.Writes), its answer
+    until now (``before``) and the chain's head (``prev``) read in the same transaction:
+    the tallies, the ballot, and the log's next entry; and the log entry's hash."""
     at = iso(now)
-    yield from tallies.change_steps(unit_id, item_id, category, before, answer)
-    yield (
-        "INSERT INTO ballots (round, voter, unit_id, item_id, category, answer, answered_at) "
-        f"VALUES ({CURRENT}, ?, ?, ?, ?, ?, ?) ON CONFLICT (round, voter, unit_id, item_id) "
-        "DO UPDATE "
-        "SET answer = excluded.answer, answered_at = excluded.answered_at",
-        (voter, unit_id, item_id, category, answer, at),
-    )
     digest = entry_hash(prev, voter, unit_id, item_id, category, answer, at)
-    yield (
-        "INSERT INTO ballot_log (round, voter, unit_id, item_id, category, answer, at, prev, "
-        f"hash, origin) VALUES ({CURRENT}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (voter, unit_id, item_id, category, answer, at, prev, digest, origin),
-    )
-    return digest
+    return (
+        *tallies.changes(unit_id, item_id, category, before, answer),
+        (
+            "INSERT INTO ballots (round, voter, unit_id, item_id, category, answer, answered_at) "
+            f"VALUES ({CURRENT}, ?, ?, ?, ?, ?, ?) ON CONFLICT (round, voter, unit_id, item_id) "
+            "DO UPDATE "
+            "SET answer = excluded.answer, answered_at = excluded.answered_at",
+            (voter, unit_id, item_id, category, answer, at),
+        ),
+        (
+            "INSERT INTO ballot_log (round, voter, unit_id, item_id, category, answer, at, "
+            f"prev, hash, origin) VALUES ({CURRENT}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (voter, unit_id, item_id, category, answer, at, prev, digest, origin),
+        ),
+    ), digest
 
 
 class Answered(StrEnum):
@@ -174,9 +178,10 @@ def cast_steps(
     if not allow():
         raise UserError("ballots/too_fast")
     before = None if chosen is None else str(chosen)
-    yield from _writes(voter, unit_id, item_id, category, answer, now, origin, before,
-                       str(prev or GENESIS))  # fmt: skip
-    yield forget_step(update_id, now)
+    statements, _ = _writes(voter, unit_id, item_id, category, answer, now, origin, before,
+                            str(prev or GENESIS))  # fmt: skip
+    # (the update forgotten is the inbox's row: independent of the ballot's)
+    yield Writes((*statements, forget_step(update_id, now)))
     return Answered.RECORDED
 
 

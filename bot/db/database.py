@@ -108,16 +108,41 @@ T = TypeVar("T")
 # parameters), is sent the statement's rows, and returns the transaction's result. One
 # definition, run by either backend: statement by statement on a transaction
 # (:func:`drive`), or on SQLite all at once in the writer's thread (:meth:`Database.run`).
-Step = tuple[str, Any]
+Statement = tuple[str, Any]
+
+
+@dataclass(frozen=True)
+class Writes:
+    """A script's step of several writes whose rows nobody reads, made as if one after
+    another, and independent: none reads or changes a row another of them changes. A
+    backend may make them in one trip (PostgreSQL as one statement, each a ``WITH``
+    part). The script is sent no rows for it. Positional (``?``) parameters only."""
+
+    statements: tuple[Statement, ...]
+
+
+Step = Statement | Writes
 Script = Generator[Step, list[Any], T]
 
 
-async def drive(tx: Tx, script: Script[T]) -> T:
-    """Run ``script`` inside the open transaction ``tx``, a trip per statement."""
+async def drive(
+    tx: Tx,
+    script: Script[T],
+    together: Callable[[Writes], Awaitable[None]] | None = None,
+) -> T:
+    """Run ``script`` inside the open transaction ``tx``, a trip per statement; a
+    :class:`Writes` step by ``together`` when given (else a statement at a time)."""
     try:
         step = next(script)
         while True:
-            rows = list(await tx.execute_fetchall(*step))
+            rows: list[Any] = []
+            if not isinstance(step, Writes):
+                rows = list(await tx.execute_fetchall(*step))
+            elif together is not None:
+                await together(step)
+            else:
+                for statement in step.statements:
+                    await tx.execute(*statement)
             step = script.send(rows)
     except StopIteration as done:
         return done.value
@@ -234,7 +259,12 @@ def _through(conn: sqlite3.Connection, script: Script[T]) -> T:
     try:
         step = next(script)
         while True:
-            step = script.send(conn.execute(*step).fetchall())
+            if isinstance(step, Writes):
+                for statement in step.statements:
+                    conn.execute(*statement)
+                step = script.send([])
+            else:
+                step = script.send(conn.execute(*step).fetchall())
     except StopIteration as done:
         return done.value
 
@@ -381,6 +411,8 @@ class Database:
         try:
             step = next(script)
             while True:
+                if isinstance(step, Writes):
+                    raise DatabaseError("a read script cannot write")
                 step = script.send(list(await self.fetchall(*step)))
         except StopIteration as done:
             return done.value

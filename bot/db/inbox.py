@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.clock import iso
-from bot.db.database import Database, Script, Step
+from bot.db.database import Database, Script, Statement
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ async def prune(db: Database, before: dt.datetime) -> int:
         return cursor.rowcount
 
 
-def forget_step(update_id: int, now: dt.datetime) -> Step:
+def forget_step(update_id: int, now: dt.datetime) -> Statement:
     """Keep no trace of who sent an update once it is applied (a ballot answer: its body
     and lane would link the account to the answer); it counts as done. A step of a
     script (bot.db.database.Script): the press's transaction runs it."""

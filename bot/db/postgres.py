@@ -29,7 +29,18 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bot.db.database import Batch, Database, GroupCommit, Params, Row, Script, Turns, Tx, drive
+from bot.db.database import (
+    Batch,
+    Database,
+    GroupCommit,
+    Params,
+    Row,
+    Script,
+    Turns,
+    Tx,
+    Writes,
+    drive,
+)
 from bot.db.roundfile import RoundFile
 from bot.errors import DatabaseError
 
@@ -215,6 +226,16 @@ class PgTx:
         text, args = await self._types.bind(self._conn, sql, parameters)
         return list(await self._conn.fetch(text, *args))
 
+    async def together(self, writes: Writes) -> None:
+        """Independent writes in one trip: one statement, each a part of its ``WITH`` (all
+        see the same snapshot, which independence makes the same as one after another)."""
+        if len(writes.statements) == 1:
+            await self.execute(*writes.statements[0])
+            return
+        parts = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(writes.statements))
+        params = [value for _, values in writes.statements for value in values]
+        await self.execute(f"WITH {parts} SELECT 1", params)
+
 
 def migrations() -> list[tuple[int, str, str]]:
     """PostgreSQL's migrations, as (number, name, SQL), in order: from 0011 on."""
@@ -392,7 +413,7 @@ class PgDatabase(Database):
                 if n:
                     await conn.execute("RELEASE press; SAVEPOINT press")
                 try:
-                    done.append((True, await drive(tx, script)))
+                    done.append((True, await drive(tx, script, tx.together)))
                 except Exception as exc:  # noqa: BLE001 - this script's own failure, returned
                     await conn.execute("ROLLBACK TO press")  # (raises if the server is gone)
                     done.append((False, exc))

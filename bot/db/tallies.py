@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.db.database import CURRENT, Database, Script, Tx
+from bot.db.database import CURRENT, Database, Statement, Tx
 
 Key = tuple[str, str, str, str, str]  # round, unit, item, category, answer
 
@@ -34,25 +34,30 @@ class CategoryCounts:
     unknown: int
 
 
-def change_steps(
+def changes(
     unit_id: str, item_id: str, category: str, before: str | None, after: str | None
-) -> Script[None]:
+) -> list[Statement]:
     """A ballot's answer in the current round went from ``before`` to ``after`` (None: no
-    answer): the steps of a script (bot.db.database.Script) that records a ballot."""
+    answer): the statements that change the counts (none when the answer stays; two that
+    touch different rows otherwise), for the transaction that records the ballot."""
+    if before == after:
+        return []
+    found: list[Statement] = []
     if before is not None:
-        yield (
+        found.append((
             f"UPDATE tallies SET count = count - 1 WHERE round = {CURRENT} "
             "AND unit_id = ? AND item_id = ? AND category = ? AND answer = ?",
             (unit_id, item_id, category, before),
-        )
+        ))  # fmt: skip
     if after is not None:
-        yield (
+        found.append((
             "INSERT INTO tallies (round, unit_id, item_id, category, answer, count) "
             f"VALUES ({CURRENT}, ?, ?, ?, ?, 1) "
             "ON CONFLICT (round, unit_id, item_id, category, answer) "
             "DO UPDATE SET count = tallies.count + 1",
             (unit_id, item_id, category, after),
-        )
+        ))  # fmt: skip
+    return found
 
 
 async def rebuild(tx: Tx) -> None:

@@ -109,6 +109,10 @@ class SimUser:
         self.lang = lang
         self.cursor = 0  # events of this chat already read
         self.sent: list[int] = []
+        # the transcript so far, and how many of the chat's events it has read (events are
+        # only ever appended: each is read once, not at every look at the chat)
+        self._transcript: list[BotMessage] = []
+        self._read = 0
         standin.world.chats[user_id] = self.chat_json()
 
     @property
@@ -337,10 +341,15 @@ class SimUser:
 
     def transcript(self) -> list[BotMessage]:
         """Every message and edit from the bot in this chat, in order."""
-        return [BotMessage.of(e) for e in self.events()]
+        events = self.standin.world.events.get(self.chat_id, [])
+        if len(events) < self._read:  # (a new world)
+            self._transcript, self._read = [], 0
+        self._transcript += [BotMessage.of(e) for e in events[self._read :] if e.text_changed]
+        self._read = len(events)
+        return list(self._transcript)
 
     def unread(self) -> list[BotMessage]:
-        return [BotMessage.of(e) for e in self.events()[self.cursor :]]
+        return self.transcript()[self.cursor :]
 
     def latest(self) -> BotMessage:
         """The newest bot message in the chat, as it stands now."""
@@ -392,7 +401,7 @@ class SimUser:
             raise NoReply(
                 f"{self.first_name} waited {timeout}s for {count} answer(s); the last ones:\n{seen}"
             )
-        got = [BotMessage.of(e) for e in self.events()[self.cursor : self.cursor + count]]
+        got = self.transcript()[self.cursor : self.cursor + count]
         self.cursor += count
         return got
 

@@ -12,7 +12,7 @@ from telegram import Chat, Message, Update, User
 
 from bot.clock import FakeClock
 from bot.db import Database, inbox, open_database
-from bot.db.database import Script, Turns
+from bot.db.database import Script, Turns, Writes
 from bot.errors import UserError
 from bot.runtime.processor import CURRENT_OUTCOME, Processor, Work, beside_the_lane, lane_of
 
@@ -203,6 +203,25 @@ async def test_scripts_asked_first_commit_together_ahead_of_the_plain_ones(db: D
         await asyncio.sleep(0.01)
     assert await asyncio.gather(*first) == [0, 1, 2]
     assert await asyncio.gather(*plain) == [3, 4, 5]
+
+
+async def test_independent_writes_are_made_in_one_step(db: Database) -> None:
+    """A script's :class:`Writes` step (PostgreSQL: one statement of ``WITH`` parts) makes
+    every write, with each one's parameters, and the script goes on."""
+
+    def three(n: int) -> Script[int]:
+        yield Writes((
+            ("INSERT INTO meta (key, value) VALUES (?, ?)", (f"w{n}:a", "1")),
+            ("UPDATE meta SET value = ? WHERE key = 'intake_offset' AND ? > 0", ("7", n)),
+            ("INSERT INTO meta (key, value) VALUES (?, ?)", (f"w{n}:b", f"{n}")),
+        ))  # fmt: skip
+        rows = yield ("SELECT COUNT(*) FROM meta WHERE key LIKE 'w%:%'", ())
+        return int(rows[0][0])
+
+    assert await asyncio.gather(db.run(three(1)), db.run(three(2))) == [2, 4]
+    rows = await db.fetchall("SELECT key, value FROM meta WHERE key LIKE 'w%:%' ORDER BY key")
+    assert [tuple(r) for r in rows] == [("w1:a", "1"), ("w1:b", "1"), ("w2:a", "1"), ("w2:b", "2")]
+    assert await db.fetchval("SELECT value FROM meta WHERE key = 'intake_offset'") == "7"
 
 
 async def test_a_read_script_sees_what_was_committed_and_writes_nothing(db: Database) -> None:
