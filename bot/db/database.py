@@ -120,6 +120,10 @@ class Writes:
 
     statements: tuple[Statement, ...]
 
+    def __post_init__(self) -> None:
+        if any(isinstance(values, dict) for _, values in self.statements):
+            raise DatabaseError("independent writes take ? parameters, not :name")
+
 
 Step = Statement | Writes
 Script = Generator[Step, list[Any], T]

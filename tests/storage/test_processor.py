@@ -13,7 +13,7 @@ from telegram import Chat, Message, Update, User
 from bot.clock import FakeClock
 from bot.db import Database, inbox, open_database
 from bot.db.database import Script, Turns, Writes
-from bot.errors import UserError
+from bot.errors import DatabaseError, UserError
 from bot.runtime.processor import CURRENT_OUTCOME, Processor, Work, beside_the_lane, lane_of
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
@@ -222,6 +222,8 @@ async def test_independent_writes_are_made_in_one_step(db: Database) -> None:
     rows = await db.fetchall("SELECT key, value FROM meta WHERE key LIKE 'w%:%' ORDER BY key")
     assert [tuple(r) for r in rows] == [("w1:a", "1"), ("w1:b", "1"), ("w2:a", "1"), ("w2:b", "2")]
     assert await db.fetchval("SELECT value FROM meta WHERE key = 'intake_offset'") == "7"
+    with pytest.raises(DatabaseError, match="parameters"):
+        Writes((("UPDATE meta SET value = :v WHERE key = 'x'", {"v": "1"}),))
 
 
 async def test_a_read_script_sees_what_was_committed_and_writes_nothing(db: Database) -> None:
