@@ -12,6 +12,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.runtime.pacing import retry_seconds
+from bot.runtime.transport import AiohttpRequest
 from bot.standin import FloodLimits, StandIn
 
 
@@ -226,3 +227,18 @@ async def test_a_webhook_gets_updates_at_once_each_chat_in_order(
     finally:
         await bot.delete_webhook()
         await runner.cleanup()
+
+
+async def test_a_call_made_once_reads_telegram_s_answers_as_ptb_does(standin: StandIn) -> None:
+    """The pop-up's short way to the Bot API (AiohttpRequest.call): the result, or
+    Telegram's refusal as PTB's error."""
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        url = f"{standin.base_url}{standin.token}"
+        me = await request.call(url, "getMe", {})
+        assert me["username"] == "evalbot_standin_bot"
+        with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+            await request.call(url, "answerCallbackQuery", {"callback_query_id": "404"})
+    finally:
+        await request.shutdown()
