@@ -59,9 +59,10 @@ class WebhookPusher:
                 await self._task
             self._task = None
 
-    def _next(self, flying: dict[int, Any], limit: int) -> list[JSON]:
+    def _next(self, flying: dict[int, Any]) -> list[JSON]:
         """The updates to send now: the first waiting one of each chat with none in flight,
         in update order, as many as free connections allow."""
+        limit = int((self.world.webhook or {}).get("max_connections") or MAX_CONNECTIONS)
         busy = set(flying.values())
         chosen: list[JSON] = []
         for update in self.world.updates:
@@ -107,22 +108,16 @@ class WebhookPusher:
                     world.pulse(UPDATES)
 
             tasks: set[asyncio.Task[None]] = set()
+            chosen: list[JSON] = []
+
+            def ready() -> bool:
+                chosen[:] = self._next(flying) if world.webhook else []
+                return bool(chosen)
+
             try:
                 while True:
-                    hook = world.webhook
-                    limit = int((hook or {}).get("max_connections") or MAX_CONNECTIONS)
-                    chosen: list[JSON] = []
-
-                    def ready() -> bool:
-                        nonlocal hook, limit, chosen
-                        hook = world.webhook
-                        if not hook or not world.updates:
-                            return False
-                        limit = int(hook.get("max_connections") or MAX_CONNECTIONS)
-                        chosen = self._next(flying, limit)
-                        return bool(chosen)
-
                     await world.wait(UPDATES, ready, 3600)
+                    hook = world.webhook
                     if hook is None:
                         continue
                     for update in chosen:
